@@ -85,7 +85,8 @@ mod tests {
 
     #[test]
     fn bodies_with_emoji_and_unicode_escapes_verify_over_their_raw_bytes() {
-        let escaped = br#"{"text":{"body":"\u043f\u0440\u0438\u0432\u0435\u0442 \ud83d\ude00 http:\/\/x"}}"#;
+        let escaped =
+            br#"{"text":{"body":"\u043f\u0440\u0438\u0432\u0435\u0442 \ud83d\ude00 http:\/\/x"}}"#;
         let raw = "{\"text\":{\"body\":\"привет 😀 你好\"}}".as_bytes();
         for body in [&escaped[..], raw] {
             let header = sign(SECRET, body);
@@ -99,16 +100,32 @@ mod tests {
     fn any_change_to_the_body_is_a_mismatch() {
         let body = br#"{"a":1}"#;
         let header = sign(SECRET, body);
-        assert_eq!(verify(SECRET, br#"{"a":2}"#, Some(&header)), Err(SignatureError::Mismatch));
-        assert_eq!(verify(b"other", body, Some(&header)), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(SECRET, br#"{"a":2}"#, Some(&header)),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(b"other", body, Some(&header)),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]
     fn missing_and_malformed_headers_are_told_apart() {
         let body = b"{}";
         assert_eq!(verify(SECRET, body, None), Err(SignatureError::Missing));
-        for bad in ["", "sha1=abcd", "sha256=", "sha256=zz", &format!("sha256={}", "a".repeat(63))] {
-            assert_eq!(verify(SECRET, body, Some(bad)), Err(SignatureError::Malformed), "{bad}");
+        for bad in [
+            "",
+            "sha1=abcd",
+            "sha256=",
+            "sha256=zz",
+            &format!("sha256={}", "a".repeat(63)),
+        ] {
+            assert_eq!(
+                verify(SECRET, body, Some(bad)),
+                Err(SignatureError::Malformed),
+                "{bad}"
+            );
         }
     }
 
