@@ -1,0 +1,226 @@
+//! Graph API errors in Meta's shape:
+//! `{"error":{"message":"(#code) title","type":"OAuthException","code":N,
+//!   "error_data":{"messaging_product":"whatsapp","details":"..."},"fbtrace_id":"..."}}`.
+//!
+//! Codes, titles and HTTP statuses follow Meta's Cloud API error-code table
+//! (developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes).
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::ids;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphError {
+    pub status: StatusCode,
+    pub code: u32,
+    pub subcode: Option<u32>,
+    /// The full `message`, e.g. `(#100) The parameter to is required.`
+    pub message: String,
+    /// `error_data.details`; WhatsApp errors carry one, generic Graph errors do not.
+    pub details: Option<String>,
+}
+
+impl GraphError {
+    fn whatsapp(status: StatusCode, code: u32, title: &str, details: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            subcode: None,
+            message: format!("(#{code}) {title}"),
+            details: Some(details.into()),
+        }
+    }
+
+    /// 190, HTTP 401: the bearer token is missing or not the one this number was given.
+    pub fn bad_token() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            code: 190,
+            subcode: None,
+            message: "Invalid OAuth access token - Cannot parse access token".into(),
+            details: None,
+        }
+    }
+
+    /// 100 with a Graph-style sentence, e.g. "The parameter to is required."
+    pub fn param(sentence: impl Into<String>) -> Self {
+        let sentence = sentence.into();
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: 100,
+            subcode: None,
+            message: format!("(#100) {sentence}"),
+            details: None,
+        }
+    }
+
+    /// 100 "Invalid parameter" with details, as WhatsApp-specific checks answer.
+    pub fn invalid(details: impl Into<String>) -> Self {
+        Self::whatsapp(StatusCode::BAD_REQUEST, 100, "Invalid parameter", details)
+    }
+
+    /// 100 with subcode 33: an object id this token cannot see.
+    pub fn unknown_object(method: &str, id: &str) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: 100,
+            subcode: Some(33),
+            message: format!(
+                "Unsupported {method} request. Object with ID '{id}' does not exist, cannot be \
+                 loaded due to missing permissions, or does not support this operation. Please \
+                 read the Graph API documentation at https://developers.facebook.com/docs/graph-api"
+            ),
+            details: None,
+        }
+    }
+
+    pub fn value_not_valid(details: impl Into<String>) -> Self {
+        Self::whatsapp(
+            StatusCode::BAD_REQUEST,
+            131009,
+            "Parameter value is not valid",
+            details,
+        )
+    }
+
+    pub fn throughput() -> Self {
+        Self::whatsapp(
+            StatusCode::BAD_REQUEST,
+            130429,
+            "Rate limit hit",
+            "Cloud API message throughput has been reached.",
+        )
+    }
+
+    pub fn pair_rate() -> Self {
+        Self::whatsapp(
+            StatusCode::BAD_REQUEST,
+            131056,
+            "(Business Account, Consumer Account) pair rate limit hit",
+            "Too many messages sent from the sender phone number to the same recipient phone \
+             number in a short period of time.",
+        )
+    }
+
+    /// Meta documents no dedicated code for the messaging limit; 131048 is its code for
+    /// "restrictions on how many messages can be sent from this phone number".
+    pub fn messaging_limit(limit: u32) -> Self {
+        Self::whatsapp(
+            StatusCode::BAD_REQUEST,
+            131048,
+            "Spam rate limit hit",
+            format!(
+                "Message failed to send because there are restrictions on how many messages can \
+                 be sent from this phone number: the messaging limit of {limit} unique users \
+                 outside the customer service window in a rolling 24 hours has been reached."
+            ),
+        )
+    }
+
+    pub fn template_param_count(details: impl Into<String>) -> Self {
+        Self::whatsapp(
+            StatusCode::BAD_REQUEST,
+            132000,
+            "Number of parameters does not match the expected number of params",
+            details,
+        )
+    }
+
+    pub fn template_missing(name: &str, language: &str) -> Self {
+        Self::whatsapp(
+            StatusCode::NOT_FOUND,
+            132001,
+            "Template name does not exist in the translation",
+            format!("template name ({name}) does not exist in {language}"),
+        )
+    }
+
+    pub fn template_paused(name: &str) -> Self {
+        Self::whatsapp(
+            StatusCode::BAD_REQUEST,
+            132015,
+            "Template is Paused",
+            format!("Template {name} is paused due to low quality so it cannot be sent."),
+        )
+    }
+
+    pub fn template_disabled(name: &str) -> Self {
+        Self::whatsapp(
+            StatusCode::BAD_REQUEST,
+            132016,
+            "Template is Disabled",
+            format!("Template {name} has been disabled and cannot be sent."),
+        )
+    }
+
+    pub fn media_upload(details: impl Into<String>) -> Self {
+        Self::whatsapp(
+            StatusCode::BAD_REQUEST,
+            131053,
+            "Media upload error",
+            details,
+        )
+    }
+
+    pub fn to_json(&self) -> Value {
+        let mut error = json!({
+            "message": self.message,
+            "type": "OAuthException",
+            "code": self.code,
+        });
+        if let Some(sub) = self.subcode {
+            error["error_subcode"] = json!(sub);
+        }
+        if let Some(details) = &self.details {
+            error["error_data"] = json!({"messaging_product": "whatsapp", "details": details});
+        }
+        error["fbtrace_id"] = json!(ids::fbtrace_id());
+        json!({ "error": error })
+    }
+}
+
+impl IntoResponse for GraphError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.to_json())).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                "www-authenticate",
+                axum::http::HeaderValue::from_static(
+                    "OAuth \"Facebook Platform\" \"invalid_token\" \"Invalid OAuth access token\"",
+                ),
+            );
+        }
+        response
+    }
+}
+
+/// A failure that reaches the business in a `failed` status webhook, not in the response.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AsyncError {
+    pub code: u32,
+    pub title: &'static str,
+    pub details: String,
+}
+
+impl AsyncError {
+    pub fn reengagement() -> Self {
+        Self {
+            code: 131047,
+            title: "Re-engagement message",
+            details: "Message failed to send because more than 24 hours have passed since the \
+                      customer last replied to this number."
+                .into(),
+        }
+    }
+
+    pub fn media(details: impl Into<String>) -> Self {
+        Self {
+            code: 131053,
+            title: "Media upload error",
+            details: details.into(),
+        }
+    }
+}
