@@ -395,9 +395,9 @@ pub enum TransportKind {
 /// Every way a Graph API call can fail.
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
-    /// Meta answered with its error JSON.
+    /// Meta answered with its error JSON (boxed: it is the largest variant by far).
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(Box<ApiError>),
     /// No usable answer: DNS, connect, TLS, timeout, a dropped connection.
     #[error("could not reach the WhatsApp API ({kind:?}): {message}")]
     Transport {
@@ -413,6 +413,12 @@ pub enum GraphError {
     /// The client could not be built (bad base URL, TLS set-up).
     #[error("invalid WhatsApp client configuration: {0}")]
     Config(String),
+}
+
+impl From<ApiError> for GraphError {
+    fn from(e: ApiError) -> Self {
+        GraphError::Api(Box::new(e))
+    }
 }
 
 impl GraphError {
@@ -436,7 +442,7 @@ impl GraphError {
 
     pub fn api(&self) -> Option<&ApiError> {
         match self {
-            GraphError::Api(e) => Some(e),
+            GraphError::Api(e) => Some(e.as_ref()),
             _ => None,
         }
     }

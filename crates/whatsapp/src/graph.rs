@@ -344,7 +344,7 @@ impl GraphClient {
 
 fn error_from_response(status: u16, body: &[u8]) -> GraphError {
     match ApiError::from_body(Some(status), body) {
-        Some(e) => GraphError::Api(e),
+        Some(e) => GraphError::from(e),
         None => GraphError::Http { status },
     }
 }

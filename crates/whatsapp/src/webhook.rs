@@ -44,6 +44,8 @@ pub struct WebhookPayload {
 }
 
 /// One thing that happened, with the entry (WABA id) it came in.
+// Most items are messages, the largest variant; boxing would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum WebhookItem {
     /// A customer's message (its kind may itself be `Unsupported`).

@@ -34,10 +34,19 @@ fn error_body_parses_every_field() {
     // Minimal bodies (no error_data, no trace id) still parse.
     let min = ApiError::from_body(Some(401), br#"{"error":{"message":"Invalid OAuth access token.","type":"OAuthException","code":190}}"#)
         .unwrap();
-    assert_eq!((min.code, min.details.clone(), min.class()), (190, None, ErrorClass::Reauthorise));
+    assert_eq!(
+        (min.code, min.details.clone(), min.class()),
+        (190, None, ErrorClass::Reauthorise)
+    );
     // Not Meta's shape.
-    assert_eq!(ApiError::from_body(Some(502), b"<html>Bad Gateway</html>"), None);
-    assert_eq!(ApiError::from_body(Some(400), br#"{"error":"Invalid request"}"#), None);
+    assert_eq!(
+        ApiError::from_body(Some(502), b"<html>Bad Gateway</html>"),
+        None
+    );
+    assert_eq!(
+        ApiError::from_body(Some(400), br#"{"error":"Invalid request"}"#),
+        None
+    );
 }
 
 #[test]
@@ -63,7 +72,11 @@ fn each_listed_code_is_classified() {
     for &(code, status, class) in cases {
         let e = ApiError::from_body(Some(status), &meta_body(code, None)).unwrap();
         assert_eq!(e.class(), class, "code {code} HTTP {status}");
-        assert_eq!(GraphError::Api(e).class(), class, "code {code} via GraphError");
+        assert_eq!(
+            GraphError::from(e).class(),
+            class,
+            "code {code} via GraphError"
+        );
         assert_eq!(classify(code, Some(status)), class);
     }
     assert!(ErrorClass::RetryLater.is_retryable() && ErrorClass::PairRate.is_retryable());
@@ -79,25 +92,50 @@ fn errors_without_a_meta_body_classify_by_transport_and_status() {
     };
     assert_eq!(timeout.class(), ErrorClass::RetryLater);
     assert_eq!(timeout.code(), None);
-    assert_eq!(GraphError::Http { status: 502 }.class(), ErrorClass::RetryLater);
-    assert_eq!(GraphError::Http { status: 429 }.class(), ErrorClass::RetryLater);
-    assert_eq!(GraphError::Http { status: 401 }.class(), ErrorClass::Reauthorise);
-    assert_eq!(GraphError::Http { status: 404 }.class(), ErrorClass::Permanent);
+    assert_eq!(
+        GraphError::Http { status: 502 }.class(),
+        ErrorClass::RetryLater
+    );
+    assert_eq!(
+        GraphError::Http { status: 429 }.class(),
+        ErrorClass::RetryLater
+    );
+    assert_eq!(
+        GraphError::Http { status: 401 }.class(),
+        ErrorClass::Reauthorise
+    );
+    assert_eq!(
+        GraphError::Http { status: 404 }.class(),
+        ErrorClass::Permanent
+    );
     let odd = GraphError::UnexpectedResponse {
         status: 200,
         reason: "x".into(),
     };
-    assert_eq!(odd.class(), ErrorClass::Permanent, "may have been sent; never retried blindly");
+    assert_eq!(
+        odd.class(),
+        ErrorClass::Permanent,
+        "may have been sent; never retried blindly"
+    );
 }
 
 #[test]
 fn common_codes_have_titles_and_plain_descriptions() {
-    for code in [0, 2, 4, 10, 100, 190, 130429, 131026, 131047, 131051, 131056, 131057, 132000, 132001, 131016] {
+    for code in [
+        0, 2, 4, 10, 100, 190, 130429, 131026, 131047, 131051, 131056, 131057, 132000, 132001,
+        131016,
+    ] {
         assert!(title(code).is_some(), "title for {code}");
         let d = describe(code).unwrap();
-        assert!(d.len() > 20 && !d.contains('#'), "plain description for {code}: {d}");
+        assert!(
+            d.len() > 20 && !d.contains('#'),
+            "plain description for {code}: {d}"
+        );
     }
-    assert_eq!(title(131056), Some("(Business Account, Consumer Account) pair rate limit hit"));
+    assert_eq!(
+        title(131056),
+        Some("(Business Account, Consumer Account) pair rate limit hit")
+    );
     assert_eq!(describe(123_456_789), None);
     // Unknown codes fall back to Meta's own words.
     let e = ApiError::from_body(Some(400), &meta_body(123_456, None)).unwrap();
@@ -107,7 +145,11 @@ fn common_codes_have_titles_and_plain_descriptions() {
 #[test]
 fn emulator_error_bodies_have_metas_exact_shape() {
     let body = ErrorEnvelope {
-        error: ErrorBody::meta(131047, "Message failed to send because more than 24 hours have passed since the customer last replied to this number.", "AbCdEf123"),
+        error: ErrorBody::meta(
+            131047,
+            "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+            "AbCdEf123",
+        ),
     };
     assert_eq!(
         serde_json::to_value(&body).unwrap(),

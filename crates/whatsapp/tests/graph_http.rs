@@ -57,7 +57,11 @@ async fn handle(
     server.seen.lock().unwrap().push(seen.clone());
 
     if seen.auth.as_deref() != Some(&format!("Bearer {TOKEN}")) {
-        return meta_error(401, 190, "Invalid OAuth access token - Cannot parse access token");
+        return meta_error(
+            401,
+            190,
+            "Invalid OAuth access token - Cannot parse access token",
+        );
     }
     let path = seen.path.as_str();
     match (method.as_str(), path) {
@@ -77,12 +81,16 @@ async fn handle(
         ("POST", "/v26.0/broken/messages") => {
             (StatusCode::BAD_GATEWAY, "<html>Bad Gateway</html>").into_response()
         }
-        ("POST", "/v26.0/crashing/messages") => meta_error(500, 2, "Service temporarily unavailable"),
+        ("POST", "/v26.0/crashing/messages") => {
+            meta_error(500, 2, "Service temporarily unavailable")
+        }
         ("POST", "/v26.0/slow/messages") => {
             tokio::time::sleep(Duration::from_secs(3)).await;
             json_ok(json!({}))
         }
-        ("POST", p) if p == format!("/v26.0/{PNID}/media") => json_ok(json!({"id": "1479537139650973"})),
+        ("POST", p) if p == format!("/v26.0/{PNID}/media") => {
+            json_ok(json!({"id": "1479537139650973"}))
+        }
         ("GET", "/v26.0/1479537139650973") => json_ok(json!({
             "messaging_product": "whatsapp",
             "url": format!("{}/media-download/1479537139650973?ext=1&hash=abc", server.base),
@@ -91,10 +99,12 @@ async fn handle(
             "file_size": "7",
             "id": "1479537139650973"
         })),
-        ("GET", "/media-download/1479537139650973") => {
-            (StatusCode::OK, [("content-type", "image/jpeg")], b"\xff\xd8\xffJPEG".to_vec())
-                .into_response()
-        }
+        ("GET", "/media-download/1479537139650973") => (
+            StatusCode::OK,
+            [("content-type", "image/jpeg")],
+            b"\xff\xd8\xffJPEG".to_vec(),
+        )
+            .into_response(),
         ("GET", p) if p == format!("/v26.0/{PNID}") => json_ok(json!({
             "verified_name": "Tea & Co",
             "code_verification_status": "VERIFIED",
@@ -165,7 +175,10 @@ async fn send_posts_the_documented_body_with_the_bearer_token() {
     let seen = server.last();
     assert_eq!(seen.method, Method::POST);
     assert_eq!(seen.path, format!("/v26.0/{PNID}/messages"));
-    assert_eq!(seen.auth.as_deref(), Some(format!("Bearer {TOKEN}").as_str()));
+    assert_eq!(
+        seen.auth.as_deref(),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
     assert_eq!(seen.content_type.as_deref(), Some("application/json"));
     let body: Value = serde_json::from_slice(&seen.body).unwrap();
     assert_eq!(body, serde_json::to_value(&msg).unwrap());
@@ -202,9 +215,18 @@ async fn upload_then_look_up_and_download_media_with_the_bearer_token() {
     let ct = seen.content_type.unwrap();
     assert!(ct.starts_with("multipart/form-data; boundary="), "{ct}");
     let form = String::from_utf8_lossy(&seen.body);
-    assert!(form.contains("name=\"messaging_product\"\r\n\r\nwhatsapp\r\n"), "{form}");
-    assert!(form.contains("name=\"type\"\r\n\r\nimage/jpeg\r\n"), "{form}");
-    assert!(form.contains("name=\"file\"; filename=\"box.jpg\""), "{form}");
+    assert!(
+        form.contains("name=\"messaging_product\"\r\n\r\nwhatsapp\r\n"),
+        "{form}"
+    );
+    assert!(
+        form.contains("name=\"type\"\r\n\r\nimage/jpeg\r\n"),
+        "{form}"
+    );
+    assert!(
+        form.contains("name=\"file\"; filename=\"box.jpg\""),
+        "{form}"
+    );
     assert!(form.contains("Content-Type: image/jpeg"), "{form}");
     assert!(seen.body.windows(7).any(|w| w == b"\xff\xd8\xffJPEG"));
 
@@ -212,7 +234,10 @@ async fn upload_then_look_up_and_download_media_with_the_bearer_token() {
     let seen = server.last();
     assert_eq!(seen.method, Method::GET);
     assert_eq!(seen.path, "/v26.0/1479537139650973");
-    assert_eq!(seen.query.as_deref(), Some(format!("phone_number_id={PNID}").as_str()));
+    assert_eq!(
+        seen.query.as_deref(),
+        Some(format!("phone_number_id={PNID}").as_str())
+    );
     assert_eq!(info.file_size, Some(7));
     assert_eq!(info.mime_type.as_deref(), Some("image/jpeg"));
 
@@ -220,7 +245,10 @@ async fn upload_then_look_up_and_download_media_with_the_bearer_token() {
     assert_eq!(bytes, b"\xff\xd8\xffJPEG");
     let seen = server.last();
     assert_eq!(seen.path, "/media-download/1479537139650973");
-    assert_eq!(seen.auth.as_deref(), Some(format!("Bearer {TOKEN}").as_str()));
+    assert_eq!(
+        seen.auth.as_deref(),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
 }
 
 #[tokio::test]
@@ -231,7 +259,10 @@ async fn phone_number_details_validate_credentials() {
     assert_eq!(info.verified_name.as_deref(), Some("Tea & Co"));
     assert_eq!(info.throughput.unwrap().level, "STANDARD");
 
-    let err = client(&server, PNID, "wrong-token").phone_number().await.unwrap_err();
+    let err = client(&server, PNID, "wrong-token")
+        .phone_number()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some(190));
     assert_eq!(err.class(), ErrorClass::Reauthorise);
     assert_eq!(err.api().unwrap().http_status, Some(401));
@@ -242,20 +273,32 @@ async fn meta_error_bodies_map_to_classes() {
     let server = start().await;
     let msg = OutgoingMessage::text("1", "x", false);
 
-    let err = client(&server, "window", TOKEN).send(&msg).await.unwrap_err();
+    let err = client(&server, "window", TOKEN)
+        .send(&msg)
+        .await
+        .unwrap_err();
     let api = err.api().unwrap();
     assert_eq!((api.code, api.http_status), (131047, Some(400)));
     assert_eq!(api.details.as_deref(), Some("Re-engagement message (test)"));
     assert_eq!(api.fbtrace_id.as_deref(), Some("A1b2C3d4E5"));
     assert_eq!(err.class(), ErrorClass::WindowClosed);
 
-    let err = client(&server, "throttled", TOKEN).send(&msg).await.unwrap_err();
+    let err = client(&server, "throttled", TOKEN)
+        .send(&msg)
+        .await
+        .unwrap_err();
     assert_eq!(err.class(), ErrorClass::RetryLater);
 
-    let err = client(&server, "crashing", TOKEN).send(&msg).await.unwrap_err();
+    let err = client(&server, "crashing", TOKEN)
+        .send(&msg)
+        .await
+        .unwrap_err();
     assert_eq!((err.code(), err.class()), (Some(2), ErrorClass::RetryLater));
 
-    let err = client(&server, "broken", TOKEN).send(&msg).await.unwrap_err();
+    let err = client(&server, "broken", TOKEN)
+        .send(&msg)
+        .await
+        .unwrap_err();
     assert!(matches!(err, GraphError::Http { status: 502 }), "{err:?}");
     assert_eq!(err.class(), ErrorClass::RetryLater);
 }
@@ -266,7 +309,13 @@ async fn timeouts_and_refused_connections_are_retry_later() {
     let msg = OutgoingMessage::text("1", "x", false);
     let err = client(&server, "slow", TOKEN).send(&msg).await.unwrap_err();
     assert!(
-        matches!(err, GraphError::Transport { kind: TransportKind::Timeout, .. }),
+        matches!(
+            err,
+            GraphError::Transport {
+                kind: TransportKind::Timeout,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(err.class(), ErrorClass::RetryLater);
@@ -275,9 +324,19 @@ async fn timeouts_and_refused_connections_are_retry_later() {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     let config = GraphConfig::new(TOKEN, PNID).with_base_url(format!("http://{addr}"));
-    let err = GraphClient::new(config).unwrap().send(&msg).await.unwrap_err();
+    let err = GraphClient::new(config)
+        .unwrap()
+        .send(&msg)
+        .await
+        .unwrap_err();
     assert!(
-        matches!(err, GraphError::Transport { kind: TransportKind::Connect, .. }),
+        matches!(
+            err,
+            GraphError::Transport {
+                kind: TransportKind::Connect,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(err.class(), ErrorClass::RetryLater);
@@ -300,7 +359,10 @@ fn debug_output_never_contains_the_token() {
 
 #[test]
 fn bad_configuration_is_refused() {
-    assert!(GraphClient::new(GraphConfig::new(TOKEN, PNID).with_base_url("graph.facebook.com")).is_err());
+    assert!(
+        GraphClient::new(GraphConfig::new(TOKEN, PNID).with_base_url("graph.facebook.com"))
+            .is_err()
+    );
     assert!(GraphClient::new(GraphConfig::new(TOKEN, "")).is_err());
     assert!(GraphClient::new(GraphConfig::new("bad\ntoken", PNID)).is_err());
     let default = GraphConfig::new(TOKEN, PNID);

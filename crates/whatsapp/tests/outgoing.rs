@@ -17,7 +17,11 @@ fn roundtrips(m: &OutgoingMessage) {
 
 #[test]
 fn text_with_preview_url() {
-    let m = OutgoingMessage::text("34611222333", "Your order: https://shop.example.com/o/1", true);
+    let m = OutgoingMessage::text(
+        "34611222333",
+        "Your order: https://shop.example.com/o/1",
+        true,
+    );
     assert_eq!(
         body(&m),
         json!({
@@ -57,15 +61,27 @@ fn any_message_as_a_reply_with_callback_data() {
 fn media_by_id_or_link_with_caption_and_filename() {
     let cases = [
         (
-            OutgoingMessage::image("1", MediaSource::Id("1479537139650973".into()), Some("Box".into())),
+            OutgoingMessage::image(
+                "1",
+                MediaSource::Id("1479537139650973".into()),
+                Some("Box".into()),
+            ),
             json!({"type": "image", "image": {"id": "1479537139650973", "caption": "Box"}}),
         ),
         (
-            OutgoingMessage::image("1", MediaSource::Link("https://cdn.example.com/a.jpg".into()), None),
+            OutgoingMessage::image(
+                "1",
+                MediaSource::Link("https://cdn.example.com/a.jpg".into()),
+                None,
+            ),
             json!({"type": "image", "image": {"link": "https://cdn.example.com/a.jpg"}}),
         ),
         (
-            OutgoingMessage::video("1", MediaSource::Link("https://cdn.example.com/v.mp4".into()), Some("Unboxing".into())),
+            OutgoingMessage::video(
+                "1",
+                MediaSource::Link("https://cdn.example.com/v.mp4".into()),
+                Some("Unboxing".into()),
+            ),
             json!({"type": "video", "video": {"link": "https://cdn.example.com/v.mp4", "caption": "Unboxing"}}),
         ),
         (
@@ -87,7 +103,8 @@ fn media_by_id_or_link_with_caption_and_filename() {
         ),
     ];
     for (m, expected) in cases {
-        let mut want = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "1"});
+        let mut want =
+            json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "1"});
         want.as_object_mut()
             .unwrap()
             .extend(expected.as_object().unwrap().clone());
@@ -101,7 +118,9 @@ fn media_by_id_or_link_with_caption_and_filename() {
 fn template_with_header_body_and_button_parameters() {
     let template = Template::new("order_shipped", "en_US")
         .with_component(TemplateComponent::header(vec![TemplateParameter::Image {
-            image: MediaObject::new(MediaSource::Link("https://cdn.example.com/parcel.png".into())),
+            image: MediaObject::new(MediaSource::Link(
+                "https://cdn.example.com/parcel.png".into(),
+            )),
         }]))
         .with_component(TemplateComponent::body(vec![
             TemplateParameter::text("Ana"),
@@ -154,8 +173,10 @@ fn template_with_header_body_and_button_parameters() {
     roundtrips(&m);
 
     // Named parameters and a template without components.
-    let named = Template::new("hello_world", "en_US")
-        .with_component(TemplateComponent::body(vec![TemplateParameter::named_text("order_id", "1042")]));
+    let named =
+        Template::new("hello_world", "en_US").with_component(TemplateComponent::body(vec![
+            TemplateParameter::named_text("order_id", "1042"),
+        ]));
     assert_eq!(
         serde_json::to_value(&named).unwrap()["components"][0]["parameters"][0],
         json!({"type": "text", "text": "1042", "parameter_name": "order_id"})
@@ -165,9 +186,10 @@ fn template_with_header_body_and_button_parameters() {
         json!({"name": "hello_world", "language": {"code": "en_US"}})
     );
     // The emulator may receive the index as a number; it is accepted.
-    let parsed: TemplateComponent =
-        serde_json::from_value(json!({"type": "button", "sub_type": "quick_reply", "index": 0, "parameters": []}))
-            .unwrap();
+    let parsed: TemplateComponent = serde_json::from_value(
+        json!({"type": "button", "sub_type": "quick_reply", "index": 0, "parameters": []}),
+    )
+    .unwrap();
     assert_eq!(parsed.index.as_deref(), Some("0"));
 }
 
@@ -185,7 +207,10 @@ fn reaction_and_its_removal() {
         })
     );
     let removal = OutgoingMessage::reaction("34611222333", "wamid.ABC", "");
-    assert_eq!(body(&removal)["reaction"], json!({"message_id": "wamid.ABC", "emoji": ""}));
+    assert_eq!(
+        body(&removal)["reaction"],
+        json!({"message_id": "wamid.ABC", "emoji": ""})
+    );
     roundtrips(&m);
 }
 
@@ -311,7 +336,8 @@ fn validation_enforces_documented_limits() {
         sticker.link = Some("https://x".into());
     }
     assert!(both.validate().is_err(), "id and link together");
-    let four = OutgoingMessage::buttons("1", "b", &[("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")]);
+    let four =
+        OutgoingMessage::buttons("1", "b", &[("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")]);
     assert!(four.validate().is_err());
     let long_title = OutgoingMessage::buttons("1", "b", &[("a", "This title is far too long")]);
     assert!(long_title.validate().is_err());

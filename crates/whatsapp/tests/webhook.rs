@@ -36,18 +36,41 @@ fn every_documented_message_type_parses_with_its_fields() {
     assert_eq!(
         kinds,
         [
-            "text", "text", "image", "video", "audio", "document", "sticker", "location",
-            "contacts", "interactive", "interactive", "button", "reaction", "reaction", "order",
-            "system", "system", "unsupported", "text", "text", "text"
+            "text",
+            "text",
+            "image",
+            "video",
+            "audio",
+            "document",
+            "sticker",
+            "location",
+            "contacts",
+            "interactive",
+            "interactive",
+            "button",
+            "reaction",
+            "reaction",
+            "order",
+            "system",
+            "system",
+            "unsupported",
+            "text",
+            "text",
+            "text"
         ]
     );
 
     // 1: text, with business-scoped ids on message and contact.
     let first = &m[0];
     assert_eq!(first.message.from.as_deref(), Some("34611222333"));
-    assert_eq!(first.message.from_user_id.as_deref(), Some("ES.1358027451162930"));
+    assert_eq!(
+        first.message.from_user_id.as_deref(),
+        Some("ES.1358027451162930")
+    );
     assert_eq!(first.message.timestamp_secs(), Some(1_750_000_001));
-    let MessageKind::Text(t) = &first.message.kind else { panic!() };
+    let MessageKind::Text(t) = &first.message.kind else {
+        panic!()
+    };
     assert_eq!(t.body, "Hola, ¿dónde está mi pedido #1042?");
     let contact = first.contact.as_ref().unwrap();
     assert_eq!(contact.display_name(), Some("Ana García"));
@@ -62,36 +85,59 @@ fn every_documented_message_type_parses_with_its_fields() {
     );
 
     // 3-7: media.
-    let MessageKind::Image(img) = &m[2].message.kind else { panic!() };
+    let MessageKind::Image(img) = &m[2].message.kind else {
+        panic!()
+    };
     assert_eq!(img.id, "1003383421387256");
     assert_eq!(img.caption.as_deref(), Some("Вот фото коробки"));
     assert_eq!(img.mime_type.as_deref(), Some("image/jpeg"));
-    assert_eq!(m[2].contact.as_ref().unwrap().display_name(), Some("Дмитрий"));
-    let MessageKind::Video(v) = &m[3].message.kind else { panic!() };
+    assert_eq!(
+        m[2].contact.as_ref().unwrap().display_name(),
+        Some("Дмитрий")
+    );
+    let MessageKind::Video(v) = &m[3].message.kind else {
+        panic!()
+    };
     assert_eq!(v.id, "1184383066412437");
-    let MessageKind::Audio(a) = &m[4].message.kind else { panic!() };
+    let MessageKind::Audio(a) = &m[4].message.kind else {
+        panic!()
+    };
     assert_eq!(a.voice, Some(true));
     assert_eq!(a.mime_type.as_deref(), Some("audio/ogg; codecs=opus"));
-    let MessageKind::Document(d) = &m[5].message.kind else { panic!() };
+    let MessageKind::Document(d) = &m[5].message.kind else {
+        panic!()
+    };
     assert_eq!(d.filename.as_deref(), Some("invoice-2025-06.pdf"));
     assert_eq!(d.caption.as_deref(), Some("发票"));
-    let MessageKind::Sticker(s) = &m[6].message.kind else { panic!() };
+    let MessageKind::Sticker(s) = &m[6].message.kind else {
+        panic!()
+    };
     assert_eq!(s.animated, Some(true));
     assert_eq!(m[6].message.kind.media().unwrap().id, "1228482478473281");
 
     // 8: location.
-    let MessageKind::Location(l) = &m[7].message.kind else { panic!() };
+    let MessageKind::Location(l) = &m[7].message.kind else {
+        panic!()
+    };
     assert!((l.latitude - 40.4168).abs() < 1e-9 && (l.longitude + 3.7038).abs() < 1e-9);
     assert_eq!(l.name.as_deref(), Some("Puerta del Sol"));
 
     // 9: shared contact card.
-    let MessageKind::Contacts(cards) = &m[8].message.kind else { panic!() };
+    let MessageKind::Contacts(cards) = &m[8].message.kind else {
+        panic!()
+    };
     assert_eq!(cards.len(), 1);
     assert_eq!(cards[0].name.formatted_name.as_deref(), Some("Ivan Petrov"));
     assert_eq!(cards[0].phones[0].wa_id.as_deref(), Some("79167654321"));
-    assert_eq!(cards[0].emails[0].email.as_deref(), Some("ivan@example.com"));
+    assert_eq!(
+        cards[0].emails[0].email.as_deref(),
+        Some("ivan@example.com")
+    );
     assert_eq!(cards[0].addresses[0].zip.as_deref(), Some("125009"));
-    assert_eq!(cards[0].org.as_ref().unwrap().company.as_deref(), Some("Petrov & Co"));
+    assert_eq!(
+        cards[0].org.as_ref().unwrap().company.as_deref(),
+        Some("Petrov & Co")
+    );
 
     // 10-11: interactive replies.
     let MessageKind::Interactive(InteractiveReply::ButtonReply { button_reply }) =
@@ -99,7 +145,10 @@ fn every_documented_message_type_parses_with_its_fields() {
     else {
         panic!()
     };
-    assert_eq!((button_reply.id.as_str(), button_reply.title.as_str()), ("track_order", "Track order"));
+    assert_eq!(
+        (button_reply.id.as_str(), button_reply.title.as_str()),
+        ("track_order", "Track order")
+    );
     let MessageKind::Interactive(InteractiveReply::ListReply { list_reply }) = &m[10].message.kind
     else {
         panic!()
@@ -108,22 +157,33 @@ fn every_documented_message_type_parses_with_its_fields() {
     assert_eq!(list_reply.description.as_deref(), Some("Arrived broken"));
 
     // 12: template quick reply, in reply to the template.
-    let MessageKind::Button(b) = &m[11].message.kind else { panic!() };
+    let MessageKind::Button(b) = &m[11].message.kind else {
+        panic!()
+    };
     assert_eq!(b.payload.as_deref(), Some("CONFIRM_DELIVERY"));
     assert_eq!(b.text.as_deref(), Some("Yes, deliver"));
     assert!(m[11].message.context.as_ref().unwrap().id.is_some());
 
     // 13-14: reaction and its removal.
-    let MessageKind::Reaction(r) = &m[12].message.kind else { panic!() };
+    let MessageKind::Reaction(r) = &m[12].message.kind else {
+        panic!()
+    };
     assert_eq!(r.emoji.as_deref(), Some("👍"));
     assert!(!r.is_removal());
-    let MessageKind::Reaction(r) = &m[13].message.kind else { panic!() };
+    let MessageKind::Reaction(r) = &m[13].message.kind else {
+        panic!()
+    };
     assert_eq!(r.emoji, None);
     assert!(r.is_removal());
-    assert_eq!(r.message_id, "wamid.HBgLMTU1NTA3ODM4ODEVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA");
+    assert_eq!(
+        r.message_id,
+        "wamid.HBgLMTU1NTA3ODM4ODEVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA"
+    );
 
     // 15: order.
-    let MessageKind::Order(o) = &m[14].message.kind else { panic!() };
+    let MessageKind::Order(o) = &m[14].message.kind else {
+        panic!()
+    };
     assert_eq!(o.catalog_id.as_deref(), Some("1587323388493812"));
     assert_eq!(o.product_items.len(), 2);
     assert_eq!(o.product_items[0].product_retailer_id, "SKU-TEA-01");
@@ -132,23 +192,34 @@ fn every_documented_message_type_parses_with_its_fields() {
     assert_eq!(o.product_items[1].item_price, Some(8.0));
 
     // 16-17: system notices.
-    let MessageKind::System(sys) = &m[15].message.kind else { panic!() };
+    let MessageKind::System(sys) = &m[15].message.kind else {
+        panic!()
+    };
     assert_eq!(sys.kind.as_deref(), Some("user_changed_number"));
     assert_eq!(sys.new_id(), Some("79169998877"));
-    let MessageKind::System(sys) = &m[16].message.kind else { panic!() };
+    let MessageKind::System(sys) = &m[16].message.kind else {
+        panic!()
+    };
     assert_eq!(sys.kind.as_deref(), Some("user_changed_user_id"));
     assert_eq!(sys.new_id(), Some("ES.2468013579246801"));
 
     // 18: Meta's own "unsupported" type keeps its errors and the raw object.
     let msg = &m[17].message;
-    let MessageKind::Unsupported(u) = &msg.kind else { panic!() };
+    let MessageKind::Unsupported(u) = &msg.kind else {
+        panic!()
+    };
     assert_eq!(u.type_name, "unsupported");
     assert_eq!(u.original_type.as_deref(), Some("edit"));
     assert_eq!(u.raw["id"], msg.id.as_str());
     assert_eq!(msg.errors.len(), 1);
     assert_eq!(msg.errors[0].code, 131051);
     assert_eq!(
-        msg.errors[0].error_data.as_ref().unwrap().details.as_deref(),
+        msg.errors[0]
+            .error_data
+            .as_ref()
+            .unwrap()
+            .details
+            .as_deref(),
         Some("Message type is currently not supported.")
     );
 
@@ -161,18 +232,31 @@ fn every_documented_message_type_parses_with_its_fields() {
 
     // 20: forwarded.
     let ctx = m[19].message.context.as_ref().unwrap();
-    assert_eq!((ctx.forwarded, ctx.frequently_forwarded), (Some(true), Some(true)));
+    assert_eq!(
+        (ctx.forwarded, ctx.frequently_forwarded),
+        (Some(true), Some(true))
+    );
     assert_eq!(ctx.id, None);
 
     // 21: asking about a product.
-    let product = m[20].message.context.as_ref().unwrap().referred_product.as_ref().unwrap();
+    let product = m[20]
+        .message
+        .context
+        .as_ref()
+        .unwrap()
+        .referred_product
+        .as_ref()
+        .unwrap();
     assert_eq!(product.product_retailer_id.as_deref(), Some("SKU-TEA-01"));
 }
 
 #[test]
 fn previews_are_short_plain_text() {
     let p = parse("messages_all_types.json");
-    let previews: Vec<String> = p.messages().map(|m| m.message.kind.preview_text()).collect();
+    let previews: Vec<String> = p
+        .messages()
+        .map(|m| m.message.kind.preview_text())
+        .collect();
     assert_eq!(previews[0], "Hola, ¿dónde está mi pedido #1042?");
     assert_eq!(previews[2], "Photo: Вот фото коробки");
     assert_eq!(previews[3], "Video");
@@ -213,12 +297,24 @@ fn a_batch_of_entries_changes_messages_and_statuses_is_processed_in_order() {
     assert_eq!(
         summary,
         [
-            ("message", "wamid.HBgLMzQ2MTEyMjIzMzMVAgASGBQzQUY0101".to_owned()),
-            ("message", "wamid.HBgLMzQ2MTEyMjIzMzMVAgASGBQzQUY0102".to_owned()),
+            (
+                "message",
+                "wamid.HBgLMzQ2MTEyMjIzMzMVAgASGBQzQUY0101".to_owned()
+            ),
+            (
+                "message",
+                "wamid.HBgLMzQ2MTEyMjIzMzMVAgASGBQzQUY0102".to_owned()
+            ),
             ("status", "wamid.S1".to_owned()),
             ("status", "wamid.S2".to_owned()),
-            ("message", "wamid.HBgLMzQ2MTEyMjIzMzMVAgASGBQzQUY0103".to_owned()),
-            ("message", "wamid.HBgLMzQ2MTEyMjIzMzMVAgASGBQzQUY0104".to_owned()),
+            (
+                "message",
+                "wamid.HBgLMzQ2MTEyMjIzMzMVAgASGBQzQUY0103".to_owned()
+            ),
+            (
+                "message",
+                "wamid.HBgLMzQ2MTEyMjIzMzMVAgASGBQzQUY0104".to_owned()
+            ),
             ("status", "wamid.S3".to_owned()),
             ("template", "welcome".to_owned()),
         ]
@@ -227,13 +323,25 @@ fn a_batch_of_entries_changes_messages_and_statuses_is_processed_in_order() {
     let second: Vec<&InboundMessage> = p.messages().skip(2).collect();
     for m in &second {
         assert_eq!(m.entry_id, "209876543210987");
-        assert_eq!(m.metadata.as_ref().unwrap().phone_number_id, "301234567890123");
+        assert_eq!(
+            m.metadata.as_ref().unwrap().phone_number_id,
+            "301234567890123"
+        );
     }
     // Each message is matched with its own sender among several contacts.
-    assert_eq!(second[0].contact.as_ref().unwrap().display_name(), Some("Дмитрий"));
-    assert_eq!(second[1].contact.as_ref().unwrap().display_name(), Some("王芳"));
+    assert_eq!(
+        second[0].contact.as_ref().unwrap().display_name(),
+        Some("Дмитрий")
+    );
+    assert_eq!(
+        second[1].contact.as_ref().unwrap().display_name(),
+        Some("王芳")
+    );
     let status_entries: Vec<&str> = p.statuses().map(|s| s.entry_id.as_str()).collect();
-    assert_eq!(status_entries, ["102290129340398", "102290129340398", "209876543210987"]);
+    assert_eq!(
+        status_entries,
+        ["102290129340398", "102290129340398", "209876543210987"]
+    );
 }
 
 #[test]
@@ -259,34 +367,56 @@ fn unknown_types_fields_and_broken_items_never_cost_the_rest_of_the_batch() {
         ]
     );
     let msgs = messages(&p);
-    let MessageKind::Text(t) = &msgs[0].message.kind else { panic!() };
+    let MessageKind::Text(t) = &msgs[0].message.kind else {
+        panic!()
+    };
     assert_eq!(t.body, "before the odd ones");
 
-    let MessageKind::Unsupported(poll) = &msgs[1].message.kind else { panic!() };
+    let MessageKind::Unsupported(poll) = &msgs[1].message.kind else {
+        panic!()
+    };
     assert_eq!(poll.type_name, "poll");
     assert_eq!(msgs[1].message.kind.type_name(), "poll");
     assert!(!msgs[1].message.kind.is_supported());
     assert_eq!(poll.raw["poll"]["name"], "Which colour?");
-    assert_eq!(msgs[1].message.kind.preview_text(), "Unsupported message (poll)");
-    assert_eq!(msgs[1].contact.as_ref().unwrap().wa_id.as_deref(), Some("34611222333"));
+    assert_eq!(
+        msgs[1].message.kind.preview_text(),
+        "Unsupported message (poll)"
+    );
+    assert_eq!(
+        msgs[1].contact.as_ref().unwrap().wa_id.as_deref(),
+        Some("34611222333")
+    );
 
-    let MessageKind::Text(t) = &msgs[2].message.kind else { panic!() };
+    let MessageKind::Text(t) = &msgs[2].message.kind else {
+        panic!()
+    };
     assert_eq!(t.body, "with new fields");
 
-    let MessageKind::Unsupported(img) = &msgs[3].message.kind else { panic!() };
+    let MessageKind::Unsupported(img) = &msgs[3].message.kind else {
+        panic!()
+    };
     assert_eq!(img.type_name, "image");
     assert_eq!(img.raw["image"]["caption"], "image object without id");
 
-    let MessageKind::Text(t) = &msgs[4].message.kind else { panic!() };
+    let MessageKind::Text(t) = &msgs[4].message.kind else {
+        panic!()
+    };
     assert_eq!(t.body, "after the odd ones");
 
     let unsupported: Vec<&UnsupportedItem> = p.unsupported().collect();
     assert_eq!(unsupported[0].level, UnsupportedLevel::Message);
     assert_eq!(unsupported[0].raw["text"]["body"], "no id");
-    assert!(!unsupported[0].reason.contains("no id"), "reasons carry no content");
+    assert!(
+        !unsupported[0].reason.contains("no id"),
+        "reasons carry no content"
+    );
     assert_eq!(unsupported[1].level, UnsupportedLevel::Status);
     assert_eq!(unsupported[2].level, UnsupportedLevel::Change);
-    assert_eq!(unsupported[2].field.as_deref(), Some("phone_number_quality_update"));
+    assert_eq!(
+        unsupported[2].field.as_deref(),
+        Some("phone_number_quality_update")
+    );
     assert_eq!(unsupported[2].raw["event"], "FLAGGED");
     assert_eq!(unsupported[3].level, UnsupportedLevel::Change);
     assert_eq!(unsupported[4].level, UnsupportedLevel::Entry);
@@ -296,7 +426,10 @@ fn unknown_types_fields_and_broken_items_never_cost_the_rest_of_the_batch() {
 
     let statuses: Vec<&StatusUpdate> = p.statuses().collect();
     assert_eq!(statuses[0].status.status, StatusKind::Delivered);
-    assert_eq!(statuses[1].status.status, StatusKind::Other("deleted".to_owned()));
+    assert_eq!(
+        statuses[1].status.status,
+        StatusKind::Other("deleted".to_owned())
+    );
     assert_eq!(statuses[1].status.status.as_str(), "deleted");
 }
 
@@ -309,10 +442,17 @@ fn escaped_and_raw_unicode_bodies_verify_and_decode() {
 
     let p = WebhookPayload::from_slice(&body).unwrap();
     let m = messages(&p);
-    assert_eq!(m[0].contact.as_ref().unwrap().display_name(), Some("Дмитрий"));
-    let MessageKind::Text(t) = &m[0].message.kind else { panic!() };
+    assert_eq!(
+        m[0].contact.as_ref().unwrap().display_name(),
+        Some("Дмитрий")
+    );
+    let MessageKind::Text(t) = &m[0].message.kind else {
+        panic!()
+    };
     assert_eq!(t.body, "привет 😀 你好 https://shop.example.com/o/1042");
-    let MessageKind::Text(t) = &m[1].message.kind else { panic!() };
+    let MessageKind::Text(t) = &m[1].message.kind else {
+        panic!()
+    };
     assert_eq!(t.body, "raw utf-8: привет 👋🏽 你好 \"quoted\" tab\tend");
 }
 
@@ -322,11 +462,17 @@ fn statuses_carry_pricing_conversation_errors_and_callback_data() {
     let s: Vec<&Status> = p.statuses().map(|s| &s.status).collect();
     assert_eq!(s.len(), 6);
     let kinds: Vec<&str> = s.iter().map(|s| s.status.as_str()).collect();
-    assert_eq!(kinds, ["sent", "delivered", "read", "played", "failed", "failed"]);
+    assert_eq!(
+        kinds,
+        ["sent", "delivered", "read", "played", "failed", "failed"]
+    );
 
     let sent = s[0];
     assert_eq!(sent.recipient_id.as_deref(), Some("34611222333"));
-    assert_eq!(sent.recipient_user_id.as_deref(), Some("ES.1358027451162930"));
+    assert_eq!(
+        sent.recipient_user_id.as_deref(),
+        Some("ES.1358027451162930")
+    );
     assert_eq!(
         sent.biz_opaque_callback_data.as_deref(),
         Some("outbox:0190f1c2-7d1e-7c3a-9f00-1b2c3d4e5f60")
@@ -352,7 +498,10 @@ fn statuses_carry_pricing_conversation_errors_and_callback_data() {
     assert_eq!(window.error_class(), Some(ErrorClass::WindowClosed));
     assert!(window.errors[0].describe().contains("24 hours"));
     let pair = s[5];
-    assert_eq!(pair.timestamp, "1750001040", "numeric timestamps are accepted");
+    assert_eq!(
+        pair.timestamp, "1750001040",
+        "numeric timestamps are accepted"
+    );
     assert_eq!(pair.error_class(), Some(ErrorClass::PairRate));
 
     // Statuses only move forward: the ranks order them.
@@ -376,7 +525,10 @@ fn template_status_updates_parse() {
     assert_eq!(updates[0].event, "APPROVED");
     assert_eq!(updates[0].message_template_id, "1293847561029384");
     assert_eq!(updates[0].message_template_name, "order_shipped");
-    assert_eq!(updates[0].message_template_language.as_deref(), Some("en_US"));
+    assert_eq!(
+        updates[0].message_template_language.as_deref(),
+        Some("en_US")
+    );
     assert_eq!(updates[1].event, "REJECTED");
     assert_eq!(updates[1].message_template_id, "998877665544332");
     assert_eq!(updates[1].reason.as_deref(), Some("INVALID_FORMAT"));
@@ -400,8 +552,14 @@ fn value_level_errors_become_error_items() {
         .collect();
     assert_eq!(errors.len(), 2);
     assert_eq!(errors[0].error.code, 131000);
-    assert_eq!(errors[0].error.title.as_deref(), Some("Something went wrong"));
-    assert_eq!(errors[0].metadata.as_ref().unwrap().phone_number_id, "106540352242922");
+    assert_eq!(
+        errors[0].error.title.as_deref(),
+        Some("Something went wrong")
+    );
+    assert_eq!(
+        errors[0].metadata.as_ref().unwrap().phone_number_id,
+        "106540352242922"
+    );
     assert_eq!(errors[1].error.code, 130429);
     assert_eq!(errors[1].error.class(), ErrorClass::RetryLater);
 }
@@ -416,7 +574,13 @@ fn only_non_json_or_non_envelope_bodies_fail() {
         WebhookPayload::from_slice(&[0xff, 0xfe, b'{']),
         Err(ParseError::NotJson(_))
     ));
-    for body in [&b"[]"[..], b"\"x\"", b"{}", br#"{"object":"x","entry":{}}"#, b"null"] {
+    for body in [
+        &b"[]"[..],
+        b"\"x\"",
+        b"{}",
+        br#"{"object":"x","entry":{}}"#,
+        b"null",
+    ] {
         assert_eq!(
             WebhookPayload::from_slice(body),
             Err(ParseError::NotEnvelope),
