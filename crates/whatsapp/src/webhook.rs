@@ -1360,6 +1360,8 @@ impl Serialize for Message {
     }
 }
 
+/// Same lenient path as [`Message::from_json`]; needs a serde_json text deserializer
+/// (`from_str`/`from_slice`), since it captures the raw object.
 impl<'de> Deserialize<'de> for Message {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(d)?;
