@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::payload::{ChangeValue, Contact, InboundMessage, Profile};
-use crate::state::{Customer, InboundRecord, State as SimState, Template};
+use crate::state::{InboundRecord, State as SimState, Template};
 use crate::webhook::{self, Command};
 use crate::{Shared, ids, media, validate};
 
@@ -212,10 +212,7 @@ pub fn inject_inbound(shared: &Shared, req: InboundRequest) -> Result<Value, Str
     let id = ids::wamid(&from);
     {
         let mut state = shared.state.lock().expect("state lock");
-        let customer = state
-            .customers
-            .entry(from.clone())
-            .or_insert_with(Customer::default);
+        let customer = state.customers.entry(from.clone()).or_default();
         customer.name = name.clone();
         customer.last_inbound_ms = Some(now_ms);
         state.inbound.push(InboundRecord {

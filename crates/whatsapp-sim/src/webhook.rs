@@ -238,7 +238,7 @@ pub struct Handshake {
 }
 
 pub async fn handshake(shared: &Shared, verify_token: &str) -> Handshake {
-    let challenge = format!("{}", ids::numeric_id());
+    let challenge = ids::numeric_id();
     let Some(url) = shared.config.webhook_url.as_deref() else {
         return Handshake {
             ok: false,
