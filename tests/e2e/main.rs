@@ -1,1 +1,222 @@
+//! End-to-end tests: the real Teamline binary in a real WebKitGTK window (under Xvfb in
+//! CI), driven through tauri-driver and WebKitWebDriver. `cargo xtask test` runs them with
+//! `--ignored` inside `xvfb-run`; they need a display and `tauri-driver` on the PATH.
 
+mod webdriver;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use webdriver::Session;
+
+const SECTIONS_EN: [(&str, &str); 8] = [
+    ("inbox", "Inbox"),
+    ("contacts", "Contacts"),
+    ("broadcasts", "Broadcasts"),
+    ("automation", "Automation"),
+    ("team", "Team"),
+    ("audit", "Audit"),
+    ("reports", "Reports"),
+    ("settings", "Settings"),
+];
+
+/// A tauri-driver process with its own HOME and XDG directories, so the app under test
+/// never touches the developer's profile, and every test starts from a fresh one.
+struct Driver {
+    process: Child,
+    url: String,
+    home: tempfile::TempDir,
+}
+
+impl Driver {
+    fn start(lang: &str) -> Driver {
+        let home = tempfile::tempdir().expect("temporary HOME");
+        for dir in [".local/share", ".config", ".cache", "runtime"] {
+            std::fs::create_dir_all(home.path().join(dir)).expect("XDG dir");
+        }
+        let port = free_port();
+        let native_port = free_port();
+        let process = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join(".local/share"))
+            .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .env("XDG_CACHE_HOME", home.path().join(".cache"))
+            .env("XDG_RUNTIME_DIR", home.path().join("runtime"))
+            .env("LANG", lang)
+            .env("LANGUAGE", lang.split('.').next().unwrap_or(lang))
+            .env("LC_ALL", lang)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("tauri-driver is installed (cargo xtask test installs it)");
+        let url = format!("http://127.0.0.1:{port}");
+        wait_until_listening(port);
+        Driver { process, url, home }
+    }
+
+    /// Opens the app; `name` labels the screenshot saved if a wait fails.
+    fn session(&self, name: &str) -> Session {
+        Session::start(
+            &self.url,
+            &app_binary(),
+            &out_dir().join(format!("FAILED-{name}.png")),
+        )
+    }
+
+    fn data_home(&self) -> PathBuf {
+        self.home.path().join(".local/share")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn app_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_teamline"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("address")
+        .port()
+}
+
+fn wait_until_listening(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "tauri-driver did not start listening on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn out_dir() -> PathBuf {
+    let dir = std::env::var_os("TEAMLINE_E2E_OUT").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir).expect("screenshot directory");
+    dir
+}
+
+fn choose_language(session: &Session, value: &str) {
+    // Picking from a native <select> popup is not reliable over WebDriver; set the value and
+    // fire the same change event a person's choice fires.
+    session.execute(
+        "const s = document.querySelector('[data-testid=language]'); \
+         s.value = arguments[0]; s.dispatchEvent(new Event('change', { bubbles: true }));",
+        json!([value]),
+    );
+}
+
+#[test]
+#[ignore = "needs a display and tauri-driver; run by `cargo xtask test`"]
+fn the_frame_renders_navigates_and_shows_app_info() {
+    let driver = Driver::start("en_US.UTF-8");
+    let session = driver.session("frame");
+    let out = out_dir();
+
+    // The frame: sidebar with the eight sections, the inbox first, and its empty state.
+    session.wait_for_text("[data-testid=section-title]", |t| t == "Inbox");
+    let sections: Vec<String> = session
+        .find_all("nav button[data-section]")
+        .iter()
+        .filter_map(|b| b.attribute("data-section"))
+        .collect();
+    assert_eq!(sections, SECTIONS_EN.map(|(id, _)| id));
+    session.wait_for_text(".empty h2", |t| t == "No conversations yet");
+
+    // The status bar shows the connection state the shell reports over IPC.
+    let connection = session.wait_for("[data-testid=connection][data-state=not_linked]");
+    assert_eq!(connection.text(), "Not linked to a team");
+    session.screenshot(&out.join("01-inbox-en.png"));
+
+    // Navigation: every section opens with its title and (but Settings) an empty state.
+    for (id, title) in SECTIONS_EN {
+        session
+            .wait_for(&format!("nav button[data-section={id}]"))
+            .click();
+        session.wait_for_text("[data-testid=section-title]", |t| t == title);
+        session.wait_for(&format!("main[data-section={id}]"));
+        if id != "settings" {
+            session.wait_for(".empty h2");
+        }
+    }
+
+    // The keyboard: Alt+3 opens Broadcasts.
+    session.press_with_alt("3");
+    session.wait_for_text("[data-testid=section-title]", |t| t == "Broadcasts");
+
+    // app_info round-trips: version, profile and the profile's own data directory.
+    session
+        .wait_for("nav button[data-section=settings]")
+        .click();
+    session.wait_for("[data-tab=about]").click();
+    let version = session.wait_for_text("[data-testid=about-version]", |t| !t.is_empty());
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    let profile = session.wait_for_text("[data-testid=about-profile]", |t| !t.is_empty());
+    assert_eq!(
+        profile,
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    let data_dir = session.wait_for_text("[data-testid=about-data-dir]", |t| !t.is_empty());
+    assert_eq!(
+        PathBuf::from(&data_dir),
+        driver.data_home().join("app.teamline.desktop"),
+        "the data directory follows this profile's XDG_DATA_HOME"
+    );
+    session.screenshot(&out.join("02-settings-about-en.png"));
+
+    // Languages: Russian and Chinese replace every label, and dark theme applies.
+    session.wait_for("[data-tab=general]").click();
+    choose_language(&session, "ru");
+    session.wait_for_text("[data-testid=section-title]", |t| t == "Настройки");
+    session.wait_for_text("nav button[data-section=inbox]", |t| t == "Входящие");
+    session.wait_for("[data-testid=theme-dark]").click();
+    session.wait_for("html[data-theme=dark]");
+    session.screenshot(&out.join("03-settings-ru-dark.png"));
+
+    choose_language(&session, "zh");
+    session.wait_for_text("[data-testid=section-title]", |t| t == "设置");
+    session.wait_for("nav button[data-section=inbox]").click();
+    session.wait_for_text(".empty h2", |t| t == "还没有会话");
+    session.wait_for_text("[data-testid=connection]", |t| t == "尚未关联团队");
+    session.screenshot(&out.join("04-inbox-zh-dark.png"));
+
+    session.close();
+}
+
+#[test]
+#[ignore = "needs a display and tauri-driver; run by `cargo xtask test`"]
+fn the_language_follows_the_operating_system_until_chosen() {
+    let driver = Driver::start("ru_RU.UTF-8");
+    let session = driver.session("os-language");
+    session.wait_for_text("[data-testid=section-title]", |t| t == "Входящие");
+    session.wait_for_text("[data-testid=connection]", |t| {
+        t == "Не привязано к команде"
+    });
+    let lang = session.execute("return document.documentElement.lang", json!([]));
+    assert_eq!(lang, "ru");
+    session.screenshot(&out_dir().join("05-inbox-ru-from-os.png"));
+    session.close();
+}

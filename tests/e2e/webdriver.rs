@@ -1,0 +1,205 @@
+//! A small W3C WebDriver client: just what the end-to-end tests need, over blocking HTTP.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+// The W3C web element identifier.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+pub struct Session {
+    http: reqwest::blocking::Client,
+    base: String,
+    /// Where a failed wait saves a screenshot of what the window showed instead.
+    failure_shot: std::path::PathBuf,
+}
+
+impl Session {
+    /// Opens a session on a running tauri-driver; it starts `application` in a new window.
+    pub fn start(driver_url: &str, application: &Path, failure_shot: &Path) -> Session {
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("HTTP client");
+        let body = json!({
+            "capabilities": {
+                "alwaysMatch": { "tauri:options": { "application": application } }
+            }
+        });
+        let reply: Value = http
+            .post(format!("{driver_url}/session"))
+            .json(&body)
+            .send()
+            .expect("tauri-driver answers")
+            .json()
+            .expect("a JSON reply");
+        let id = reply["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {reply}"))
+            .to_owned();
+        Session {
+            http,
+            base: format!("{driver_url}/session/{id}"),
+            failure_shot: failure_shot.to_owned(),
+        }
+    }
+
+    fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let reply: Value = request
+            .send()
+            .expect("driver answers")
+            .json()
+            .expect("JSON reply");
+        reply["value"].clone()
+    }
+
+    fn post(&self, path: &str, body: Value) -> Value {
+        self.call(reqwest::Method::POST, path, Some(body))
+    }
+
+    fn get(&self, path: &str) -> Value {
+        self.call(reqwest::Method::GET, path, None)
+    }
+
+    /// The first element matching `css` right now, if any.
+    pub fn find(&self, css: &str) -> Option<Element<'_>> {
+        let value = self.post("/element", json!({"using": "css selector", "value": css}));
+        value[ELEMENT_KEY].as_str().map(|id| Element {
+            session: self,
+            id: id.to_owned(),
+        })
+    }
+
+    /// All elements matching `css` right now.
+    pub fn find_all(&self, css: &str) -> Vec<Element<'_>> {
+        let value = self.post("/elements", json!({"using": "css selector", "value": css}));
+        value
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| item[ELEMENT_KEY].as_str())
+                    .map(|id| Element {
+                        session: self,
+                        id: id.to_owned(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Polls the DOM until `css` matches an element whose text satisfies `accept`.
+    pub fn wait_for_text(&self, css: &str, accept: impl Fn(&str) -> bool) -> String {
+        let mut last = String::new();
+        let found = self.poll(|| {
+            let text = self.find(css)?.text();
+            if accept(&text) {
+                Some(text)
+            } else {
+                last = text;
+                None
+            }
+        });
+        found.unwrap_or_else(|| {
+            self.screenshot(&self.failure_shot);
+            panic!(
+                "{css} never showed the expected text; last seen {last:?} (window: {})",
+                self.failure_shot.display()
+            )
+        })
+    }
+
+    /// Polls until `css` matches, and returns the element.
+    pub fn wait_for(&self, css: &str) -> Element<'_> {
+        self.poll(|| self.find(css)).unwrap_or_else(|| {
+            self.screenshot(&self.failure_shot);
+            panic!(
+                "{css} never appeared (window: {})",
+                self.failure_shot.display()
+            )
+        })
+    }
+
+    /// Retries `probe` until it yields, for at most 20 s. The DOM changes asynchronously
+    /// (IPC answers, Svelte updates), and polling is the only signal WebDriver offers.
+    fn poll<T>(&self, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(found) = probe() {
+                return Some(found);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Runs a script in the page and returns its result.
+    pub fn execute(&self, script: &str, args: Value) -> Value {
+        self.post("/execute/sync", json!({"script": script, "args": args}))
+    }
+
+    /// Presses `key` while holding Alt.
+    pub fn press_with_alt(&self, key: &str) {
+        const ALT: &str = "\u{E00A}";
+        let actions = json!({"actions": [{
+            "type": "key",
+            "id": "keyboard",
+            "actions": [
+                {"type": "keyDown", "value": ALT},
+                {"type": "keyDown", "value": key},
+                {"type": "keyUp", "value": key},
+                {"type": "keyUp", "value": ALT}
+            ]
+        }]});
+        self.post("/actions", actions);
+    }
+
+    /// Saves a PNG of the window.
+    pub fn screenshot(&self, path: &Path) {
+        let encoded = self.get("/screenshot");
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_str().expect("base64 screenshot"))
+            .expect("valid base64");
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+        std::fs::write(path, png).expect("screenshot written");
+    }
+
+    pub fn close(self) {
+        let _ = self.http.delete(&self.base).send();
+    }
+}
+
+pub struct Element<'s> {
+    session: &'s Session,
+    id: String,
+}
+
+impl Element<'_> {
+    pub fn text(&self) -> String {
+        self.session
+            .get(&format!("/element/{}/text", self.id))
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    pub fn attribute(&self, name: &str) -> Option<String> {
+        self.session
+            .get(&format!("/element/{}/attribute/{name}", self.id))
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    pub fn click(&self) {
+        self.session
+            .post(&format!("/element/{}/click", self.id), json!({}));
+    }
+}

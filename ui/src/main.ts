@@ -1,0 +1,15 @@
+import { mount } from 'svelte';
+import App from './App.svelte';
+import { selectBackend } from './lib/backend/select';
+import { i18n } from './lib/i18n/index.svelte';
+import './app.css';
+
+const target = document.getElementById('app');
+if (!target) throw new Error('index.html lacks #app');
+
+const backend = selectBackend();
+// The first paint should already be in the OS language, which only the app can tell for sure.
+const info = await backend.appInfo().catch(() => null);
+i18n.followOs(info?.os_locale ?? null);
+
+export default mount(App, { target, props: { backend, info } });
