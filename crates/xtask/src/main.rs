@@ -5,6 +5,7 @@ mod bench;
 mod bench_whatsapp;
 mod demo;
 mod prereqs;
+mod session;
 mod sh;
 mod test;
 mod ui;

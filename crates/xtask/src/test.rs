@@ -7,7 +7,7 @@ use std::process::Command;
 use anyhow::Result;
 
 use crate::prereqs::{self, Purpose, npm_program};
-use crate::{root, sh, ui};
+use crate::{root, session, sh, ui};
 
 /// Every lane builds the app with the built UI embedded, so Tauri is compiled once.
 const APP_FEATURES: &str = "teamline/custom-protocol";
@@ -105,23 +105,27 @@ pub fn run() -> Result<()> {
             &root,
         )),
     );
-    cargo_tests(
+    tests_lane(
         &mut tally,
         "bindings drift",
-        &[
-            "test",
-            "-p",
-            "teamline",
-            "--features",
-            APP_FEATURES,
-            "--lib",
-            "--",
-            "bindings::",
-        ],
+        &mut sh::cmd(
+            "cargo",
+            &[
+                "test",
+                "-p",
+                "teamline",
+                "--features",
+                APP_FEATURES,
+                "--lib",
+                "--",
+                "bindings::",
+            ],
+            &root,
+        ),
     );
-    cargo_tests(
-        &mut tally,
-        "rust tests",
+    // Keyring and notification tests need the real services: run in a private session.
+    let mut rust_tests = session::wrap(
+        "cargo",
         &[
             "test",
             "--workspace",
@@ -132,6 +136,7 @@ pub fn run() -> Result<()> {
             "bindings::",
         ],
     );
+    tests_lane(&mut tally, "rust tests", rust_tests.current_dir(&root));
     tally.check(
         "svelte-check",
         sh::run(&mut sh::cmd(
@@ -150,39 +155,38 @@ pub fn run() -> Result<()> {
     finish(tally)
 }
 
-fn cargo_tests(tally: &mut Tally, lane: &str, args: &[&str]) {
-    match sh::run_tee(&mut sh::cmd("cargo", args, &root())) {
+/// A lane that runs libtest binaries and counts their tests.
+fn tests_lane(tally: &mut Tally, lane: &str, command: &mut Command) {
+    match sh::run_tee(command) {
         Ok((ok, out)) => tally.add(lane, ok, parse_cargo_test(&out)),
         Err(error) => tally.check(lane, Err(error)),
     }
 }
 
-/// The end-to-end lane: the real app in a real window under Xvfb, driven through
-/// tauri-driver and WebKitWebDriver.
+/// The end-to-end lane: the real app in a real window in the private session (Xvfb),
+/// driven through tauri-driver and WebKitWebDriver.
 fn e2e(tally: &mut Tally) -> Result<()> {
     let out_dir = e2e_out_dir();
     std::fs::create_dir_all(&out_dir)?;
-    let mut command = Command::new("xvfb-run");
-    command
-        .args([
-            "--auto-servernum",
-            "--server-args=-screen 0 1400x900x24",
-            "cargo",
+    let mut command = session::wrap(
+        "cargo",
+        &[
             "test",
-        ])
-        .args([
             "-p",
             "teamline",
             "--features",
             APP_FEATURES,
             "--test",
             "e2e",
-        ])
-        .args(["--", "--ignored", "--test-threads=1"])
+            "--",
+            "--ignored",
+            "--test-threads=1",
+        ],
+    );
+    command
         .current_dir(root())
         .env("TEAMLINE_E2E_OUT", &out_dir);
-    let (ok, out) = sh::run_tee(&mut command)?;
-    tally.add("e2e", ok, parse_cargo_test(&out));
+    tests_lane(tally, "e2e", &mut command);
     eprintln!("xtask: e2e screenshots are in {}", out_dir.display());
     Ok(())
 }
