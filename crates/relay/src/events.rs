@@ -1,0 +1,32 @@
+//! Event kinds: the stable names stored in the log and sent to devices.
+//!
+//! Payload shapes (all JSON objects; ids are UUIDv7 strings, times RFC 3339 UTC):
+//! - `message.received`: `{message: MessageRow, conversation: ConversationRow}`
+//! - `message.status`: `{message_id, conversation_id, wamid, status, timestamp, errors}`
+//! - `conversation.opened`: `{conversation: ConversationRow}` (first message of a customer)
+//! - `conversation.status`: `{conversation_id, status, previous, reason}` (reopened by a
+//!   customer message; closing comes with commands)
+//! - `conversation.assigned`: `{conversation_id, assignee, previous_assignee, by}`
+//! - `contact.updated`: `{wa_id, name, conversation_id}` (the customer's profile name changed)
+//! - `template.status`: `{template_id, name, language, category, event, reason}`
+//! - `webhook.error`: `{code, title, message, details}` (Meta reported a problem not tied
+//!   to one message)
+//! - `webhook.unsupported`: `{level, field, reason, raw}` (kept raw so nothing is lost)
+//! - `member.created`: `{member: MemberRow}`
+//! - `device.linked`: `{device: DeviceRow}` (no token hash)
+//! - `device.revoked`: `{device_id, member_id, by}`
+
+pub mod kind {
+    pub const MESSAGE_RECEIVED: &str = "message.received";
+    pub const MESSAGE_STATUS: &str = "message.status";
+    pub const CONVERSATION_OPENED: &str = "conversation.opened";
+    pub const CONVERSATION_STATUS: &str = "conversation.status";
+    pub const CONVERSATION_ASSIGNED: &str = "conversation.assigned";
+    pub const CONTACT_UPDATED: &str = "contact.updated";
+    pub const TEMPLATE_STATUS: &str = "template.status";
+    pub const WEBHOOK_ERROR: &str = "webhook.error";
+    pub const WEBHOOK_UNSUPPORTED: &str = "webhook.unsupported";
+    pub const MEMBER_CREATED: &str = "member.created";
+    pub const DEVICE_LINKED: &str = "device.linked";
+    pub const DEVICE_REVOKED: &str = "device.revoked";
+}

@@ -1,0 +1,395 @@
+//! Webhook → stored rows and events, inside the writer's transaction.
+//!
+//! Written against [`WriteTx`] only, so every storage backend applies the same rules:
+//! duplicates (identical body, same wamid, same wamid+status) create nothing, statuses
+//! only move forward, inbound messages open or refresh the conversation and its 24-hour
+//! window and keep the contact's card.
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use teamline_whatsapp::webhook::{
+    InboundMessage, Status, StatusKind, UnsupportedLevel, WebhookItem, WebhookPayload,
+};
+use uuid::Uuid;
+
+use crate::events::kind;
+use crate::storage::{
+    Audience, ContactRow, ConversationRow, DIRECTION_IN, MessageRow, NewEvent, StorageResult,
+    WriteTx,
+};
+
+/// The customer-service window Meta gives after each customer message.
+pub const SERVICE_WINDOW: SignedDuration = SignedDuration::from_hours(24);
+
+/// What one webhook delivery changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestOutcome {
+    /// The identical body had been stored before (a retry of the same delivery).
+    pub duplicate_body: bool,
+    /// Events appended.
+    pub events: u32,
+    /// Items that were already known (same wamid, or same wamid+status).
+    pub duplicates: u32,
+}
+
+/// Stores a verified, parsed webhook and derives its events.
+pub fn apply_webhook(
+    tx: &mut dyn WriteTx,
+    body: &[u8],
+    sha256: &[u8; 32],
+    payload: &WebhookPayload,
+    team_id: Option<Uuid>,
+    now: Timestamp,
+) -> StorageResult<IngestOutcome> {
+    let mut out = IngestOutcome::default();
+    if !tx.insert_raw_webhook(sha256, body, now)? {
+        out.duplicate_body = true;
+        return Ok(out);
+    }
+    for item in &payload.items {
+        let appended = match item {
+            WebhookItem::Message(m) => apply_inbound(tx, m, team_id, now)?,
+            WebhookItem::Status(s) => apply_status(tx, &s.status, now)?,
+            WebhookItem::TemplateStatus(t) => {
+                let u = &t.update;
+                tx.append_event(NewEvent {
+                    kind: kind::TEMPLATE_STATUS,
+                    conversation_id: None,
+                    audience: Audience::Everyone,
+                    also_member: None,
+                    payload: json!({
+                        "template_id": u.message_template_id,
+                        "name": u.message_template_name,
+                        "language": u.message_template_language,
+                        "category": u.message_template_category,
+                        "event": u.event,
+                        "reason": u.reason,
+                    }),
+                    created_at: now,
+                })?;
+                1
+            }
+            WebhookItem::Error(e) => {
+                tx.append_event(NewEvent {
+                    kind: kind::WEBHOOK_ERROR,
+                    conversation_id: None,
+                    audience: Audience::ManageTeam,
+                    also_member: None,
+                    payload: json!({
+                        "code": e.error.code,
+                        "title": e.error.title,
+                        "message": e.error.describe(),
+                        "details": e.error.error_data.as_ref().and_then(|d| d.details.clone()),
+                    }),
+                    created_at: now,
+                })?;
+                1
+            }
+            WebhookItem::Unsupported(u) => {
+                let level = match u.level {
+                    UnsupportedLevel::Entry => "entry",
+                    UnsupportedLevel::Change => "change",
+                    UnsupportedLevel::Message => "message",
+                    UnsupportedLevel::Status => "status",
+                };
+                tx.append_event(NewEvent {
+                    kind: kind::WEBHOOK_UNSUPPORTED,
+                    conversation_id: None,
+                    audience: Audience::ManageTeam,
+                    also_member: None,
+                    payload: json!({
+                        "level": level,
+                        "field": u.field,
+                        "reason": u.reason,
+                        "raw": u.raw,
+                    }),
+                    created_at: now,
+                })?;
+                1
+            }
+        };
+        if appended == 0 {
+            out.duplicates += 1;
+        }
+        out.events += appended;
+    }
+    Ok(out)
+}
+
+fn wa_time(secs: Option<i64>, now: Timestamp) -> Timestamp {
+    // A sender clock in the future must not stretch the window beyond Meta's.
+    secs.and_then(|s| Timestamp::from_second(s).ok())
+        .map(|t| t.min(now))
+        .unwrap_or(now)
+}
+
+/// A customer's message: contact, conversation (opened, reopened, window refreshed),
+/// message row, events. Returns the number of events appended (0 for a duplicate).
+fn apply_inbound(
+    tx: &mut dyn WriteTx,
+    m: &InboundMessage,
+    team_id: Option<Uuid>,
+    now: Timestamp,
+) -> StorageResult<u32> {
+    let msg = &m.message;
+    if tx.message_by_wamid(&msg.id)?.is_some() {
+        return Ok(0);
+    }
+    let mut appended = 0;
+    let customer = msg.sender().unwrap_or("unknown").to_owned();
+    let sent_at = wa_time(msg.timestamp_secs(), now);
+    let name = m
+        .contact
+        .as_ref()
+        .and_then(|c| c.display_name())
+        .map(str::to_owned);
+
+    let existing_contact = tx.contact(&customer)?;
+    let name_changed = existing_contact
+        .as_ref()
+        .is_some_and(|c| name.is_some() && c.name != name);
+    if let Some(card) = &m.contact {
+        let profile = serde_json::to_value(card).unwrap_or(Value::Null);
+        tx.upsert_contact(&ContactRow {
+            wa_id: customer.clone(),
+            name: name
+                .clone()
+                .or_else(|| existing_contact.as_ref().and_then(|c| c.name.clone())),
+            profile,
+            created_at: existing_contact.as_ref().map_or(now, |c| c.created_at),
+            updated_at: now,
+        })?;
+    } else if existing_contact.is_none() {
+        tx.upsert_contact(&ContactRow {
+            wa_id: customer.clone(),
+            name: None,
+            profile: json!({}),
+            created_at: now,
+            updated_at: now,
+        })?;
+    }
+
+    let window = sent_at.checked_add(SERVICE_WINDOW).unwrap_or(sent_at);
+    let preview = msg.kind.preview_text();
+    let conversation = match tx.conversation_by_customer(&customer)? {
+        None => {
+            let c = ConversationRow {
+                id: Uuid::now_v7(),
+                team_id,
+                customer_wa_id: customer.clone(),
+                name: name.clone(),
+                assignee: None,
+                status: "open".into(),
+                window_expires_at: Some(window),
+                last_activity_at: now,
+                last_preview: Some(preview),
+                created_at: now,
+            };
+            tx.insert_conversation(&c)?;
+            tx.append_event(NewEvent {
+                kind: kind::CONVERSATION_OPENED,
+                conversation_id: Some(c.id),
+                audience: Audience::Conversation,
+                also_member: None,
+                payload: json!({ "conversation": c }),
+                created_at: now,
+            })?;
+            appended += 1;
+            c
+        }
+        Some(mut c) => {
+            let previous = c.status.clone();
+            c.window_expires_at = Some(c.window_expires_at.map_or(window, |w| w.max(window)));
+            c.last_activity_at = now;
+            c.last_preview = Some(preview);
+            if name.is_some() {
+                c.name = name.clone();
+            }
+            let reopened = previous != "open";
+            if reopened {
+                c.status = "open".into();
+            }
+            tx.update_conversation(&c)?;
+            if reopened {
+                tx.append_event(NewEvent {
+                    kind: kind::CONVERSATION_STATUS,
+                    conversation_id: Some(c.id),
+                    audience: Audience::Conversation,
+                    also_member: None,
+                    payload: json!({
+                        "conversation_id": c.id,
+                        "status": "open",
+                        "previous": previous,
+                        "reason": "customer_message",
+                    }),
+                    created_at: now,
+                })?;
+                appended += 1;
+            }
+            c
+        }
+    };
+    if name_changed {
+        tx.append_event(NewEvent {
+            kind: kind::CONTACT_UPDATED,
+            conversation_id: Some(conversation.id),
+            audience: Audience::Conversation,
+            also_member: None,
+            payload: json!({
+                "wa_id": customer,
+                "name": name,
+                "conversation_id": conversation.id,
+            }),
+            created_at: now,
+        })?;
+        appended += 1;
+    }
+
+    let row = MessageRow {
+        id: Uuid::now_v7(),
+        conversation_id: conversation.id,
+        wamid: Some(msg.id.clone()),
+        direction: DIRECTION_IN.into(),
+        kind: msg.kind.type_name().to_owned(),
+        body: serde_json::to_value(msg).unwrap_or(Value::Null),
+        status: None,
+        status_rank: 0,
+        error: None,
+        sent_by: None,
+        wa_timestamp: msg.timestamp_secs(),
+        created_at: now,
+    };
+    if !tx.insert_message(&row)? {
+        return Ok(appended);
+    }
+    tx.append_event(NewEvent {
+        kind: kind::MESSAGE_RECEIVED,
+        conversation_id: Some(conversation.id),
+        audience: Audience::Conversation,
+        also_member: None,
+        payload: json!({
+            "message": row,
+            "supported": msg.kind.is_supported(),
+            "preview": msg.kind.preview_text(),
+            "conversation": conversation,
+        }),
+        created_at: now,
+    })?;
+    Ok(appended + 1)
+}
+
+/// Records a status (deduplicated by wamid+status) and moves the message forward when it
+/// is known. A status for a wamid no message carries yet is kept: the send worker calls
+/// [`apply_recorded_statuses`] once it learns the wamid. Returns events appended.
+pub fn apply_status(tx: &mut dyn WriteTx, status: &Status, now: Timestamp) -> StorageResult<u32> {
+    let payload = serde_json::to_value(status).unwrap_or(Value::Null);
+    if !tx.insert_status(
+        &status.id,
+        status.status.as_str(),
+        status.timestamp_secs(),
+        &payload,
+        now,
+    )? {
+        return Ok(0);
+    }
+    let Some(mut message) = tx.message_by_wamid(&status.id)? else {
+        return Ok(0);
+    };
+    Ok(u32::from(advance_status(tx, &mut message, status, now)?))
+}
+
+/// Moves `message` to `status` if that is forward (rank strictly higher, never out of
+/// `failed`), writing the row and a `message.status` event. Returns whether it moved.
+pub fn advance_status(
+    tx: &mut dyn WriteTx,
+    message: &mut MessageRow,
+    status: &Status,
+    now: Timestamp,
+) -> StorageResult<bool> {
+    let rank = status.status.rank();
+    let current_failed = message.status.as_deref() == Some(StatusKind::Failed.as_str());
+    if current_failed || rank <= message.status_rank {
+        return Ok(false);
+    }
+    message.status = Some(status.status.as_str().to_owned());
+    message.status_rank = rank;
+    if !status.errors.is_empty() {
+        message.error = serde_json::to_value(&status.errors).ok();
+    }
+    tx.update_message_delivery(message)?;
+    tx.append_event(NewEvent {
+        kind: kind::MESSAGE_STATUS,
+        conversation_id: Some(message.conversation_id),
+        audience: Audience::Conversation,
+        also_member: None,
+        payload: json!({
+            "message_id": message.id,
+            "conversation_id": message.conversation_id,
+            "wamid": status.id,
+            "status": status.status.as_str(),
+            "timestamp": status.timestamp_secs(),
+            "errors": status.errors,
+        }),
+        created_at: now,
+    })?;
+    Ok(true)
+}
+
+/// For the send worker: once a queued message has its wamid (written with
+/// `update_message_delivery`), applies statuses that arrived before that, highest rank
+/// last, so the message ends at its true status with events in forward order.
+pub fn apply_recorded_statuses(
+    tx: &mut dyn WriteTx,
+    message: &mut MessageRow,
+    now: Timestamp,
+) -> StorageResult<u32> {
+    let Some(wamid) = message.wamid.clone() else {
+        return Ok(0);
+    };
+    let mut statuses: Vec<Status> = tx
+        .statuses_of(&wamid)?
+        .into_iter()
+        .filter_map(|(_, payload)| serde_json::from_value(payload).ok())
+        .collect();
+    statuses.sort_by_key(|s| s.status.rank());
+    let mut moved = 0;
+    for s in &statuses {
+        moved += u32::from(advance_status(tx, message, s, now)?);
+    }
+    Ok(moved)
+}
+
+/// Sets a conversation's assignee and appends `conversation.assigned` (the previous
+/// assignee also receives it, so their device learns the conversation left them). The
+/// command layer checks permissions (core's `can_claim`/`can_assign`) before calling this.
+pub fn assign_conversation(
+    tx: &mut dyn WriteTx,
+    conversation_id: Uuid,
+    assignee: Option<Uuid>,
+    by: Option<Uuid>,
+    now: Timestamp,
+) -> StorageResult<Option<ConversationRow>> {
+    let Some(mut c) = tx.conversation(conversation_id)? else {
+        return Ok(None);
+    };
+    let previous = c.assignee;
+    if previous == assignee {
+        return Ok(Some(c));
+    }
+    c.assignee = assignee;
+    tx.update_conversation(&c)?;
+    tx.append_event(NewEvent {
+        kind: kind::CONVERSATION_ASSIGNED,
+        conversation_id: Some(c.id),
+        audience: Audience::Conversation,
+        also_member: previous,
+        payload: json!({
+            "conversation_id": c.id,
+            "assignee": assignee,
+            "previous_assignee": previous,
+            "by": by,
+        }),
+        created_at: now,
+    })?;
+    Ok(Some(c))
+}
