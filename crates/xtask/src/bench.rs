@@ -1,29 +1,30 @@
 //! `cargo xtask bench`: benchmarks, printed as one JSON object. They always run from a
-//! release build; a debug `cargo xtask` re-runs itself in release first.
+//! release build with the `bench` feature; a plain `cargo xtask` re-runs itself that way.
 
 use anyhow::Result;
-use serde_json::json;
 
-use crate::{root, sh};
-
+#[cfg(not(all(feature = "bench", not(debug_assertions))))]
 pub fn run() -> Result<()> {
-    if cfg!(debug_assertions) {
-        return sh::run(&mut sh::cmd(
-            "cargo",
-            &[
-                "run",
-                "--quiet",
-                "--release",
-                "--package",
-                "xtask",
-                "--",
-                "bench",
-            ],
-            &root(),
-        ));
-    }
-    let report = json!({
+    use crate::{root, sh};
+    let args = [
+        "run",
+        "--quiet",
+        "--release",
+        "-p",
+        "xtask",
+        "--features",
+        "bench",
+        "--",
+        "bench",
+    ];
+    sh::run(&mut sh::cmd("cargo", &args, &root()))
+}
+
+#[cfg(all(feature = "bench", not(debug_assertions)))]
+pub fn run() -> Result<()> {
+    let report = serde_json::json!({
         "whatsapp": crate::bench_whatsapp::run()?,
+        "relay": crate::bench_relay::run()?,
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

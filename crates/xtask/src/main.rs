@@ -2,6 +2,9 @@
 //! every platform. See `cargo xtask help`.
 
 mod bench;
+#[cfg(all(feature = "bench", not(debug_assertions)))]
+mod bench_relay;
+#[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_whatsapp;
 mod demo;
 mod prereqs;
