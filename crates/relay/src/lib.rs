@@ -6,3 +6,11 @@ pub mod clock;
 pub mod events;
 pub mod ingest;
 pub mod storage;
+
+// Second half of the relay: commands, outbound sends, media.
+pub mod commands;
+pub mod device_auth;
+pub mod media;
+pub mod outbound;
+pub mod presence;
+pub mod relay_services;

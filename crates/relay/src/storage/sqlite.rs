@@ -22,6 +22,8 @@ use uuid::Uuid;
 
 use super::*;
 
+mod work;
+
 /// The schema, one entry per version. `PRAGMA user_version` = entries applied.
 const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -132,7 +134,7 @@ CREATE TABLE pairing_failures (
     last_failure_at INTEGER NOT NULL,
     locked_until INTEGER
 );
-"#];
+"#, include_str!("sqlite/work.sql")];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
