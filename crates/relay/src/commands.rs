@@ -11,10 +11,10 @@
 
 use std::sync::Arc;
 
-use axum::Router;
+use axum::{Extension, Router};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use jiff::Timestamp;
@@ -31,10 +31,10 @@ use teamline_whatsapp::outgoing::{
 };
 use uuid::Uuid;
 
-use crate::device_auth::{ApiError, Caller, authenticate};
+use crate::app::{AppState, Principal};
+use crate::command_error::CommandError;
 use crate::events::kind;
 use crate::presence::{PRESENCE_TYPING, Presence};
-use crate::relay_services::Services;
 use crate::storage::work::{CommandResultRow, NoteRow, SendItem, send_state};
 use crate::storage::{
     Audience, ConversationRow, DIRECTION_OUT, MessageRow, NewEvent, StorageResult, WriteTx,
@@ -283,11 +283,11 @@ struct Applied {
     queued: bool,
 }
 
-fn refuse(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
-    ApiError::new(status, code, message)
+fn refuse(status: StatusCode, code: &str, message: impl Into<String>) -> CommandError {
+    CommandError::new(status, code, message)
 }
 
-fn validation(message: impl Into<String>) -> ApiError {
+fn validation(message: impl Into<String>) -> CommandError {
     refuse(StatusCode::UNPROCESSABLE_ENTITY, "validation", message)
 }
 
@@ -358,10 +358,10 @@ fn execute(
     command_id: Uuid,
     cmd: &Command,
     now: Timestamp,
-) -> StorageResult<Result<Applied, ApiError>> {
+) -> StorageResult<Result<Applied, CommandError>> {
     let actor = &caller.actor;
     let Some(mut conv) = tx.conversation(cmd.conversation_id())? else {
-        return Ok(Err(ApiError::denied(Denied::NotVisible)));
+        return Ok(Err(CommandError::denied(Denied::NotVisible)));
     };
     let access = access_of(&conv);
     if let Err(d) = authorize(actor, cmd, &access) {
@@ -377,7 +377,7 @@ fn execute(
             Denied::AlreadyAssigned { assignee } | Denied::AssignedToOther { assignee } => {
                 assigned_to_other(tx, d, assignee)?
             }
-            other => ApiError::denied(other),
+            other => CommandError::denied(other),
         }));
     }
     match cmd {
@@ -614,7 +614,7 @@ fn assigned_to_other(
     tx: &dyn WriteTx,
     d: Denied,
     assignee: Uuid,
-) -> StorageResult<ApiError> {
+) -> StorageResult<CommandError> {
     let name = tx
         .member(assignee)?
         .map(|m| m.name)
@@ -623,7 +623,7 @@ fn assigned_to_other(
         Denied::AlreadyAssigned { .. } => format!("{name} is handling this conversation"),
         other => format!("{name} is handling this conversation. {other}"),
     };
-    Ok(ApiError::new(StatusCode::CONFLICT, "assigned_to_other", message)
+    Ok(CommandError::new(StatusCode::CONFLICT, "assigned_to_other", message)
         .with("assignee", json!({ "id": assignee, "name": name }))
         .with("reason", json!(d.code())))
 }
@@ -639,7 +639,7 @@ fn queue_send(
     reply_to: Option<Uuid>,
     cmd: &Command,
     now: Timestamp,
-) -> StorageResult<Result<Applied, ApiError>> {
+) -> StorageResult<Result<Applied, CommandError>> {
     if let Some(reply_to) = reply_to {
         let target = tx
             .message(reply_to)?
@@ -715,7 +715,7 @@ fn set_assignee(
     actor: &Actor,
     reason: Option<String>,
     now: Timestamp,
-) -> StorageResult<Result<Applied, ApiError>> {
+) -> StorageResult<Result<Applied, CommandError>> {
     let previous = conv.assignee;
     if previous == assignee {
         return Ok(Ok(Applied {
@@ -755,7 +755,7 @@ fn set_status(
     until: Option<Timestamp>,
     actor: &Actor,
     now: Timestamp,
-) -> StorageResult<Result<Applied, ApiError>> {
+) -> StorageResult<Result<Applied, CommandError>> {
     let previous = conv.status.clone();
     let same_snooze = status != "snoozed" || tx.snoozed_until(conv.id)? == until;
     if previous == status && same_snooze {
@@ -801,23 +801,40 @@ struct Envelope {
     command: Value,
 }
 
-/// Routes of the command side: `POST /v1/commands` and `GET /v1/media/{id}`.
-pub fn router(services: Arc<Services>) -> Router {
+/// The authenticated caller, as the command layer needs it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub device_id: Uuid,
+    pub member_id: Uuid,
+    pub member_name: String,
+    pub actor: Actor,
+}
+
+impl From<&Principal> for Caller {
+    fn from(p: &Principal) -> Self {
+        Caller {
+            device_id: p.device.id,
+            member_id: p.member.id,
+            member_name: p.member.name.clone(),
+            actor: p.actor.clone(),
+        }
+    }
+}
+
+/// Routes of the command side, merged into the relay's authenticated `/v1` router:
+/// `POST /v1/commands` and `GET /v1/media/{id}`.
+pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/commands", post(post_command))
-        .route(
-            "/v1/media/{id}",
-            axum::routing::get(crate::media::get_media),
-        )
-        .with_state(services)
+        .route("/v1/media/{id}", axum::routing::get(crate::media::get_media))
 }
 
 async fn post_command(
-    State(s): State<Arc<Services>>,
-    headers: HeaderMap,
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
     body: Bytes,
 ) -> Response {
-    match handle(&s, &headers, &body).await {
+    match handle(&st, Caller::from(&p), &body).await {
         Ok(out) => (
             StatusCode::from_u16(out.status).unwrap_or(StatusCode::OK),
             axum::Json(out.body),
@@ -827,9 +844,8 @@ async fn post_command(
     }
 }
 
-/// Parses, authenticates and applies one command.
-pub async fn handle(s: &Arc<Services>, headers: &HeaderMap, body: &[u8]) -> Result<Outcome, ApiError> {
-    let caller = authenticate(&s.storage, &s.clock, &s.tz, headers).await?;
+/// Parses and applies one command of an authenticated caller.
+pub async fn handle(st: &AppState, caller: Caller, body: &[u8]) -> Result<Outcome, CommandError> {
     let env: Envelope = serde_json::from_slice(body).map_err(|e| {
         refuse(
             StatusCode::BAD_REQUEST,
@@ -845,45 +861,47 @@ pub async fn handle(s: &Arc<Services>, headers: &HeaderMap, body: &[u8]) -> Resu
         )
     })?;
     if let Command::Typing { conversation_id } = cmd {
-        return typing(s, &caller, env.id, conversation_id).await;
+        return typing(st, &caller, env.id, conversation_id).await;
     }
     let fp = fingerprint(&env.command);
-    let now = s.clock.now();
+    let now = st.clock.now();
     let id = env.id;
-    let out = s
+    let out = st
         .storage
         .write(move |tx| apply(tx, &caller, id, fp, &cmd, now))
         .await
-        .map_err(ApiError::storage)?;
-    if out.queued {
-        s.outbound.wake();
+        .map_err(CommandError::storage)?;
+    if out.queued
+        && let Some(services) = st.commands.get()
+    {
+        services.outbound.wake();
     }
     Ok(out)
 }
 
 async fn typing(
-    s: &Arc<Services>,
+    s: &AppState,
     caller: &Caller,
     id: Uuid,
     conversation_id: Uuid,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, CommandError> {
     let conv = s
         .storage
         .read(move |tx| tx.conversation(conversation_id))
         .await
-        .map_err(ApiError::storage)?;
+        .map_err(CommandError::storage)?;
     let Some(conv) = conv else {
-        return Err(ApiError::denied(Denied::NotVisible));
+        return Err(CommandError::denied(Denied::NotVisible));
     };
     let access = access_of(&conv);
     authorize(&caller.actor, &Command::Typing { conversation_id }, &access)
-        .map_err(ApiError::denied)?;
+        .map_err(CommandError::denied)?;
     s.presence.publish(Presence {
         kind: PRESENCE_TYPING,
         conversation_id,
         access,
-        member_id: caller.member.id,
-        member_name: caller.member.name.clone(),
+        member_id: caller.member_id,
+        member_name: caller.member_name.clone(),
         at: s.clock.now(),
     });
     Ok(Outcome {

@@ -38,7 +38,6 @@ pub fn apply_webhook(
     body: &[u8],
     sha256: &[u8; 32],
     payload: &WebhookPayload,
-    team_id: Option<Uuid>,
     now: Timestamp,
 ) -> StorageResult<IngestOutcome> {
     let mut out = IngestOutcome::default();
@@ -48,7 +47,7 @@ pub fn apply_webhook(
     }
     for item in &payload.items {
         let appended = match item {
-            WebhookItem::Message(m) => apply_inbound(tx, m, team_id, now)?,
+            WebhookItem::Message(m) => apply_inbound(tx, m, now)?,
             WebhookItem::Status(s) => apply_status(tx, &s.status, now)?,
             WebhookItem::TemplateStatus(t) => {
                 let u = &t.update;
@@ -125,12 +124,7 @@ fn wa_time(secs: Option<i64>, now: Timestamp) -> Timestamp {
 
 /// A customer's message: contact, conversation (opened, reopened, window refreshed),
 /// message row, events. Returns the number of events appended (0 for a duplicate).
-fn apply_inbound(
-    tx: &mut dyn WriteTx,
-    m: &InboundMessage,
-    team_id: Option<Uuid>,
-    now: Timestamp,
-) -> StorageResult<u32> {
+fn apply_inbound(tx: &mut dyn WriteTx, m: &InboundMessage, now: Timestamp) -> StorageResult<u32> {
     let msg = &m.message;
     if tx.message_by_wamid(&msg.id)?.is_some() {
         return Ok(0);
@@ -175,7 +169,7 @@ fn apply_inbound(
         None => {
             let c = ConversationRow {
                 id: Uuid::now_v7(),
-                team_id,
+                team_id: tx.team()?.map(|t| t.id),
                 customer_wa_id: customer.clone(),
                 name: name.clone(),
                 assignee: None,

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::Extension;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
@@ -23,8 +24,8 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::commands::command_kind;
-use crate::device_auth::{ApiError, authenticate};
-use crate::relay_services::Services;
+use crate::app::{AppState, Principal};
+use crate::command_error::CommandError;
 use crate::storage::work::{MediaFetchRow, MediaRow};
 use crate::storage::{Audience, MessageRow, NewEvent, Storage, StorageResult, WriteTx};
 
@@ -253,18 +254,24 @@ impl MediaWorker {
 /// `GET /v1/media/{id}`: the stored bytes, to devices that may see the conversation. An
 /// unknown id and an invisible conversation get the same 404, so nothing leaks.
 pub async fn get_media(
-    State(s): State<Arc<Services>>,
+    State(st): State<Arc<AppState>>,
+    Extension(p): Extension<Principal>,
     UrlPath(id): UrlPath<String>,
-    headers: HeaderMap,
 ) -> Response {
-    match serve(&s, id, &headers).await {
+    match serve(&st, &p, id).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
 
-async fn serve(s: &Arc<Services>, id: String, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let caller = authenticate(&s.storage, &s.clock, &s.tz, headers).await?;
+async fn serve(s: &AppState, p: &Principal, id: String) -> Result<Response, CommandError> {
+    let Some(services) = s.commands.get() else {
+        return Err(CommandError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Media is not served by this relay instance.",
+        ));
+    };
     let media_id = id.clone();
     let (media, pending, access) = s
         .storage
@@ -285,20 +292,20 @@ async fn serve(s: &Arc<Services>, id: String, headers: &HeaderMap) -> Result<Res
             Ok((media, pending, access))
         })
         .await
-        .map_err(ApiError::storage)?;
+        .map_err(CommandError::storage)?;
     let not_found = || {
-        ApiError::new(
+        CommandError::new(
             StatusCode::NOT_FOUND,
             "not_found",
             "No media with this id is visible to this device.",
         )
     };
-    if !access.is_some_and(|a| can_view(&caller.actor, &a)) {
+    if !access.is_some_and(|a| can_view(&p.actor, &a)) {
         return Err(not_found());
     }
     let Some(media) = media else {
         if pending.is_some() {
-            return Err(ApiError::new(
+            return Err(CommandError::new(
                 StatusCode::CONFLICT,
                 "media_not_ready",
                 "The relay is still downloading this media; it announces message.media_ready when done.",
@@ -306,10 +313,10 @@ async fn serve(s: &Arc<Services>, id: String, headers: &HeaderMap) -> Result<Res
         }
         return Err(not_found());
     };
-    let path = s.media.dir.join(&media.sha256);
+    let path = services.media.dir.join(&media.sha256);
     let file = tokio::fs::File::open(&path).await.map_err(|e| {
         tracing::error!(error = %e, media_id = %media.media_id, "stored media file is missing");
-        ApiError::new(
+        CommandError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             "The stored file cannot be read right now.",

@@ -37,7 +37,7 @@ async fn ingest(store: &Arc<dyn Storage>, body: Vec<u8>, now: Timestamp) -> inge
         .write(move |tx| {
             let payload = WebhookPayload::from_slice(&body).unwrap();
             let sha: [u8; 32] = Sha256::digest(&body).into();
-            ingest::apply_webhook(tx, &body, &sha, &payload, None, now)
+            ingest::apply_webhook(tx, &body, &sha, &payload, now)
         })
         .await
         .unwrap()

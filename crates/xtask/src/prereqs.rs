@@ -31,6 +31,8 @@ const DEBIAN_BUILD: &[&str] = &[
 const DEBIAN_TEST: &[&str] = &[
     "xvfb",
     "xauth",
+    "dbus-daemon",
+    "dbus-bin",
     "dbus-x11",
     "webkit2gtk-driver",
     "gnome-keyring",
@@ -102,7 +104,7 @@ fn ensure_debian(purpose: Purpose) -> Result<()> {
     sh::run(Command::new("apt-get").args(["update", "-q"]))?;
     sh::run(
         Command::new("apt-get")
-            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(["install", "-y", "-q"])
             .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )

@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! Webhook bodies in Meta's shape, for tests and the benchmark.
 
 use serde_json::{Value, json};

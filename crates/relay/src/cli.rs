@@ -1,0 +1,259 @@
+//! The `teamline-relay` command line: `serve`, `init`, `pair`, `check`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use jiff::SignedDuration;
+use teamline_whatsapp::error::{ErrorClass, GraphError};
+use teamline_whatsapp::graph::GraphClient;
+
+use crate::app::AppSettings;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::pairing;
+use crate::storage::{self, Storage, sqlite};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "teamline-relay",
+    version,
+    about = "Teamline's hub for one WhatsApp Business number"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the relay.
+    Serve {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Create the team and print the owner's one-time pairing code (valid 24 hours).
+    Init {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The team's name.
+        #[arg(long, default_value = "Team")]
+        team_name: String,
+    },
+    /// Print a fresh pairing code (valid 90 seconds) for a device of this level.
+    Pair {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_parser = ["admin", "supervisor", "standard", "restricted"])]
+        level: String,
+        /// Link the device to this member (created with the level's preset if new).
+        #[arg(long, value_name = "NAME")]
+        member: Option<String>,
+    },
+    /// Check the configuration and the WhatsApp credentials, in plain words.
+    Check {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { config } => serve(Config::load(config.as_deref())?).await,
+        Command::Init { config, team_name } => {
+            let db = Config::load_database(config.as_deref())?;
+            init(&db, &team_name, &Clock::system()).await
+        }
+        Command::Pair {
+            config,
+            level,
+            member,
+        } => {
+            let db = Config::load_database(config.as_deref())?;
+            pair(&db, &level, member, &Clock::system()).await
+        }
+        Command::Check { config } => check(config).await,
+    }
+}
+
+fn open(database: &str) -> anyhow::Result<Arc<dyn Storage>> {
+    storage::open(database, sqlite::Options::default())
+        .with_context(|| "could not open the database (configuration key `database`)")
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let storage = open(&config.database)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (configuration key `listen`)",
+                config.listen
+            )
+        })?;
+    let settings = AppSettings {
+        app_secret: config.whatsapp.app_secret.clone(),
+        verify_token: config.whatsapp.verify_token.clone(),
+        timezone: config.timezone.clone(),
+        retention: SignedDuration::from_hours(24 * i64::from(config.retention_days)),
+    };
+    let relay = crate::Relay::start(listener, storage, Clock::system(), settings).await?;
+    let graph = GraphClient::new(config.whatsapp.graph_config())
+        .context("cannot build the Graph API client (configuration table `whatsapp`)")?;
+    let (_services, _workers) = crate::relay_services::attach(
+        relay.state(),
+        graph,
+        crate::outbound::OutboundConfig {
+            rate_per_sec: f64::from(config.send_rate),
+            ..Default::default()
+        },
+        crate::media::MediaConfig::next_to(std::path::Path::new(&config.database)),
+    )?;
+    tracing::info!(
+        public_url = %config.public_url,
+        webhook = %format!("{}/webhooks/whatsapp", config.public_url),
+        "relay ready"
+    );
+    // Ready line for scripts and tests that start the binary.
+    println!("listening on {}", relay.addr());
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    relay.shutdown().await
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub async fn init(database: &str, team_name: &str, clock: &Clock) -> anyhow::Result<()> {
+    let storage = open(database)?;
+    let now = clock.now();
+    let name = team_name.to_owned();
+    let (code, hash) = pairing::new_code();
+    let created = storage
+        .write(move |tx| {
+            let Some(team) = pairing::init_team(tx, &name, now)? else {
+                return Ok(None);
+            };
+            let expires = pairing::store_code(
+                tx,
+                hash,
+                teamline_core::DeviceLevel::Preset(teamline_core::Preset::Admin),
+                None,
+                None,
+                true,
+                now,
+            )?;
+            Ok(Some((team, expires)))
+        })
+        .await?;
+    let Some((team, expires)) = created else {
+        bail!(
+            "this database already has a team; use `teamline-relay pair --level admin` for another admin device"
+        );
+    };
+    println!("Created team {:?} ({}).", team.name, team.id);
+    println!("Link the owner's device with this one-time code before {expires} (24 hours):");
+    println!("{code}");
+    Ok(())
+}
+
+pub async fn pair(
+    database: &str,
+    level: &str,
+    member: Option<String>,
+    clock: &Clock,
+) -> anyhow::Result<()> {
+    let device_level =
+        pairing::level_from_preset(level).with_context(|| format!("unknown level {level:?}"))?;
+    let storage = open(database)?;
+    if storage.read(|tx| tx.team()).await?.is_none() {
+        bail!("no team yet: run `teamline-relay init` first");
+    }
+    let now = clock.now();
+    let (code, hash) = pairing::new_code();
+    let who = member.clone();
+    let expires = storage
+        .write(move |tx| pairing::store_code(tx, hash, device_level, None, who, false, now))
+        .await?;
+    match member {
+        Some(m) => println!(
+            "Pairing code for a {level} device of {m:?}, valid until {expires} (90 seconds):"
+        ),
+        None => println!("Pairing code for a {level} device, valid until {expires} (90 seconds):"),
+    }
+    println!("{code}");
+    Ok(())
+}
+
+/// The plain-words verdict on a Graph API failure during `check`.
+pub fn explain_graph_error(e: &GraphError, base_url: &str) -> String {
+    match e {
+        GraphError::Api(api) if api.class() == ErrorClass::Reauthorise => format!(
+            "access token rejected: Meta refused the access token (code {}). Create a new permanent token in Meta Business Settings and set `whatsapp.access_token`.",
+            api.code
+        ),
+        GraphError::Http { status: 401 } => "access token rejected: the Graph API answered 401. Set a valid `whatsapp.access_token`.".to_owned(),
+        GraphError::Api(api) if api.code == 100 || api.http_status == Some(404) => format!(
+            "phone number ID not found: the Graph API does not know `whatsapp.phone_number_id` for this token (code {}).",
+            api.code
+        ),
+        GraphError::Transport { .. } => format!(
+            "cannot reach the Graph API at {base_url} (`whatsapp.graph_url`): {e}"
+        ),
+        other => format!("the Graph API refused the check: {other}"),
+    }
+}
+
+async fn check(path: Option<PathBuf>) -> anyhow::Result<()> {
+    let config = match Config::load(path.as_deref()) {
+        Ok(c) => c,
+        Err(e) => bail!("configuration problem: {e}"),
+    };
+    println!(
+        "Configuration: OK (database {}, listening on {}, time zone {}, retention {} days).",
+        config.database, config.listen, config.timezone_name, config.retention_days
+    );
+    if config.database.starts_with("postgres://") || config.database.starts_with("postgresql://") {
+        bail!(
+            "configuration key `database`: PostgreSQL support is not built yet; use a SQLite file path"
+        );
+    }
+    let client = GraphClient::new(config.whatsapp.graph_config())
+        .map_err(|e| anyhow::anyhow!("configuration key `whatsapp.graph_url`: {e}"))?;
+    let base = format!(
+        "{}/{}",
+        config.whatsapp.graph_base_url, config.whatsapp.api_version
+    );
+    match client.phone_number().await {
+        Ok(info) => {
+            println!(
+                "WhatsApp: OK, phone number {} ({}), quality {}.",
+                info.display_phone_number.as_deref().unwrap_or("?"),
+                info.verified_name.as_deref().unwrap_or("no verified name"),
+                info.quality_rating.as_deref().unwrap_or("unknown"),
+            );
+            Ok(())
+        }
+        Err(e) => bail!("WhatsApp: {}", explain_graph_error(&e, &base)),
+    }
+}
