@@ -1,11 +1,11 @@
 //! Errors of the command and media routes: `{code, message, ...extra}` (the contract
 //! needs extra fields, e.g. the assignee of a conversation someone else holds).
 
+use crate::storage::StorageError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use teamline_core::access::Denied;
-use crate::storage::StorageError;
 
 /// An error answer: status and the `{code, message, ...}` body.
 #[derive(Debug, Clone)]

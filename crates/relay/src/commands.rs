@@ -11,12 +11,12 @@
 
 use std::sync::Arc;
 
-use axum::{Extension, Router};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use axum::{Extension, Router};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -541,15 +541,12 @@ fn execute(
                 conversation_id: conv.id,
                 author: actor.member_id,
                 text: text.to_owned(),
-                mentions: mentions
-                    .iter()
-                    .copied()
-                    .fold(Vec::new(), |mut acc, m| {
-                        if !acc.contains(&m) {
-                            acc.push(m);
-                        }
-                        acc
-                    }),
+                mentions: mentions.iter().copied().fold(Vec::new(), |mut acc, m| {
+                    if !acc.contains(&m) {
+                        acc.push(m);
+                    }
+                    acc
+                }),
                 created_at: now,
             };
             tx.insert_note(&note)?;
@@ -610,11 +607,7 @@ fn execute(
 }
 
 /// 409 `assigned_to_other` naming the owner (the contract's claim conflict).
-fn assigned_to_other(
-    tx: &dyn WriteTx,
-    d: Denied,
-    assignee: Uuid,
-) -> StorageResult<CommandError> {
+fn assigned_to_other(tx: &dyn WriteTx, d: Denied, assignee: Uuid) -> StorageResult<CommandError> {
     let name = tx
         .member(assignee)?
         .map(|m| m.name)
@@ -623,9 +616,11 @@ fn assigned_to_other(
         Denied::AlreadyAssigned { .. } => format!("{name} is handling this conversation"),
         other => format!("{name} is handling this conversation. {other}"),
     };
-    Ok(CommandError::new(StatusCode::CONFLICT, "assigned_to_other", message)
-        .with("assignee", json!({ "id": assignee, "name": name }))
-        .with("reason", json!(d.code())))
+    Ok(
+        CommandError::new(StatusCode::CONFLICT, "assigned_to_other", message)
+            .with("assignee", json!({ "id": assignee, "name": name }))
+            .with("reason", json!(d.code())),
+    )
 }
 
 /// Records an outbound message as queued and puts it in the send queue.
@@ -826,7 +821,10 @@ impl From<&Principal> for Caller {
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/commands", post(post_command))
-        .route("/v1/media/{id}", axum::routing::get(crate::media::get_media))
+        .route(
+            "/v1/media/{id}",
+            axum::routing::get(crate::media::get_media),
+        )
 }
 
 async fn post_command(

@@ -19,8 +19,8 @@ pub mod pairing;
 pub mod storage;
 
 // Second half of the relay: commands, outbound sends, media.
-pub mod commands;
 pub mod command_error;
+pub mod commands;
 pub mod media;
 pub mod outbound;
 pub mod presence;

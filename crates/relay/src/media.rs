@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
-use axum::Extension;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::{SignedDuration, Timestamp};
@@ -22,10 +22,10 @@ use teamline_whatsapp::webhook::Message;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use crate::clock::Clock;
-use crate::commands::command_kind;
 use crate::app::{AppState, Principal};
+use crate::clock::Clock;
 use crate::command_error::CommandError;
+use crate::commands::command_kind;
 use crate::storage::work::{MediaFetchRow, MediaRow};
 use crate::storage::{Audience, MessageRow, NewEvent, Storage, StorageResult, WriteTx};
 
@@ -327,7 +327,10 @@ async fn serve(s: &AppState, p: &Principal, id: String) -> Result<Response, Comm
         [
             (header::CONTENT_TYPE, media.mime_type.clone()),
             (header::CONTENT_LENGTH, media.size.to_string()),
-            (header::CACHE_CONTROL, "private, max-age=31536000, immutable".into()),
+            (
+                header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable".into(),
+            ),
         ],
         Body::from_stream(stream),
     )

@@ -38,8 +38,7 @@ use crate::storage::work::{SendItem, send_state};
 use crate::storage::{Audience, MessageRow, NewEvent, Storage, StorageResult, WriteTx};
 
 /// Plain words for a closed customer-service window.
-pub const WINDOW_CLOSED_TEXT: &str =
-    "The 24-hour window is closed; send an approved template";
+pub const WINDOW_CLOSED_TEXT: &str = "The 24-hour window is closed; send an approved template";
 const UNCONFIRMED_TEXT: &str = "WhatsApp's answer to this message was lost, so Teamline cannot tell whether it was sent. Check the chat on the phone before sending it again.";
 const CALLBACK_PREFIX: &str = "tl:";
 
@@ -109,7 +108,9 @@ impl OutboundMetrics {
         out.push_str(&format!("teamline_send_queue_depth {depth}\n"));
         out.push_str("# HELP teamline_send_errors_total Failed Graph API send attempts by error code.\n# TYPE teamline_send_errors_total counter\n");
         for (code, n) in self.errors.lock().expect("metrics lock").iter() {
-            out.push_str(&format!("teamline_send_errors_total{{code=\"{code}\"}} {n}\n"));
+            out.push_str(&format!(
+                "teamline_send_errors_total{{code=\"{code}\"}} {n}\n"
+            ));
         }
         out.push_str("# TYPE teamline_messages_sent_total counter\n");
         out.push_str(&format!(
@@ -447,12 +448,21 @@ impl SendWorker {
     }
 
     /// Completes unconfirmed items from recorded statuses; fails those past the deadline.
-    async fn settle_unconfirmed(&self) -> StorageResult<()> {
+    /// Returns how many are still waiting.
+    async fn settle_unconfirmed(&self) -> StorageResult<usize> {
         let now = self.clock.now();
-        let failed = self
+        let waiting = self
+            .storage
+            .read(|tx| tx.send_in_state(send_state::UNCONFIRMED))
+            .await?;
+        if waiting.is_empty() {
+            return Ok(0);
+        }
+        let (failed, left) = self
             .storage
             .write(move |tx| {
                 let mut failed = 0u64;
+                let mut left = 0usize;
                 for item in tx.send_in_state(send_state::UNCONFIRMED)? {
                     if let Some(wamid) = tx.wamid_by_callback(&callback_data(item.message_id))? {
                         finalize_sent(tx, item, &wamid, now)?;
@@ -465,16 +475,18 @@ impl SendWorker {
                         );
                         fail_item(tx, item, error, now)?;
                         failed += 1;
+                    } else {
+                        left += 1;
                     }
                 }
-                Ok(failed)
+                Ok((failed, left))
             })
             .await?;
         self.outbound
             .metrics
             .failed
             .fetch_add(failed, Ordering::Relaxed);
-        Ok(())
+        Ok(left)
     }
 
     pub async fn run(self: Arc<Self>) {
@@ -483,10 +495,17 @@ impl SendWorker {
         }
         let pacer = Arc::new(Pacer::new(self.outbound.config.rate_per_sec));
         let slots = Arc::new(Semaphore::new(self.outbound.config.max_in_flight.max(1)));
+        // Status webhooks can complete an unconfirmed send (and unblock the messages
+        // queued behind it): while any wait, every commit is a reason to look again.
+        let mut head = self.storage.head();
         loop {
-            if let Err(e) = self.settle_unconfirmed().await {
-                tracing::error!(error = %e, "send queue: settling unconfirmed sends failed");
-            }
+            let unconfirmed = match self.settle_unconfirmed().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, "send queue: settling unconfirmed sends failed");
+                    0
+                }
+            };
             let now = self.clock.now();
             let due = match self.storage.read(move |tx| tx.send_due(now, 64)).await {
                 Ok(d) => d,
@@ -527,9 +546,17 @@ impl SendWorker {
                     Duration::from_millis(ms.clamp(0, 30_000) as u64)
                 })
                 .unwrap_or(Duration::from_secs(30));
+            head.borrow_and_update();
             tokio::select! {
                 _ = self.outbound.wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
+                changed = head.changed(), if unconfirmed > 0 => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    // Let a burst of commits settle before looking.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
             }
         }
     }
@@ -561,19 +588,17 @@ impl SendWorker {
 
     async fn send_one(&self, item: SendItem) {
         let result = match serde_json::from_value::<OutgoingMessage>(item.request.clone()) {
-            Ok(msg) => self
-                .graph
-                .send(&msg)
-                .await
-                .and_then(|r| {
-                    r.message_id()
-                        .map(str::to_owned)
-                        .ok_or(GraphError::UnexpectedResponse {
-                            status: 200,
-                            reason: "no message id in the answer".into(),
-                        })
-                }),
-            Err(e) => Err(GraphError::Config(format!("stored request unreadable: {e}"))),
+            Ok(msg) => self.graph.send(&msg).await.and_then(|r| {
+                r.message_id()
+                    .map(str::to_owned)
+                    .ok_or(GraphError::UnexpectedResponse {
+                        status: 200,
+                        reason: "no message id in the answer".into(),
+                    })
+            }),
+            Err(e) => Err(GraphError::Config(format!(
+                "stored request unreadable: {e}"
+            ))),
         };
         let metrics = &self.outbound.metrics;
         match &result {

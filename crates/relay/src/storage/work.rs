@@ -136,10 +136,13 @@ pub trait WorkWrite {
     fn insert_media(&mut self, m: &MediaRow) -> StorageResult<bool>;
     fn insert_note(&mut self, n: &NoteRow) -> StorageResult<()>;
     /// `false` when the conversation already had it.
-    fn add_label(&mut self, conversation_id: Uuid, label: &str, at: Timestamp)
-    -> StorageResult<bool>;
+    fn add_label(
+        &mut self,
+        conversation_id: Uuid,
+        label: &str,
+        at: Timestamp,
+    ) -> StorageResult<bool>;
     /// `false` when the conversation did not have it.
     fn remove_label(&mut self, conversation_id: Uuid, label: &str) -> StorageResult<bool>;
-    fn set_snooze(&mut self, conversation_id: Uuid, until: Option<Timestamp>)
-    -> StorageResult<()>;
+    fn set_snooze(&mut self, conversation_id: Uuid, until: Option<Timestamp>) -> StorageResult<()>;
 }

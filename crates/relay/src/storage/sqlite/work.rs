@@ -28,8 +28,7 @@ fn send_row(r: &Row<'_>) -> rusqlite::Result<SendItem> {
     })
 }
 
-const FETCH_COLS: &str =
-    "media_id, message_id, conversation_id, mime_type, attempts, next_attempt_at, last_error, created_at";
+const FETCH_COLS: &str = "media_id, message_id, conversation_id, mime_type, attempts, next_attempt_at, last_error, created_at";
 
 fn fetch_row(r: &Row<'_>) -> rusqlite::Result<MediaFetchRow> {
     Ok(MediaFetchRow {
@@ -426,11 +425,7 @@ impl WorkWrite for Sql<'_> {
             .map_err(db_err)
     }
 
-    fn set_snooze(
-        &mut self,
-        conversation_id: Uuid,
-        until: Option<Timestamp>,
-    ) -> StorageResult<()> {
+    fn set_snooze(&mut self, conversation_id: Uuid, until: Option<Timestamp>) -> StorageResult<()> {
         match until {
             Some(until) => self.c.execute(
                 "INSERT INTO conversation_snoozes (conversation_id, until) VALUES (?1, ?2)
