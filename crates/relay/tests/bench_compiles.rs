@@ -38,3 +38,13 @@ fn relay_benchmark_runs_and_reports_its_figures() {
     );
     assert!(figures["latency_p50_ms"].as_f64() <= figures["latency_p99_ms"].as_f64());
 }
+
+/// The full-size run, for a release build by hand when `cargo xtask bench` is not wired:
+/// `cargo test --release -p teamline-relay --test bench_compiles -- --ignored --nocapture`.
+#[test]
+#[ignore = "full-size benchmark; run in release by hand"]
+fn full_relay_benchmark() {
+    let figures = bench_relay::run().unwrap();
+    println!("{}", serde_json::to_string_pretty(&figures).unwrap());
+    assert!(figures["latency_samples"].as_u64().unwrap() > 0);
+}

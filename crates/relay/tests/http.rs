@@ -238,6 +238,14 @@ async fn an_expired_cursor_gets_410_resync_required() {
         .unwrap();
     assert_eq!(err.0, 410);
     assert_eq!(err.1["code"], "resync_required");
+    // A cursor ahead of the log (another database) is refused the same way.
+    let (status, body) = t
+        .get(&d, &format!("/v1/events?after={}", t.head().await + 1000))
+        .await;
+    assert_eq!(
+        (status.as_u16(), body["code"].as_str()),
+        (410, Some("resync_required"))
+    );
     // From the floor on, delivery works.
     let events = t.collect(&d, floor, 1).await;
     assert_eq!(events[0]["payload"]["message"]["wamid"], "wamid.new");

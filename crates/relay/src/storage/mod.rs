@@ -36,7 +36,9 @@ pub enum StorageError {
     TooNew { found: i64, known: i64 },
     #[error("storage is shutting down")]
     Closed,
-    #[error("the event cursor {after} is older than the retained history (oldest kept: {floor})")]
+    #[error(
+        "the event cursor {after} cannot be resumed: it is older than the retained history or ahead of the log (retention floor: {floor})"
+    )]
     CursorExpired { after: u64, floor: u64 },
     #[error("stored data is invalid: {0}")]
     Corrupt(String),

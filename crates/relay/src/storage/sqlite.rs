@@ -454,7 +454,16 @@ impl Storage for SqliteStorage {
         };
         check_floor(after)?;
         let limit = limit.max(1);
-        if after >= *self.shared.head.borrow() {
+        let head = *self.shared.head.borrow();
+        if after > head {
+            // A cursor from another database (restored backup, reset relay): the device
+            // must start over, exactly as with an expired one.
+            return Err(StorageError::CursorExpired {
+                after,
+                floor: self.shared.floor.load(Ordering::SeqCst),
+            });
+        }
+        if after == head {
             return Ok(Vec::new());
         }
         {

@@ -1,0 +1,31 @@
+//! `teamline-store`: the desktop's encrypted local store.
+//!
+//! One SQLCipher file per profile holds what the device may see (conversations, messages,
+//! contacts, labels, notes, members, devices, its own permissions), the sync cursor and the
+//! outbox. The 32-byte key lives in the OS keyring ([`KeySource::os_keyring`]); with a
+//! store present and no key reachable, [`Store::open`] fails closed with
+//! [`StoreError::KeyUnavailable`] or [`StoreError::WrongKey`] and leaves the file as it
+//! was. Message text is indexed for full-text search ([`Store::search`]).
+
+mod batch;
+mod error;
+mod key;
+mod model;
+mod search;
+mod store;
+
+pub use batch::Batch;
+pub use error::{KeyUnavailableReason, Result, StoreError};
+pub use key::{
+    APP_ID, KdfParams, KeySource, OsKeyring, StoreKey, kdf_sidecar_path, keyring_account,
+};
+pub use model::*;
+pub use store::{CONNECTION_PRAGMAS, MIGRATIONS, SCHEMA_VERSION, Store};
+
+/// The crates whose types appear in this API, re-exported so callers use the same versions.
+pub use jiff;
+pub use uuid;
+
+/// The rusqlite this crate links (with SQLCipher), for benchmarks that compare against a
+/// plain connection without adding a second dependency on it.
+pub use rusqlite;

@@ -1,0 +1,845 @@
+//! Opening the encrypted store (key first, fail closed), migrations, and reads.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use rusqlite::config::DbConfig;
+use rusqlite::types::Type;
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
+use uuid::Uuid;
+
+use crate::batch::Batch;
+use crate::error::{KeyUnavailableReason, Result, StoreError};
+use crate::key::{self, KeySource, OsKeyring, Source, StoreKey};
+use crate::model::*;
+
+/// The schema migrations, oldest first; `PRAGMA user_version` counts those applied.
+pub const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// The newest schema this build understands.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Connection settings after the key: WAL for concurrent reads while syncing; temp data in
+/// memory so no plaintext temp files appear; freed pages zeroed.
+pub const CONNECTION_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA temp_store = MEMORY;
+PRAGMA secure_delete = ON;
+PRAGMA busy_timeout = 5000;";
+
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// The desktop's encrypted local store.
+pub struct Store {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens the store at `path`, creating it (and, for the OS keyring, its key) only when
+    /// no file exists there. With a file present, the key must come from `key`: a missing
+    /// or locked keyring gives `KeyUnavailable`, a different key `WrongKey`, and in both
+    /// cases the file is left exactly as it was.
+    pub fn open(path: impl AsRef<Path>, key: KeySource) -> Result<Store> {
+        let path = path.as_ref().to_owned();
+        let exists = path.try_exists().map_err(|source| StoreError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        if exists {
+            refuse_plaintext(&path)?;
+        }
+        let key = match key.0 {
+            Source::Raw(k) => k,
+            Source::Keyring { account } => keyring_key(&path, &account, exists)?,
+            Source::Passphrase { passphrase, params } => {
+                if exists {
+                    key::derive_existing(&path, &passphrase)?
+                } else {
+                    key::derive_new(&path, &passphrase, params)?
+                }
+            }
+        };
+        let conn = open_keyed(&path, &key, !exists)?;
+        let mut store = Store { conn, path };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Whether a store file exists at `path` (so opening needs its existing key).
+    pub fn exists(path: impl AsRef<Path>) -> bool {
+        path.as_ref().exists()
+    }
+
+    /// Deletes the store at `path` with its WAL, shared-memory and passphrase sidecar
+    /// files. Only for an explicit user choice (start over and resync from the relay) or
+    /// an unlinked device; the caller removes the keyring entry with [`OsKeyring::delete`].
+    pub fn destroy(path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let mut targets = vec![path.to_owned(), key::kdf_sidecar_path(path)];
+        for suffix in ["-wal", "-shm", "-journal"] {
+            targets.push(sibling(path, suffix));
+        }
+        for p in targets {
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(StoreError::Io { path: p, source }),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open store.
+    pub fn schema_version(&self) -> Result<u32> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        migrate(&mut self.conn, MIGRATIONS)
+    }
+
+    /// The last relay event seq applied here (0 for a new store).
+    pub fn cursor(&self) -> Result<u64> {
+        read_cursor(&self.conn)
+    }
+
+    /// Sets the cursor on its own (e.g. after a full resync reached the relay's head).
+    pub fn set_cursor(&mut self, seq: u64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE sync_state SET cursor = ?1 WHERE id = 1",
+            [seq_to_sql(seq)?],
+        )?;
+        Ok(())
+    }
+
+    /// Applies relay events in one transaction: each event whose seq is above the cursor
+    /// is passed to `apply` in order; the others are skipped, so a batch can be replayed
+    /// safely. The cursor moves to the last applied seq in the same transaction, so a
+    /// crash applies either the whole batch or none of it. Seqs must be increasing.
+    pub fn apply_batch<E>(
+        &mut self,
+        events: &[E],
+        seq_of: impl Fn(&E) -> u64,
+        mut apply: impl FnMut(&Batch<'_>, &E) -> Result<()>,
+    ) -> Result<BatchOutcome> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut cursor = read_cursor(&tx)?;
+        let mut applied = 0;
+        let mut skipped = 0;
+        let mut last = None;
+        {
+            let batch = Batch { conn: &tx };
+            for event in events {
+                let seq = seq_of(event);
+                if let Some(prev) = last
+                    && seq <= prev
+                {
+                    return Err(StoreError::Invalid(format!(
+                        "event seqs must increase within a batch ({prev} then {seq})"
+                    )));
+                }
+                last = Some(seq);
+                if seq <= cursor {
+                    skipped += 1;
+                    continue;
+                }
+                apply(&batch, event)?;
+                cursor = seq;
+                applied += 1;
+            }
+        }
+        tx.execute(
+            "UPDATE sync_state SET cursor = ?1 WHERE id = 1",
+            [seq_to_sql(cursor)?],
+        )?;
+        tx.commit()?;
+        Ok(BatchOutcome {
+            applied,
+            skipped,
+            cursor,
+        })
+    }
+
+    /// Writes outside the event stream (history backfill, a full resync page) in one
+    /// transaction. The cursor is not touched; row `seq` guards still apply.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Batch<'_>) -> Result<T>) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&Batch { conn: &tx })?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Forgets everything replicated from the relay and sets the cursor to 0, keeping the
+    /// outbox (queued replies must still go out). Used when the relay answers
+    /// `410 resync_required`.
+    pub fn reset_replica(&mut self) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(
+            "DELETE FROM messages; DELETE FROM conversation_labels; DELETE FROM conversations;
+             DELETE FROM notes; DELETE FROM contacts; DELETE FROM labels; DELETE FROM members;
+             DELETE FROM devices; DELETE FROM my_permissions;
+             UPDATE sync_state SET cursor = 0 WHERE id = 1;",
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    // ---- reads ----
+
+    pub fn conversation(&self, id: Uuid) -> Result<Option<Conversation>> {
+        let row = self
+            .conn
+            .query_row(
+                &format!("{CONVERSATION_SELECT} WHERE id = ?1"),
+                [id.to_string()],
+                conversation_from_row,
+            )
+            .optional()?;
+        row.map(|c| self.with_labels(c)).transpose()
+    }
+
+    /// All conversations, most recent activity first.
+    pub fn conversations(&self) -> Result<Vec<Conversation>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{CONVERSATION_SELECT} ORDER BY last_message_at DESC NULLS LAST, id"
+        ))?;
+        let rows = stmt
+            .query_map([], conversation_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(|c| self.with_labels(c)).collect()
+    }
+
+    fn with_labels(&self, mut c: Conversation) -> Result<Conversation> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT label_id FROM conversation_labels WHERE conversation_id = ?1 ORDER BY label_id",
+        )?;
+        c.labels = stmt
+            .query_map([c.id.to_string()], |r| uuid_col(r, 0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(c)
+    }
+
+    pub fn message(&self, id: Uuid) -> Result<Option<Message>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("{MESSAGE_SELECT} WHERE id = ?1"),
+                [id.to_string()],
+                message_from_row,
+            )
+            .optional()?)
+    }
+
+    /// A conversation's messages, newest first: the `limit` newest before `before` (all
+    /// of them when `None`), for paging back through history.
+    pub fn messages(
+        &self,
+        conversation_id: Uuid,
+        before: Option<Timestamp>,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{MESSAGE_SELECT} WHERE conversation_id = ?1 AND sent_at < ?2
+             ORDER BY sent_at DESC, id DESC LIMIT ?3"
+        ))?;
+        let before = before.map_or(i64::MAX, ts_to_sql);
+        Ok(stmt
+            .query_map(
+                rusqlite::params![conversation_id.to_string(), before, limit],
+                message_from_row,
+            )?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn contact(&self, wa_id: &str) -> Result<Option<Contact>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT wa_id, name, attributes, seq FROM contacts WHERE wa_id = ?1",
+                [wa_id],
+                |r| {
+                    Ok(Contact {
+                        wa_id: r.get(0)?,
+                        name: r.get(1)?,
+                        attributes: json_col(r, 2)?,
+                        seq: seq_col(r, 3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    pub fn labels(&self) -> Result<Vec<Label>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, name, colour, urgent, seq FROM labels ORDER BY name")?;
+        Ok(stmt
+            .query_map([], |r| {
+                Ok(Label {
+                    id: uuid_col(r, 0)?,
+                    name: r.get(1)?,
+                    colour: r.get(2)?,
+                    urgent: r.get(3)?,
+                    seq: seq_col(r, 4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A conversation's internal notes, oldest first.
+    pub fn notes(&self, conversation_id: Uuid) -> Result<Vec<Note>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, conversation_id, author_member_id, text, created_at, seq FROM notes
+             WHERE conversation_id = ?1 ORDER BY created_at, id",
+        )?;
+        Ok(stmt
+            .query_map([conversation_id.to_string()], |r| {
+                Ok(Note {
+                    id: uuid_col(r, 0)?,
+                    conversation_id: uuid_col(r, 1)?,
+                    author_member_id: opt_uuid_col(r, 2)?,
+                    text: r.get(3)?,
+                    created_at: ts_col(r, 4)?,
+                    seq: seq_col(r, 5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn members(&self) -> Result<Vec<Member>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, name, role, active, seq FROM members ORDER BY name, id")?;
+        Ok(stmt
+            .query_map([], |r| {
+                Ok(Member {
+                    id: uuid_col(r, 0)?,
+                    name: r.get(1)?,
+                    role: r.get(2)?,
+                    active: r.get(3)?,
+                    seq: seq_col(r, 4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn devices(&self) -> Result<Vec<Device>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, name, os, ceiling, member_id, last_seen_at, revoked, seq FROM devices
+             ORDER BY name, id",
+        )?;
+        Ok(stmt
+            .query_map([], |r| {
+                Ok(Device {
+                    id: uuid_col(r, 0)?,
+                    name: r.get(1)?,
+                    os: r.get(2)?,
+                    ceiling: r.get(3)?,
+                    member_id: opt_uuid_col(r, 4)?,
+                    last_seen_at: opt_ts_col(r, 5)?,
+                    revoked: r.get(6)?,
+                    seq: seq_col(r, 7)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// This device's effective permissions as last sent by the relay (opaque JSON here).
+    pub fn my_permissions(&self) -> Result<Option<serde_json::Value>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT permissions FROM my_permissions WHERE id = 1",
+                [],
+                |r| json_col(r, 0),
+            )
+            .optional()?)
+    }
+
+    // ---- outbox ----
+
+    /// Writes a command to the outbox before it is sent. Enqueueing the same key again
+    /// returns the existing item unchanged (a double click queues one command).
+    pub fn outbox_enqueue(
+        &mut self,
+        idempotency_key: Uuid,
+        command: &serde_json::Value,
+    ) -> Result<OutboxItem> {
+        let now = ts_to_sql(Timestamp::now());
+        self.conn.execute(
+            "INSERT INTO outbox (idempotency_key, command, state, attempts, created_at, updated_at)
+             VALUES (?1, ?2, 'pending', 0, ?3, ?3) ON CONFLICT (idempotency_key) DO NOTHING",
+            rusqlite::params![
+                idempotency_key.to_string(),
+                serde_json::to_string(command)?,
+                now
+            ],
+        )?;
+        self.outbox_item(idempotency_key)?
+            .ok_or_else(|| StoreError::Corrupt("outbox item vanished".into()))
+    }
+
+    pub fn outbox_item(&self, idempotency_key: Uuid) -> Result<Option<OutboxItem>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("{OUTBOX_SELECT} WHERE idempotency_key = ?1"),
+                [idempotency_key.to_string()],
+                outbox_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Commands still to send, in the order they were queued.
+    pub fn outbox_pending(&self) -> Result<Vec<OutboxItem>> {
+        self.outbox_where("state = 'pending'")
+    }
+
+    /// What the UI shows as queued: pending and failed commands, oldest first.
+    pub fn outbox_unsent(&self) -> Result<Vec<OutboxItem>> {
+        self.outbox_where("state IN ('pending', 'failed')")
+    }
+
+    fn outbox_where(&self, filter: &str) -> Result<Vec<OutboxItem>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{OUTBOX_SELECT} WHERE {filter} ORDER BY position"))?;
+        Ok(stmt
+            .query_map([], outbox_from_row)?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records a send attempt that did not get an answer (or a retryable error); the item
+    /// stays pending.
+    pub fn outbox_record_attempt(&mut self, idempotency_key: Uuid, error: &str) -> Result<()> {
+        self.outbox_update(
+            idempotency_key,
+            "attempts = attempts + 1, last_error = ?2",
+            "state = 'pending'",
+            Some(error),
+        )
+    }
+
+    /// The relay accepted the command. Returns false when it was already marked.
+    pub fn outbox_mark_sent(&mut self, idempotency_key: Uuid) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, last_error = NULL,
+             updated_at = ?2 WHERE idempotency_key = ?1 AND state = 'pending'",
+            rusqlite::params![idempotency_key.to_string(), ts_to_sql(Timestamp::now())],
+        )?;
+        if n == 0 && self.outbox_item(idempotency_key)?.is_none() {
+            return Err(StoreError::Invalid(format!(
+                "no outbox item {idempotency_key}"
+            )));
+        }
+        Ok(n == 1)
+    }
+
+    /// The relay refused the command for good (e.g. no permission): kept and shown, not
+    /// retried.
+    pub fn outbox_mark_failed(&mut self, idempotency_key: Uuid, error: &str) -> Result<()> {
+        self.outbox_update(
+            idempotency_key,
+            "state = 'failed', attempts = attempts + 1, last_error = ?2",
+            "state = 'pending'",
+            Some(error),
+        )
+    }
+
+    /// Drops a failed or pending command the user chose to discard.
+    pub fn outbox_discard(&mut self, idempotency_key: Uuid) -> Result<bool> {
+        Ok(self.conn.execute(
+            "DELETE FROM outbox WHERE idempotency_key = ?1 AND state IN ('pending', 'failed')",
+            [idempotency_key.to_string()],
+        )? == 1)
+    }
+
+    /// Deletes sent commands older than `before` (they only matter until acknowledged).
+    pub fn outbox_prune_sent(&mut self, before: Timestamp) -> Result<usize> {
+        Ok(self.conn.execute(
+            "DELETE FROM outbox WHERE state = 'sent' AND updated_at < ?1",
+            [ts_to_sql(before)],
+        )?)
+    }
+
+    fn outbox_update(
+        &mut self,
+        key: Uuid,
+        set: &str,
+        only_if: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let n = self.conn.execute(
+            &format!(
+                "UPDATE outbox SET {set}, updated_at = ?3 WHERE idempotency_key = ?1 AND {only_if}"
+            ),
+            rusqlite::params![key.to_string(), error, ts_to_sql(Timestamp::now())],
+        )?;
+        if n == 0 {
+            return Err(StoreError::Invalid(format!("no pending outbox item {key}")));
+        }
+        Ok(())
+    }
+}
+
+/// The key for `account` from the OS keyring. For an existing store it must be there; for
+/// a new one it is made, saved, and read back before the store is created.
+fn keyring_key(path: &Path, account: &str, exists: bool) -> Result<StoreKey> {
+    let unavailable = |reason| StoreError::KeyUnavailable {
+        path: path.to_owned(),
+        reason,
+    };
+    let keyring = OsKeyring::connect().map_err(unavailable)?;
+    match keyring.load(account).map_err(unavailable)? {
+        Some(key) => Ok(key),
+        None if exists => Err(unavailable(KeyUnavailableReason::MissingEntry)),
+        None => {
+            let key = StoreKey::generate()?;
+            keyring
+                .save(account, &key)
+                .map_err(|r| StoreError::KeySaveFailed(r.to_string()))?;
+            // A keyring that accepts the key but cannot give it back would strand the data.
+            match keyring.load(account) {
+                Ok(Some(back)) if back == key => Ok(key),
+                Ok(_) => Err(StoreError::KeySaveFailed(
+                    "the key read back from the OS keyring differs".into(),
+                )),
+                Err(r) => Err(StoreError::KeySaveFailed(r.to_string())),
+            }
+        }
+    }
+}
+
+/// An unencrypted SQLite file is never opened as the store (it would mean plaintext).
+fn refuse_plaintext(path: &Path) -> Result<()> {
+    let mut header = [0u8; 16];
+    let read = std::fs::File::open(path)
+        .and_then(|mut f| {
+            let mut n = 0;
+            while n < header.len() {
+                match f.read(&mut header[n..])? {
+                    0 => break,
+                    k => n += k,
+                }
+            }
+            Ok(n)
+        })
+        .map_err(|source| StoreError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+    if read == header.len() && &header == SQLITE_HEADER {
+        return Err(StoreError::NotEncrypted {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Opens a connection and keys it: `PRAGMA key` is the first statement, the SQLCipher 4
+/// settings the second; then one read proves the key before anything is written.
+///
+/// Until the key is proven the connection must not checkpoint on close: with a WAL left by
+/// a crash, SQLite would otherwise copy it into the main file and delete it even though
+/// the key was wrong. A `-shm` index and an empty `-wal` that only this attempt created are
+/// removed again, so a refused open leaves the directory as it found it.
+fn open_keyed(path: &Path, key: &StoreKey, create: bool) -> Result<Connection> {
+    let shm = sibling(path, "-shm");
+    let wal = sibling(path, "-wal");
+    let (shm_existed, wal_existed) = (shm.exists(), wal.exists());
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
+    // A C API setting, not a statement: `PRAGMA key` stays the first statement.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+    let refused = |conn: Connection, err: StoreError| -> StoreError {
+        drop(conn);
+        if !shm_existed {
+            let _ = std::fs::remove_file(&shm);
+        }
+        // An empty WAL that only this attempt created (a non-empty one is never touched).
+        if !wal_existed && std::fs::metadata(&wal).is_ok_and(|m| m.len() == 0) {
+            let _ = std::fs::remove_file(&wal);
+        }
+        err
+    };
+    conn.execute_batch(&key.pragma())?;
+    conn.execute_batch("PRAGMA cipher_compatibility = 4;")?;
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::NotADatabase => {
+            let err = StoreError::WrongKey {
+                path: path.to_owned(),
+            };
+            return Err(refused(conn, err));
+        }
+        Err(e) => return Err(refused(conn, e.into())),
+    }
+    // Refuse a newer store before anything (even the journal mode) is written to it.
+    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        let err = StoreError::StoreTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        };
+        return Err(refused(conn, err));
+    }
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
+    conn.execute_batch(CONNECTION_PRAGMAS)?;
+    Ok(conn)
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+/// Applies every pending migration in one transaction and records the new version there
+/// too, so a failure leaves the store at its old version with nothing half-applied.
+pub(crate) fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<()> {
+    let supported = migrations.len() as u32;
+    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > supported {
+        return Err(StoreError::StoreTooNew { found, supported });
+    }
+    if found == supported {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for sql in &migrations[found as usize..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", supported)?;
+    tx.commit()?;
+    tracing::info!(from = found, to = supported, "local store migrated");
+    Ok(())
+}
+
+fn read_cursor(conn: &Connection) -> Result<u64> {
+    let v: i64 = conn.query_row("SELECT cursor FROM sync_state WHERE id = 1", [], |r| {
+        r.get(0)
+    })?;
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative cursor {v}")))
+}
+
+// ---- row decoding ----
+
+fn bad(idx: usize, ty: Type, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, ty, Box::new(e))
+}
+
+pub(crate) fn uuid_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
+    let s: String = r.get(idx)?;
+    Uuid::parse_str(&s).map_err(|e| bad(idx, Type::Text, e))
+}
+
+fn opt_uuid_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Uuid>> {
+    let s: Option<String> = r.get(idx)?;
+    s.map(|s| Uuid::parse_str(&s).map_err(|e| bad(idx, Type::Text, e)))
+        .transpose()
+}
+
+pub(crate) fn ts_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
+    let ms: i64 = r.get(idx)?;
+    ts_from_sql(ms).map_err(|e| bad(idx, Type::Integer, e))
+}
+
+fn opt_ts_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Timestamp>> {
+    let ms: Option<i64> = r.get(idx)?;
+    ms.map(|ms| ts_from_sql(ms).map_err(|e| bad(idx, Type::Integer, e)))
+        .transpose()
+}
+
+fn seq_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+    let v: i64 = r.get(idx)?;
+    u64::try_from(v).map_err(|e| bad(idx, Type::Integer, e))
+}
+
+fn json_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<serde_json::Value> {
+    let s: String = r.get(idx)?;
+    serde_json::from_str(&s).map_err(|e| bad(idx, Type::Text, e))
+}
+
+fn opt_json_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<serde_json::Value>> {
+    let s: Option<String> = r.get(idx)?;
+    s.map(|s| serde_json::from_str(&s).map_err(|e| bad(idx, Type::Text, e)))
+        .transpose()
+}
+
+fn enum_col<T>(
+    r: &Row<'_>,
+    idx: usize,
+    parse: impl FnOnce(&str) -> Result<T>,
+) -> rusqlite::Result<T> {
+    let s: String = r.get(idx)?;
+    parse(&s).map_err(|e| bad(idx, Type::Text, e))
+}
+
+const CONVERSATION_SELECT: &str = "SELECT id, contact_wa_id, name, assignee, team, status,
+    snoozed_until, last_message_preview, last_message_at, unread_count, window_expires_at, seq
+    FROM conversations";
+
+fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
+    Ok(Conversation {
+        id: uuid_col(r, 0)?,
+        contact_wa_id: r.get(1)?,
+        name: r.get(2)?,
+        assignee: opt_uuid_col(r, 3)?,
+        team: r.get(4)?,
+        status: enum_col(r, 5, ConversationStatus::parse)?,
+        snoozed_until: opt_ts_col(r, 6)?,
+        last_message_preview: r.get(7)?,
+        last_message_at: opt_ts_col(r, 8)?,
+        unread_count: r.get(9)?,
+        window_expires_at: opt_ts_col(r, 10)?,
+        labels: Vec::new(),
+        seq: seq_col(r, 11)?,
+    })
+}
+
+const MESSAGE_SELECT: &str = "SELECT id, wamid, conversation_id, direction, kind, text, media,
+    status, error, author_member_id, sent_at, updated_at, seq FROM messages";
+
+fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+    Ok(Message {
+        id: uuid_col(r, 0)?,
+        wamid: r.get(1)?,
+        conversation_id: uuid_col(r, 2)?,
+        direction: enum_col(r, 3, Direction::parse)?,
+        kind: r.get(4)?,
+        text: r.get(5)?,
+        media: opt_json_col(r, 6)?,
+        status: enum_col(r, 7, MessageStatus::parse)?,
+        error: r.get(8)?,
+        author_member_id: opt_uuid_col(r, 9)?,
+        sent_at: ts_col(r, 10)?,
+        updated_at: ts_col(r, 11)?,
+        seq: seq_col(r, 12)?,
+    })
+}
+
+const OUTBOX_SELECT: &str = "SELECT idempotency_key, command, state, attempts, last_error,
+    created_at, updated_at FROM outbox";
+
+fn outbox_from_row(r: &Row<'_>) -> rusqlite::Result<OutboxItem> {
+    Ok(OutboxItem {
+        idempotency_key: uuid_col(r, 0)?,
+        command: json_col(r, 1)?,
+        state: enum_col(r, 2, OutboxState::parse)?,
+        attempts: r.get(3)?,
+        last_error: r.get(4)?,
+        created_at: ts_col(r, 5)?,
+        updated_at: ts_col(r, 6)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyed_memory_like(dir: &Path) -> Connection {
+        let key = StoreKey::from_bytes([7; 32]);
+        open_keyed(&dir.join("m.db"), &key, true).unwrap()
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_nothing_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = keyed_memory_like(dir.path());
+        let broken = [
+            "CREATE TABLE first (x INTEGER);",
+            "CREATE TABLE second (y INTEGER); INSERT INTO no_such_table VALUES (1);",
+        ];
+        assert!(migrate(&mut conn, &broken).is_err());
+        let version: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 0);
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('first', 'second')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            tables, 0,
+            "the first migration must have been rolled back too"
+        );
+    }
+
+    #[test]
+    fn pending_migrations_are_applied_from_the_recorded_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = keyed_memory_like(dir.path());
+        let v1 = ["CREATE TABLE first (x INTEGER);"];
+        migrate(&mut conn, &v1).unwrap();
+        conn.execute("INSERT INTO first VALUES (1)", []).unwrap();
+        let v3 = [
+            v1[0],
+            "CREATE TABLE second (y INTEGER);",
+            "ALTER TABLE first ADD COLUMN z TEXT;",
+        ];
+        migrate(&mut conn, &v3).unwrap();
+        let version: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 3);
+        let kept: i64 = conn
+            .query_row("SELECT count(*) FROM first WHERE z IS NULL", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(kept, 1);
+        assert!(matches!(
+            migrate(&mut conn, &v1),
+            Err(StoreError::StoreTooNew {
+                found: 3,
+                supported: 1
+            })
+        ));
+    }
+
+    #[test]
+    fn bundled_sqlcipher_has_trigram_fts5() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = keyed_memory_like(dir.path());
+        let version: String = conn
+            .query_row("SELECT sqlite_version()", [], |r| r.get(0))
+            .unwrap();
+        let parts: Vec<u32> = version.split('.').map(|p| p.parse().unwrap()).collect();
+        assert!(
+            parts[0] == 3 && parts[1] >= 34,
+            "SQLite {version} lacks trigram"
+        );
+        let cipher: String = conn
+            .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+            .unwrap();
+        assert!(cipher.starts_with('4'), "SQLCipher {cipher}");
+    }
+}
