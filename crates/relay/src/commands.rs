@@ -88,7 +88,7 @@ pub struct TemplateSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Command {
     SendText {
         conversation_id: Uuid,

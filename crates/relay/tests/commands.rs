@@ -517,3 +517,77 @@ async fn inbound_media_is_fetched_after_a_failure_and_served_only_to_devices_tha
     let resp = env.get(&rita, &format!("/v1/media/{media_id}")).await;
     assert_eq!(resp.status(), 200);
 }
+
+#[tokio::test]
+async fn a_recipient_over_its_pair_rate_is_backed_off_and_keeps_its_order() {
+    // One message per 300 ms to the same customer, no burst (Meta: 131056).
+    let env = Env::start_with(
+        |mut c| {
+            c.pair_burst = 1;
+            c.pair_interval = std::time::Duration::from_millis(300);
+            c
+        },
+        fast_outbound(),
+    )
+    .await;
+    let ana = env.device("admin", "Ana").await;
+    let mut sa = Stream::open(&env, &ana, 0).await;
+    let (_, conv) = env
+        .customer_writes(&mut sa, json!({"from": CUSTOMER, "text": "Hi"}))
+        .await;
+    env.command(&ana, json!({"type": "claim", "conversation_id": conv}))
+        .await;
+    let mut ids = Vec::new();
+    for body in ["one", "two", "three"] {
+        let (s, v) = env.command(&ana, text(conv, body)).await;
+        assert_eq!(s, 200, "{v}");
+        ids.push(message_id(&v));
+    }
+    for m in &ids {
+        sa.until(is("message.sent", m)).await;
+    }
+    for m in &ids {
+        assert_eq!(env.sim_sent_for(m).await.len(), 1);
+    }
+    let sent = env.sim_get("/_sim/sent").await["messages"].clone();
+    let bodies: Vec<&str> = sent
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["request"]["text"]["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["one", "two", "three"]);
+    let metrics = env.metrics().await;
+    assert!(
+        metrics.contains("teamline_send_errors_total{code=\"131056\"}"),
+        "{metrics}"
+    );
+
+    // Snooze and reopen go through the same log.
+    let until = env.clock.now() + jiff::SignedDuration::from_hours(2);
+    let (s, v) = env
+        .command(
+            &ana,
+            json!({"type": "snooze", "conversation_id": conv, "until": until}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let snoozed = sa
+        .until(|e| e["kind"] == "conversation.status" && e["payload"]["status"] == "snoozed")
+        .await;
+    assert_eq!(snoozed["payload"]["until"], json!(until));
+    let (s, v) = env
+        .command(&ana, json!({"type": "reopen", "conversation_id": conv}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    sa.until(|e| e["kind"] == "conversation.status" && e["payload"]["status"] == "open")
+        .await;
+    let (s, v) = env
+        .command(&ana, json!({"type": "reopen", "conversation_id": conv}))
+        .await;
+    assert_eq!(
+        (s, v["seq"].clone()),
+        (200, Value::Null),
+        "no change, no event"
+    );
+}

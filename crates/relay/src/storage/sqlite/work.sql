@@ -22,7 +22,8 @@ CREATE TABLE send_queue (
     updated_at INTEGER NOT NULL
 );
 CREATE INDEX send_queue_state ON send_queue(state, next_attempt_at);
-CREATE INDEX send_queue_recipient ON send_queue(recipient, state, seq);
+-- Only unfinished items matter for ordering; done ones pile up and are never scanned.
+CREATE INDEX send_queue_open ON send_queue(recipient, seq) WHERE state != 'done';
 CREATE TABLE media_fetch (
     media_id TEXT PRIMARY KEY,
     message_id TEXT NOT NULL,
