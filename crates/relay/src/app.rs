@@ -53,6 +53,10 @@ pub struct AppState {
     /// Flips to true on shutdown so streams and long-polls end and the server can drain.
     pub shutdown: watch::Receiver<bool>,
     last_touch: std::sync::Mutex<HashMap<Uuid, Timestamp>>,
+    /// Ephemeral presence ("typing"), merged into every stream.
+    pub presence: crate::presence::PresenceHub,
+    /// The send and media workers, once attached (`relay_services::attach`).
+    pub commands: std::sync::OnceLock<Arc<crate::relay_services::Services>>,
 }
 
 impl AppState {
@@ -69,6 +73,8 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             shutdown,
             last_touch: std::sync::Mutex::new(HashMap::new()),
+            presence: crate::presence::PresenceHub::default(),
+            commands: std::sync::OnceLock::new(),
         })
     }
 }
@@ -162,6 +168,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/events", get(delivery::long_poll))
         .route("/v1/stream", get(delivery::stream))
         .route("/v1/admin/quarantine", get(quarantine))
+        .merge(crate::commands::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), auth));
     Router::new()
         .route(
@@ -666,7 +673,10 @@ async fn healthz(State(st): St) -> Response {
 }
 
 async fn metrics(State(st): St) -> Response {
-    let body = st.metrics.render(*st.storage.head().borrow());
+    let mut body = st.metrics.render(*st.storage.head().borrow());
+    if let Some(commands) = st.commands.get() {
+        body.push_str(&commands.metrics_text().await);
+    }
     (
         [(
             header::CONTENT_TYPE,

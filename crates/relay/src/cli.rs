@@ -99,6 +99,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         retention: SignedDuration::from_hours(24 * i64::from(config.retention_days)),
     };
     let relay = crate::Relay::start(listener, storage, Clock::system(), settings).await?;
+    let graph = GraphClient::new(config.whatsapp.graph_config())
+        .context("cannot build the Graph API client (configuration table `whatsapp`)")?;
+    let (_services, _workers) = crate::relay_services::attach(
+        relay.state(),
+        graph,
+        crate::outbound::OutboundConfig {
+            rate_per_sec: f64::from(config.send_rate),
+            ..Default::default()
+        },
+        crate::media::MediaConfig::next_to(std::path::Path::new(&config.database)),
+    )?;
     tracing::info!(
         public_url = %config.public_url,
         webhook = %format!("{}/webhooks/whatsapp", config.public_url),

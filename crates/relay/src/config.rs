@@ -11,6 +11,7 @@ use teamline_whatsapp::graph::{DEFAULT_API_VERSION, DEFAULT_BASE_URL, GraphConfi
 pub const ENV_PREFIX: &str = "TEAMLINE_RELAY_";
 
 pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+pub const DEFAULT_SEND_RATE: u32 = 60;
 
 /// A configuration problem, naming the key (`whatsapp.app_secret`) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -71,6 +72,9 @@ pub struct Config {
     pub timezone: jiff::tz::TimeZone,
     pub retention_days: u32,
     pub whatsapp: WhatsappConfig,
+    /// `send_rate`: the send worker's global pace in messages per second (default 60,
+    /// under Meta's standard 80/s).
+    pub send_rate: u32,
 }
 
 /// Looks an environment variable up (the process environment, or a test's map).
@@ -185,6 +189,18 @@ impl Config {
                 }
             },
         };
+        let send_rate = match s.get("send_rate")? {
+            None => DEFAULT_SEND_RATE,
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(n) if (1..=1000).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError::new(
+                        "send_rate",
+                        "must be a whole number of messages per second between 1 and 1000",
+                    ));
+                }
+            },
+        };
         let (graph_base_url, api_version) = match s.get("whatsapp.graph_url")? {
             None => (DEFAULT_BASE_URL.to_owned(), DEFAULT_API_VERSION.to_owned()),
             Some(url) => split_graph_url(&url).ok_or_else(|| {
@@ -216,6 +232,7 @@ impl Config {
             timezone,
             retention_days,
             whatsapp,
+            send_rate,
         })
     }
 }

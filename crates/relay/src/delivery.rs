@@ -210,6 +210,7 @@ async fn pump(
 ) -> Result<(), StorageError> {
     let mut head = st.storage.head();
     let mut shutdown = st.shutdown.clone();
+    let mut presence = st.presence.subscribe();
     loop {
         head.borrow_and_update();
         let batch = match st.storage.events_after(cursor, BATCH).await {
@@ -256,6 +257,16 @@ async fn pump(
             changed = head.changed() => { if changed.is_err() { return Ok(()); } }
             _ = shutdown.wait_for(|s| *s) => return Ok(()),
             _ = tx.closed() => return Ok(()),
+            notice = presence.recv() => {
+                // Ephemeral: no `id:`, so it never moves the device's cursor.
+                if let Ok(n) = notice
+                    && n.visible_to(&p.actor)
+                    && tx.try_send(SseEvent::default().data(n.json())).is_err()
+                    && tx.is_closed()
+                {
+                    return Ok(());
+                }
+            }
         }
     }
 }

@@ -256,6 +256,7 @@ fn apply_inbound(tx: &mut dyn WriteTx, m: &InboundMessage, now: Timestamp) -> St
     if !tx.insert_message(&row)? {
         return Ok(appended);
     }
+    crate::media::enqueue_inbound(tx, &row, msg, now)?;
     tx.append_event(NewEvent {
         kind: kind::MESSAGE_RECEIVED,
         conversation_id: Some(conversation.id),
@@ -287,7 +288,7 @@ pub fn apply_status(tx: &mut dyn WriteTx, status: &Status, now: Timestamp) -> St
         return Ok(0);
     }
     let Some(mut message) = tx.message_by_wamid(&status.id)? else {
-        return Ok(0);
+        return crate::outbound::reconcile_from_status(tx, status, now);
     };
     Ok(u32::from(advance_status(tx, &mut message, status, now)?))
 }
@@ -326,6 +327,7 @@ pub fn advance_status(
         }),
         created_at: now,
     })?;
+    crate::outbound::failed_status_event(tx, message, status, now)?;
     Ok(true)
 }
 

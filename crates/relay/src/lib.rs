@@ -18,6 +18,14 @@ pub mod metrics;
 pub mod pairing;
 pub mod storage;
 
+// Second half of the relay: commands, outbound sends, media.
+pub mod command_error;
+pub mod commands;
+pub mod media;
+pub mod outbound;
+pub mod presence;
+pub mod relay_services;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -14,6 +14,7 @@
 //! still sees a refusal (a failed pairing attempt) are returned as `Ok` values.
 
 pub mod sqlite;
+pub mod work;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -300,7 +301,7 @@ pub struct Counts {
 pub type AccessRow = (Uuid, Option<Uuid>, Option<Uuid>);
 
 /// Reads inside one consistent snapshot. Implemented by every backend; used by domain code.
-pub trait ReadTx {
+pub trait ReadTx: work::WorkRead {
     fn team(&self) -> StorageResult<Option<TeamRow>>;
     fn conversation(&self, id: Uuid) -> StorageResult<Option<ConversationRow>>;
     fn conversation_by_customer(&self, wa_id: &str) -> StorageResult<Option<ConversationRow>>;
@@ -335,7 +336,7 @@ pub trait ReadTx {
 }
 
 /// Writes inside the single writer's transaction. Every method sees the writes before it.
-pub trait WriteTx: ReadTx {
+pub trait WriteTx: ReadTx + work::WorkWrite {
     /// Appends an event and returns its seq (gap-free: one writer, rolled-back jobs give
     /// their numbers back).
     fn append_event(&mut self, event: NewEvent) -> StorageResult<u64>;

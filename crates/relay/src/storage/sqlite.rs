@@ -22,8 +22,11 @@ use uuid::Uuid;
 
 use super::*;
 
+mod work;
+
 /// The schema, one entry per version. `PRAGMA user_version` = entries applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE teams (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE raw_webhooks (
@@ -132,7 +135,9 @@ CREATE TABLE pairing_failures (
     last_failure_at INTEGER NOT NULL,
     locked_until INTEGER
 );
-"#];
+"#,
+    include_str!("sqlite/work.sql"),
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
