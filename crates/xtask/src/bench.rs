@@ -25,6 +25,7 @@ pub fn run() -> Result<()> {
     let report = serde_json::json!({
         "whatsapp": crate::bench_whatsapp::run()?,
         "relay": crate::bench_relay::run()?,
+        "store": crate::bench_store::run()?,
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

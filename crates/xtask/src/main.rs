@@ -5,6 +5,8 @@ mod bench;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_relay;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
+mod bench_store;
+#[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_whatsapp;
 mod demo;
 mod prereqs;

@@ -9,11 +9,14 @@ use std::process::Command;
 /// run the command, then stop the services by PID (they would outlive the bus otherwise).
 const SCRIPT: &str = r#"
 set -u
-printf '%s' "$TEAMLINE_TEST_KEYRING_PASSWORD" | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
+# The keyring's files live in a fresh directory: an existing login keyring with another
+# password would make every write wait for a prompt nobody can answer.
+keyring_home=$(mktemp -d)
+printf '%s' "$TEAMLINE_TEST_KEYRING_PASSWORD" | XDG_DATA_HOME="$keyring_home" gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
 keyring=$!
 dunst -config /dev/null >/dev/null 2>&1 &
 notifier=$!
-trap 'kill $keyring $notifier 2>/dev/null' EXIT
+trap 'kill $keyring $notifier 2>/dev/null; rm -rf "$keyring_home"' EXIT
 has_owner() {
   dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
     org.freedesktop.DBus.NameHasOwner "string:$1" 2>/dev/null | grep -q 'boolean true'
