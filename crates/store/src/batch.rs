@@ -22,6 +22,13 @@ fn status_rank(expr: &str) -> String {
     STATUS_RANK.replace("?s", expr)
 }
 
+/// The first `rowid_` of the millisecond `at` (sent_at clamped to ±2^46 ms, about ±2,200
+/// years around 1970, times 65,536 slots for messages of the same millisecond).
+pub(crate) fn time_key_base(at: jiff::Timestamp) -> i64 {
+    const LIMIT: i64 = 1 << 46;
+    ts_to_sql(at).clamp(-LIMIT, LIMIT - 1) * 65_536
+}
+
 fn opt_ts(ts: Option<jiff::Timestamp>) -> Option<i64> {
     ts.map(ts_to_sql)
 }
@@ -191,14 +198,18 @@ impl Batch<'_> {
         Ok(())
     }
 
+    /// A new message's `rowid_` is its time key (see migration 0002), so the search indexes
+    /// list it at its place in time even when history arrives late; an update keeps it.
     pub fn upsert_message(&self, m: &Message) -> Result<bool> {
         let media = m.media.as_ref().map(serde_json::to_string).transpose()?;
         Ok(self
             .conn
             .prepare_cached(
-                "INSERT INTO messages (id, wamid, conversation_id, direction, kind, text, media,
-                 status, error, author_member_id, sent_at, updated_at, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                "INSERT INTO messages (rowid_, id, wamid, conversation_id, direction, kind, text,
+                 media, status, error, author_member_id, sent_at, updated_at, seq)
+             VALUES ((SELECT coalesce(max(rowid_) + 1, ?14) FROM messages
+                      WHERE rowid_ BETWEEN ?14 AND ?14 + 65535),
+                 ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT (id) DO UPDATE SET wamid = excluded.wamid,
                  conversation_id = excluded.conversation_id, direction = excluded.direction,
                  kind = excluded.kind, text = excluded.text, media = excluded.media,
@@ -220,7 +231,8 @@ impl Batch<'_> {
                 opt_id(m.author_member_id),
                 ts_to_sql(m.sent_at),
                 ts_to_sql(m.updated_at),
-                seq_to_sql(m.seq)?
+                seq_to_sql(m.seq)?,
+                time_key_base(m.sent_at)
             ])?
             == 1)
     }

@@ -20,7 +20,11 @@ pub use key::{
     APP_ID, KdfParams, KeySource, OsKeyring, StoreKey, kdf_sidecar_path, keyring_account,
 };
 pub use model::*;
-pub use store::{CONNECTION_PRAGMAS, MIGRATIONS, SCHEMA_VERSION, Store};
+pub use search::SEARCH_CANDIDATES;
+pub use store::{
+    CJK_CHARS_FUNCTION, CONNECTION_PRAGMAS, MIGRATIONS, SCHEMA_VERSION, Store,
+    register_sql_functions,
+};
 
 /// The crates whose types appear in this API, re-exported so callers use the same versions.
 pub use jiff;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use rusqlite::config::DbConfig;
+use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Type;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use uuid::Uuid;
@@ -15,18 +16,49 @@ use crate::key::{self, KeySource, OsKeyring, Source, StoreKey};
 use crate::model::*;
 
 /// The schema migrations, oldest first; `PRAGMA user_version` counts those applied.
-pub const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+/// From schema 2 on they call [`CJK_CHARS_FUNCTION`]: register it with
+/// [`register_sql_functions`] on any connection that runs them or writes messages.
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_recent_first_search.sql"),
+];
 
 /// The newest schema this build understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// Connection settings after the key: WAL for concurrent reads while syncing; temp data in
-/// memory so no plaintext temp files appear; freed pages zeroed.
+/// memory so no plaintext temp files appear; freed pages zeroed. A 32 MiB page cache keeps
+/// the hot part of the search indexes decrypted in memory (SQLCipher decrypts and checks
+/// every page it reads from the file; mmap is off under encryption, so the cache is the
+/// only way to avoid repeating that work).
 pub const CONNECTION_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA temp_store = MEMORY;
 PRAGMA secure_delete = ON;
+PRAGMA cache_size = -32768;
 PRAGMA busy_timeout = 5000;";
+
+/// The SQL function the schema's triggers use to feed the short-CJK index: the CJK
+/// characters of a text, space-separated, with `x` between separate runs (so a phrase
+/// never spans two runs), or NULL when the text has none.
+pub const CJK_CHARS_FUNCTION: &str = "teamline_cjk_chars";
+
+/// Registers the store's SQL functions ([`CJK_CHARS_FUNCTION`]) on `conn`. [`Store::open`]
+/// does this itself; a separate connection that applies [`MIGRATIONS`] or writes messages
+/// (a benchmark, a repair tool) must do it first.
+pub fn register_sql_functions(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        CJK_CHARS_FUNCTION,
+        1,
+        FunctionFlags::SQLITE_UTF8
+            | FunctionFlags::SQLITE_DETERMINISTIC
+            | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            let text: Option<String> = ctx.get(0)?;
+            Ok(text.and_then(|t| crate::search::cjk_chars(&t)))
+        },
+    )
+}
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
@@ -572,6 +604,7 @@ fn open_keyed(path: &Path, key: &StoreKey, create: bool) -> Result<Connection> {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
     let conn = Connection::open_with_flags(path, flags)?;
+    register_sql_functions(&conn)?;
     // A C API setting, not a statement: `PRAGMA key` stays the first statement.
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
     let refused = |conn: Connection, err: StoreError| -> StoreError {

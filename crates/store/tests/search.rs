@@ -156,3 +156,121 @@ fn query_syntax_characters_are_plain_text() {
     assert!(store.search("o%", 10).unwrap().is_empty());
     assert!(store.search("   ", 10).unwrap().is_empty());
 }
+
+/// Writes `texts` (text, seconds after the fixture epoch) into one new conversation in
+/// the order given; returns their ids.
+fn write_at(store: &mut Store, texts: &[(&str, i64)]) -> Vec<Uuid> {
+    let conv = conversation(1);
+    store
+        .write(|b| {
+            b.upsert_conversation(&conv)?;
+            let mut ids = Vec::new();
+            for (text, secs) in texts {
+                let m = message(conv.id, text, *secs, 1);
+                b.upsert_message(&m)?;
+                ids.push(m.id);
+            }
+            Ok(ids)
+        })
+        .unwrap()
+}
+
+#[test]
+fn the_best_of_the_most_recent_matches_come_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("s.db"), raw()).unwrap();
+    let n = SEARCH_CANDIDATES as i64;
+    let filler = "the weather is fine and the shop opens at nine, refund";
+    // An old, very good match, then `n` newer ordinary matches with two good ones among
+    // them, then (as a history backfill would) another old, very good match written last.
+    let mut texts: Vec<(String, i64)> = vec![("refund refund refund".into(), 0)];
+    for i in 0..n {
+        let text = match i {
+            10 => "refund refund, please".to_owned(),
+            150 => "refund please".to_owned(),
+            _ => format!("{filler} {i}"),
+        };
+        texts.push((text, 1_000 + i));
+    }
+    texts.push(("refund refund refund refund".into(), 1));
+    let borrowed: Vec<(&str, i64)> = texts.iter().map(|(t, s)| (t.as_str(), *s)).collect();
+    let ids_ = write_at(&mut store, &borrowed);
+
+    let hits = store.search("refund", 5).unwrap();
+    assert_eq!(hits.len(), 5);
+    assert_eq!(
+        hits[0].message_id, ids_[11],
+        "most occurrences in a short text"
+    );
+    assert_eq!(
+        hits[1].message_id, ids_[151],
+        "one occurrence in a short text"
+    );
+    // Equal scores (same filler length) come newest first.
+    assert!(hits[2].sent_at > hits[3].sent_at && hits[3].sent_at > hits[4].sent_at);
+    assert!(hits.windows(2).all(|w| w[0].rank <= w[1].rank), "{hits:?}");
+    // The old matches are outside the most recent `n`, even the one written last.
+    let all = store.search("refund", 1_000).unwrap();
+    assert_eq!(
+        all.len(),
+        n as usize + 2,
+        "limit above the candidates widens them"
+    );
+    let within = store.search("refund", SEARCH_CANDIDATES).unwrap();
+    assert_eq!(within.len(), n as usize);
+    assert!(!ids(&within).contains(&ids_[0]));
+    assert!(!ids(&within).contains(&ids_[n as usize + 1]));
+    // A new, good match enters at the top.
+    let newest = write_at(&mut store, &[("refund refund refund", 5_000)]);
+    assert_eq!(store.search("refund", 1).unwrap()[0].message_id, newest[0]);
+}
+
+#[test]
+fn short_cjk_terms_use_whole_runs_and_come_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("s.db"), raw()).unwrap();
+    let ids_ = write_at(
+        &mut store,
+        &[
+            ("我要退货，谢谢", 30),
+            ("退，货都没到", 40), // 退 and 货 in different runs: not the word 退货
+            ("退 货", 45),        // nor with a space between them
+            ("order 退货 please", 10),
+            ("返品したいです", 20),
+            ("환불 해주세요", 25),
+            ("Я хочу вернуть товар", 50),
+        ],
+    );
+    let hits = store.search("退货", 10).unwrap();
+    assert_eq!(ids(&hits), vec![ids_[0], ids_[3]], "newest first");
+    assert!(hits.iter().all(|h| h.rank == 0.0));
+    assert_eq!(hits[1].highlights(), vec!["退货"]);
+    // One character matches in any run.
+    assert_eq!(
+        ids(&store.search("货", 10).unwrap()),
+        vec![ids_[2], ids_[1], ids_[0], ids_[3]]
+    );
+    // Japanese and Korean.
+    assert_eq!(ids(&store.search("返品", 10).unwrap()), vec![ids_[4]]);
+    assert_eq!(ids(&store.search("환불", 10).unwrap()), vec![ids_[5]]);
+    // Several short terms, CJK and not.
+    assert_eq!(
+        ids(&store.search("退货 ok", 10).unwrap()),
+        Vec::<Uuid>::new()
+    );
+    assert_eq!(ids(&store.search("货 de", 10).unwrap()), vec![ids_[3]]);
+    assert_eq!(ids(&store.search("退 谢", 10).unwrap()), vec![ids_[0]]);
+    // A limit below the matches keeps the newest.
+    assert_eq!(ids(&store.search("货", 2).unwrap()), vec![ids_[2], ids_[1]]);
+    // The index follows edits and deletions.
+    let mut edited = store.message(ids_[0]).unwrap().unwrap();
+    edited.text = Some("我要换货".into());
+    edited.seq = 2;
+    store.write(|b| b.upsert_message(&edited)).unwrap();
+    assert_eq!(ids(&store.search("退货", 10).unwrap()), vec![ids_[3]]);
+    assert_eq!(ids(&store.search("换货", 10).unwrap()), vec![ids_[0]]);
+    store.write(|b| b.delete_message(ids_[3])).unwrap();
+    assert!(store.search("退货", 10).unwrap().is_empty());
+    store.reset_replica().unwrap();
+    assert!(store.search("货", 10).unwrap().is_empty());
+}
