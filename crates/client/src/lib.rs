@@ -1,0 +1,41 @@
+//! `teamline-client`: the desktop engine without Tauri. The shell (`src-tauri/`) calls it;
+//! nothing here knows a window exists.
+//!
+//! - [`Client`]: one profile (a data directory). [`Client::open`] /
+//!   [`Client::provision`] / [`Client::link`], then [`Client::start`] to sync and send.
+//! - Observe: [`Client::connection_state`] (`watch<ConnectionState>`),
+//!   [`Client::transport`], [`Client::resync_progress`], [`Client::subscribe`]
+//!   ([`ClientEvent`]s), [`Client::take_open_requests`] (clicked notifications).
+//! - Act: [`Client::send`] (commands through the durable outbox), [`Client::outbox`],
+//!   [`Client::discard`], [`Client::load_history`], [`Client::read`] (the store's reads),
+//!   [`Client::check`] (local permission view).
+//! - Relay wire shapes live in [`wire`] only.
+
+mod api;
+mod apply;
+mod backoff;
+mod client;
+pub mod commands;
+mod error;
+pub mod notify;
+mod outbox;
+pub mod profile;
+mod sse;
+mod sync;
+mod types;
+pub mod wire;
+
+pub use api::ApiError;
+pub use client::{
+    Client, ClientOptions, HistoryPage, LinkInfo, MeView, StoreKeyChoice, SyncTuning, TokenVault,
+};
+pub use commands::{Command, MediaRef};
+pub use error::{ClientError, Result};
+pub use notify::{DesktopNotifier, Notification, Notifier, NotifyError};
+pub use profile::{NotificationSettings, PROFILE_FILE, STORE_FILE};
+pub use types::{
+    ClientEvent, ConnectionState, DeviceInfo, OutboxEntry, OutboxState, SyncProgress, Transport,
+};
+
+/// The store crate, for the types [`Client::read`] hands out.
+pub use teamline_store as store;

@@ -1,0 +1,15 @@
+//! Compiles `cargo xtask bench`'s client module and runs it with tiny numbers, so the
+//! benchmark cannot rot while xtask is wired separately.
+
+#[path = "../../xtask/src/bench_client.rs"]
+mod bench_client;
+
+#[test]
+fn cold_sync_bench_runs_and_reports() {
+    let _entry: fn() -> anyhow::Result<serde_json::Value> = bench_client::run;
+    let figures = bench_client::run_with(300, 7).unwrap();
+    let c = &figures["cold_sync"];
+    assert_eq!(c["messages"], 300);
+    assert!(c["events_applied"].as_u64().unwrap() >= 300);
+    assert!(c["messages_per_sec"].as_f64().unwrap() > 0.0);
+}
