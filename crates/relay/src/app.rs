@@ -57,6 +57,8 @@ pub struct AppState {
     pub presence: crate::presence::PresenceHub,
     /// The send and media workers, once attached (`relay_services::attach`).
     pub commands: std::sync::OnceLock<Arc<crate::relay_services::Services>>,
+    /// Argon2id cost of PINs hashed from now on.
+    pub pin_cost: Arc<crate::pin::PinCost>,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
             last_touch: std::sync::Mutex::new(HashMap::new()),
             presence: crate::presence::PresenceHub::default(),
             commands: std::sync::OnceLock::new(),
+            pin_cost: Arc::new(crate::pin::PinCost::default()),
         })
     }
 }
@@ -154,13 +157,42 @@ pub struct Principal {
     pub member: MemberRow,
     pub actor: Actor,
     pub token_hash: [u8; 32],
+    /// The member's permission templates (re-evaluated at each use: windows move).
+    pub templates: Vec<teamline_core::PermissionTemplate>,
+    /// A shared device (members sign in with their PIN); `member.id` is nil when signed out.
+    pub shared: bool,
+}
+
+impl Principal {
+    /// The actor's effective permissions at `now` (a template window may have opened or
+    /// closed since the principal was loaded).
+    pub fn actor_at(&self, now: Timestamp, tz: &jiff::tz::TimeZone) -> Actor {
+        authz::actor(&self.member, &self.device, &self.templates, now, tz).unwrap_or(Actor {
+            member_id: self.member.id,
+            teams: Vec::new(),
+            permissions: teamline_core::PermissionSet::EMPTY,
+        })
+    }
+}
+
+/// The member a signed-out shared device acts as: nobody, with no permissions.
+fn nobody(now: Timestamp) -> MemberRow {
+    MemberRow {
+        id: Uuid::nil(),
+        name: String::new(),
+        preset: "none".into(),
+        toggles: json!([]),
+        teams: Vec::new(),
+        active: false,
+        created_at: now,
+    }
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
     let authed = Router::new()
         .route("/v1/me", get(me))
-        .route("/v1/devices", get(devices))
-        .route("/v1/devices/{id}/revoke", post(revoke))
+        .route("/v1/devices", get(crate::team::list_devices))
+        .route("/v1/devices/{id}/revoke", post(crate::team::revoke))
         .route("/v1/pairing/codes", post(create_code))
         .route("/v1/conversations", get(conversations))
         .route("/v1/conversations/{id}", get(conversation))
@@ -169,6 +201,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/stream", get(delivery::stream))
         .route("/v1/admin/quarantine", get(quarantine))
         .merge(crate::commands::routes())
+        .merge(crate::team::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), auth));
     Router::new()
         .route(
@@ -335,13 +368,25 @@ async fn claim(
             tracing::warn!(address = %peer.ip(), "pairing claim refused");
             Err(pairing_rejected())
         }
-        ClaimOutcome::Linked { device, member } => {
-            tracing::info!(device_id = %device.id, member_id = %member.id, "device linked");
+        ClaimOutcome::CapReached { cap } => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "device_cap_reached",
+            format!(
+                "The team already has {cap} linked devices, the limit set by the admin. Unlink a device or raise the limit, then claim this code again."
+            ),
+        )),
+        ClaimOutcome::Linked {
+            device,
+            member,
+            shared,
+        } => {
+            tracing::info!(device_id = %device.id, member_id = %member.id, shared, "device linked");
             Ok(Json(json!({
                 "token": token,
                 "device_id": device.id,
-                "member_id": member.id,
+                "member_id": (!shared).then_some(member.id),
                 "level": device.level,
+                "shared": shared,
             })))
         }
     }
@@ -365,26 +410,42 @@ pub async fn load_principal(
             let Some(device) = tx.device_by_token_hash(&token_hash)? else {
                 return Ok(None);
             };
-            let member = tx.member(device.member_id)?;
-            Ok(Some((device, member)))
+            let session = tx.session(device.id)?;
+            let member_id = match &session {
+                Some(s) => s.member_id,
+                None => Some(device.member_id),
+            };
+            let member = member_id.map(|id| tx.member(id)).transpose()?.flatten();
+            let templates = member_id
+                .map(|id| tx.member_templates(id))
+                .transpose()?
+                .unwrap_or_default();
+            Ok(Some((device, session.is_some(), member, templates)))
         })
         .await?;
-    let Some((device, member)) = found else {
+    let Some((device, shared, member, templates)) = found else {
         return Ok(Err("unauthorized"));
     };
     if device.revoked_at.is_some() {
         return Ok(Err("device_unlinked"));
     }
-    let Some(member) = member else {
-        return Ok(Err("device_unlinked"));
+    let now = st.clock.now();
+    let member = match member {
+        Some(m) if m.active => m,
+        // A shared device whose member signed out (or was deactivated) acts as nobody.
+        _ if shared => nobody(now),
+        Some(_) => return Ok(Err("member_deactivated")),
+        None => return Ok(Err("device_unlinked")),
     };
-    let actor = authz::actor(&member, &device, st.clock.now(), &st.settings.timezone)
+    let actor = authz::actor(&member, &device, &templates, now, &st.settings.timezone)
         .map_err(|e| StorageError::Corrupt(e.to_string()))?;
     Ok(Ok(Principal {
         device,
         member,
         actor,
         token_hash,
+        templates,
+        shared,
     }))
 }
 
@@ -405,10 +466,10 @@ async fn auth(State(st): St, mut req: Request, next: Next) -> Response {
         Ok(Ok(p)) => p,
         Ok(Err(code)) => {
             st.metrics.auth_rejected.fetch_add(1, Ordering::Relaxed);
-            let message = if code == "device_unlinked" {
-                "This device was unlinked from the team."
-            } else {
-                "This device token is not valid."
+            let message = match code {
+                "device_unlinked" => "This device was unlinked from the team.",
+                "member_deactivated" => "The member of this device was deactivated.",
+                _ => "This device token is not valid.",
             };
             return unauthorized(code, message);
         }
@@ -463,38 +524,6 @@ async fn me(State(st): St, Extension(p): Extension<Principal>) -> Json<Value> {
     }))
 }
 
-async fn devices(
-    State(st): St,
-    Extension(p): Extension<Principal>,
-) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let devices = st.storage.read(|tx| tx.devices()).await?;
-    Ok(Json(json!({ "devices": devices })))
-}
-
-async fn revoke(
-    State(st): St,
-    Extension(p): Extension<Principal>,
-    Path(id): Path<Uuid>,
-) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let now = st.clock.now();
-    let by = Some(p.member.id);
-    let revoked = st
-        .storage
-        .write(move |tx| pairing::revoke_device(tx, id, by, now))
-        .await?;
-    if !revoked {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "No linked device has this id (it may already be unlinked).",
-        ));
-    }
-    tracing::info!(device_id = %id, by = %p.member.id, "device unlinked");
-    Ok(Json(json!({ "revoked": true, "device_id": id })))
-}
-
 #[derive(Deserialize)]
 struct CodeRequest {
     level: teamline_core::DeviceLevel,
@@ -502,6 +531,12 @@ struct CodeRequest {
     member_id: Option<Uuid>,
     #[serde(default)]
     member_name: Option<String>,
+    /// A shared device (the shift laptop): members sign in on it with their PIN.
+    #[serde(default)]
+    shared: bool,
+    /// Who may sign in on a shared device (`None`: every active member).
+    #[serde(default)]
+    members: Option<Vec<Uuid>>,
 }
 
 async fn create_code(
@@ -513,9 +548,17 @@ async fn create_code(
     let Json(req) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let (code, hash) = pairing::new_code();
     let now = st.clock.now();
+    let extra = crate::storage::team::CodeExtra {
+        shared: req.shared,
+        allowed: req.members.clone(),
+        created_by: Some(p.member.id),
+    };
     let expires_at = st
         .storage
         .write(move |tx| {
+            if extra.shared {
+                tx.put_code_extra(&hash, &extra)?;
+            }
             pairing::store_code(
                 tx,
                 hash,

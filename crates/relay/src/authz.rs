@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use teamline_core::access::{self, Actor, ConversationAccess, Denied};
-use teamline_core::{DeviceLevel, Permission, PermissionSet, Preset};
+use teamline_core::{DeviceLevel, Permission, PermissionSet, PermissionTemplate, Preset};
 use uuid::Uuid;
 
 use crate::storage::{Audience, ConversationRow, DeviceRow, Event, MemberRow};
@@ -28,12 +28,13 @@ pub fn parse_level(v: &serde_json::Value) -> Result<DeviceLevel, InvalidPermissi
     serde_json::from_value(v.clone()).map_err(|e| InvalidPermissions(e.to_string()))
 }
 
-/// Who is acting through `device`: the member's toggles ∩ the device's ceiling ∩ templates
-/// (none are stored yet), evaluated now in the team's time zone. A deactivated member has
-/// no permissions at all.
+/// Who is acting through `device`: the member's toggles ∩ the device's ceiling ∩ the
+/// member's templates, evaluated at `now` in the team's time zone (so a template's window
+/// opens and closes by itself). A deactivated (or signed-out) member has no permissions.
 pub fn actor(
     member: &MemberRow,
     device: &DeviceRow,
+    templates: &[PermissionTemplate],
     now: Timestamp,
     tz: &TimeZone,
 ) -> Result<Actor, InvalidPermissions> {
@@ -41,7 +42,7 @@ pub fn actor(
         .map_err(|e| InvalidPermissions(e.to_string()))?;
     let level = parse_level(&device.level)?;
     let permissions = if member.active {
-        teamline_core::effective_permissions(toggles, &level, &[], now, tz)
+        teamline_core::effective_permissions(toggles, &level, templates, now, tz)
     } else {
         PermissionSet::EMPTY
     };
@@ -80,6 +81,8 @@ pub fn can_see_event(
     match event.audience {
         Audience::Everyone => true,
         Audience::ManageTeam => require(actor, Permission::ManageTeam).is_ok(),
+        Audience::AuditLog => require(actor, Permission::ViewAuditLog).is_ok(),
+        Audience::Member => false,
         Audience::Conversation => conversation.is_some_and(|c| can_view(actor, c)),
     }
 }
@@ -96,4 +99,17 @@ pub fn needs_conversation(event: &Event) -> Option<Uuid> {
 /// looking conversations up. Core's `can_view` still makes each decision.
 pub fn sees_every_conversation(actor: &Actor) -> bool {
     require(actor, Permission::ViewAllConversations).is_ok()
+}
+
+/// Parses a member's stored toggles.
+pub fn toggles_of(member: &MemberRow) -> Result<PermissionSet, InvalidPermissions> {
+    serde_json::from_value(member.toggles.clone()).map_err(|e| InvalidPermissions(e.to_string()))
+}
+
+/// Whether an event may change what a device may do or whether it may act at all, so open
+/// streams reload their principal before filtering the batch.
+pub fn changes_principal(event: &Event) -> bool {
+    ["device.", "member.", "audit.", "me."]
+        .iter()
+        .any(|p| event.kind.starts_with(p))
 }

@@ -733,6 +733,9 @@ fn set_assignee(
             "previous_assignee": previous,
             "by": actor.member_id,
             "reason": reason,
+            // The new assignee's devices may never have held this conversation (a
+            // restricted member): they fetch its history via the messages route.
+            "backfill": assignee.is_some(),
         }),
         created_at: now,
     })?;

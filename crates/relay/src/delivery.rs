@@ -34,16 +34,23 @@ pub const BATCH: usize = 500;
 /// SSE keep-alive comment interval.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// What the device may see of `events`, and whether its principal must be reloaded (a
-/// device or member event went by: permissions may have changed, or it was unlinked).
+/// What the device may see of `events`. The actor is re-evaluated at this instant (template
+/// windows open and close without anybody acting), and the principal is reloaded FIRST when
+/// the batch holds a change of devices, members, templates or sessions, so the new rights
+/// already filter the rest of the batch. `None`: the device was unlinked (or its member
+/// deactivated) meanwhile.
 async fn visible(
     st: &AppState,
-    p: &Principal,
+    p: &mut Principal,
     events: &[Arc<Event>],
-) -> Result<(Vec<Arc<Event>>, bool), StorageError> {
-    let refresh = events
-        .iter()
-        .any(|e| e.kind.starts_with("device.") || e.kind.starts_with("member."));
+) -> Result<Option<Vec<Arc<Event>>>, StorageError> {
+    if events.iter().any(|e| authz::changes_principal(e)) {
+        match refresh(st, p).await? {
+            Some(fresh) => *p = fresh,
+            None => return Ok(None),
+        }
+    }
+    p.actor = p.actor_at(st.clock.now(), &st.settings.timezone);
     let mut ids: Vec<Uuid> = events
         .iter()
         .filter_map(|e| authz::needs_conversation(e))
@@ -74,7 +81,7 @@ async fn visible(
         })
         .cloned()
         .collect();
-    Ok((out, refresh))
+    Ok(Some(out))
 }
 
 /// Reloads the principal; `None` when the device was unlinked meanwhile.
@@ -120,10 +127,7 @@ pub async fn long_poll(
         let batch = st.storage.events_after(cursor, limit).await?;
         if let Some(last) = batch.last() {
             cursor = last.seq;
-            let (events, must_refresh) = visible(&st, &p, &batch).await?;
-            if must_refresh {
-                p = refresh(&st, &p).await?.ok_or_else(unlinked)?;
-            }
+            let events = visible(&st, &mut p, &batch).await?.ok_or_else(unlinked)?;
             if !events.is_empty() {
                 return Ok(events_body(&events, cursor));
             }
@@ -229,22 +233,16 @@ async fn pump(
         };
         if let Some(last) = batch.last() {
             cursor = last.seq;
-            let (events, must_refresh) = visible(&st, &p, &batch).await?;
-            if must_refresh {
-                match refresh(&st, &p).await? {
-                    Some(fresh) => p = fresh,
-                    None => {
-                        let _ = tx
-                            .send(
-                                SseEvent::default()
-                                    .event("device_unlinked")
-                                    .data("{\"code\":\"device_unlinked\"}"),
-                            )
-                            .await;
-                        return Ok(());
-                    }
-                }
-            }
+            let Some(events) = visible(&st, &mut p, &batch).await? else {
+                let _ = tx
+                    .send(
+                        SseEvent::default()
+                            .event("device_unlinked")
+                            .data("{\"code\":\"device_unlinked\"}"),
+                    )
+                    .await;
+                return Ok(());
+            };
             for e in events {
                 let ev = SseEvent::default().id(e.seq.to_string()).data(&*e.json);
                 if tx.send(ev).await.is_err() {

@@ -6,7 +6,10 @@
 //! - `conversation.opened`: `{conversation: ConversationRow}` (first message of a customer)
 //! - `conversation.status`: `{conversation_id, status, previous, reason}` (reopened by a
 //!   customer message; closing comes with commands)
-//! - `conversation.assigned`: `{conversation_id, assignee, previous_assignee, by}`
+//! - `conversation.assigned`: `{conversation_id, assignee, previous_assignee, by, reason,
+//!   backfill}`; `backfill: true` tells a device that gains the conversation to fetch its
+//!   history from `GET /v1/conversations/{id}/messages` (it saw none of it before)
+//! - `audit.*`, `me.changed`: see [`crate::audit`]; `security.alert`: see [`crate::pin`]
 //! - `contact.updated`: `{wa_id, name, conversation_id}` (the customer's profile name changed)
 //! - `template.status`: `{template_id, name, language, category, event, reason}`
 //! - `webhook.error`: `{code, title, message, details}` (Meta reported a problem not tied

@@ -7,6 +7,7 @@
 //! [`delivery`] (HTTP), [`config`] and [`cli`] (the binary).
 
 pub mod app;
+pub mod audit;
 pub mod authz;
 pub mod cli;
 pub mod clock;
@@ -16,7 +17,9 @@ pub mod events;
 pub mod ingest;
 pub mod metrics;
 pub mod pairing;
+pub mod pin;
 pub mod storage;
+pub mod team;
 
 // Second half of the relay: commands, outbound sends, media.
 pub mod command_error;
@@ -48,6 +51,7 @@ pub struct Relay {
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     retention: JoinHandle<()>,
+    idle: JoinHandle<()>,
 }
 
 impl Relay {
@@ -73,6 +77,7 @@ impl Relay {
             })
             .await
         });
+        let idle = tokio::spawn(team::idle_loop(Arc::clone(&state), stop_rx.clone()));
         let retention = tokio::spawn(retention_loop(Arc::clone(&state), stop_rx));
         tracing::info!(%addr, backend = state.storage.backend(), "relay listening");
         Ok(Relay {
@@ -81,6 +86,7 @@ impl Relay {
             stop,
             server,
             retention,
+            idle,
         })
     }
 
@@ -100,6 +106,7 @@ impl Relay {
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
         self.retention.abort();
+        self.idle.abort();
         self.server.await??;
         Ok(())
     }

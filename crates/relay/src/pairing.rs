@@ -106,7 +106,11 @@ pub enum ClaimOutcome {
     Linked {
         device: Box<DeviceRow>,
         member: Box<MemberRow>,
+        /// A shared device: it starts signed out; `member` only owns its row.
+        shared: bool,
     },
+    /// The admin's device cap is reached; the code stays usable.
+    CapReached { cap: u64 },
     /// Unknown, expired, used, or the address is cooling down: deliberately one case.
     Rejected,
 }
@@ -206,12 +210,33 @@ pub fn claim(
             return Ok(ClaimOutcome::Rejected);
         }
     };
+    let cap = crate::team::device_cap(tx)?;
+    let linked = tx
+        .devices()?
+        .iter()
+        .filter(|d| d.revoked_at.is_none())
+        .count() as u64;
+    if linked >= cap {
+        return Ok(ClaimOutcome::CapReached { cap });
+    }
+    let extra = tx.code_extra(&code.code_hash)?.filter(|e| e.shared);
     if !tx.mark_pairing_code_used(&code.code_hash, now)? {
         record_failure(tx, address, now)?;
         return Ok(ClaimOutcome::Rejected);
     }
     let team_id = tx.team()?.map(|t| t.id);
+    let shared_owner = match &extra {
+        Some(e) => match e.created_by.map(|id| tx.member(id)).transpose()?.flatten() {
+            Some(m) => Some(m),
+            None => {
+                record_failure(tx, address, now)?;
+                return Ok(ClaimOutcome::Rejected);
+            }
+        },
+        None => None,
+    };
     let existing = match (code.member_id, &code.member_name) {
+        _ if shared_owner.is_some() => shared_owner,
         (Some(id), _) => match tx.member(id)? {
             Some(m) if m.active => Some(m),
             _ => {
@@ -275,7 +300,28 @@ pub fn claim(
         revoked_at: None,
     };
     tx.insert_device(&device)?;
+    if let Some(e) = &extra {
+        tx.put_session(&crate::storage::team::SessionRow {
+            device_id: device.id,
+            allowed: e.allowed.clone(),
+            member_id: None,
+            since: now,
+        })?;
+    }
     tx.clear_pairing_failures(address)?;
+    crate::audit::record(
+        tx,
+        &crate::audit::Ctx {
+            actor_member_id: None,
+            device_id: Some(device.id),
+            address: Some(address.to_owned()),
+            now,
+        },
+        crate::audit::kind::DEVICE_LINKED,
+        json!({ "device_id": device.id }),
+        serde_json::Value::Null,
+        json!({ "device": device, "member_id": member.id, "shared": extra.is_some() }),
+    )?;
     tx.append_event(NewEvent {
         kind: kind::DEVICE_LINKED,
         conversation_id: None,
@@ -287,6 +333,7 @@ pub fn claim(
     Ok(ClaimOutcome::Linked {
         device: Box::new(device),
         member: Box::new(member),
+        shared: extra.is_some(),
     })
 }
 

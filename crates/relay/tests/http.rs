@@ -463,10 +463,22 @@ async fn a_revoked_device_gets_401_at_once_and_its_stream_ends() {
     assert_eq!(list["devices"].as_array().unwrap().len(), 2);
     let (status, _) = t.get(&laptop, "/v1/devices").await;
     assert_eq!(status, 403, "standard devices cannot manage the team");
+    // Unlinking is sensitive: the admin sets a PIN, then gives it again.
+    t.relay.state().pin_cost.set(8, 1);
+    let resp = t
+        .http
+        .put(format!("{}/v1/me/pin", t.url))
+        .bearer_auth(&admin.token)
+        .json(&serde_json::json!({"new_pin": "123456"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
     let resp = t
         .http
         .post(format!("{}/v1/devices/{}/revoke", t.url, laptop.device_id))
         .bearer_auth(&admin.token)
+        .header("x-teamline-pin", "123456")
         .send()
         .await
         .unwrap();

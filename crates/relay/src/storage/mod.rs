@@ -14,6 +14,7 @@
 //! still sees a refusal (a failed pairing attempt) are returned as `Ok` values.
 
 pub mod sqlite;
+pub mod team;
 pub mod work;
 
 use std::any::Any;
@@ -57,6 +58,10 @@ pub enum Audience {
     /// Devices whose effective permissions include ManageTeam (devices, members, operator
     /// notices such as webhook errors).
     ManageTeam,
+    /// Devices whose effective permissions include ViewAuditLog (`audit.*`).
+    AuditLog,
+    /// Only the event's `also_member` (e.g. `me.changed`).
+    Member,
 }
 
 impl Audience {
@@ -65,6 +70,8 @@ impl Audience {
             Audience::Conversation => "conversation",
             Audience::Everyone => "everyone",
             Audience::ManageTeam => "manage_team",
+            Audience::AuditLog => "audit_log",
+            Audience::Member => "member",
         }
     }
 
@@ -73,6 +80,8 @@ impl Audience {
             "conversation" => Ok(Audience::Conversation),
             "everyone" => Ok(Audience::Everyone),
             "manage_team" => Ok(Audience::ManageTeam),
+            "audit_log" => Ok(Audience::AuditLog),
+            "member" => Ok(Audience::Member),
             other => Err(StorageError::Corrupt(format!("unknown audience {other:?}"))),
         }
     }
@@ -335,7 +344,7 @@ pub struct Counts {
 pub type AccessRow = (Uuid, Option<Uuid>, Option<Uuid>);
 
 /// Reads inside one consistent snapshot. Implemented by every backend; used by domain code.
-pub trait ReadTx: work::WorkRead {
+pub trait ReadTx: work::WorkRead + team::TeamRead {
     fn team(&self) -> StorageResult<Option<TeamRow>>;
     fn conversation(&self, id: Uuid) -> StorageResult<Option<ConversationRow>>;
     fn conversation_by_customer(&self, wa_id: &str) -> StorageResult<Option<ConversationRow>>;
@@ -370,7 +379,7 @@ pub trait ReadTx: work::WorkRead {
 }
 
 /// Writes inside the single writer's transaction. Every method sees the writes before it.
-pub trait WriteTx: ReadTx + work::WorkWrite {
+pub trait WriteTx: ReadTx + work::WorkWrite + team::TeamWrite {
     /// Appends an event and returns its seq (gap-free: one writer, rolled-back jobs give
     /// their numbers back).
     fn append_event(&mut self, event: NewEvent) -> StorageResult<u64>;

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use super::*;
 
+mod team;
 mod work;
 
 /// The schema, one entry per version. `PRAGMA user_version` = entries applied.
@@ -138,6 +139,7 @@ CREATE TABLE pairing_failures (
 );
 "#,
     include_str!("sqlite/work.sql"),
+    include_str!("sqlite/team.sql"),
 ];
 
 /// The schema version this binary writes.
