@@ -83,6 +83,7 @@ fn open(database: &str) -> anyhow::Result<Arc<dyn Storage>> {
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let stop = shutdown_signal();
     let storage = open(&config.database)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -117,29 +118,26 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     );
     // Ready line for scripts and tests that start the binary.
     println!("listening on {}", relay.addr());
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("shutting down: finishing in-flight requests");
     relay.shutdown().await
 }
 
-async fn shutdown_signal() {
+/// Registers for SIGTERM right away (Ctrl-C when first polled), so a stop request that
+/// arrives while the relay is still starting is not lost: SIGTERM's default action would
+/// end the process without the graceful shutdown.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(term) = term.as_mut() {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            return;
         }
-    }
-    #[cfg(not(unix))]
-    {
         let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -26,6 +26,8 @@ pub fn run() -> Result<()> {
         "whatsapp": crate::bench_whatsapp::run()?,
         "relay": crate::bench_relay::run()?,
         "store": crate::bench_store::run()?,
+        "client": crate::bench_client::run()?,
+        "permissions": crate::bench_permissions::run()?,
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

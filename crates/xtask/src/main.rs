@@ -3,6 +3,10 @@
 
 mod bench;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
+mod bench_client;
+#[cfg(all(feature = "bench", not(debug_assertions)))]
+mod bench_permissions;
+#[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_relay;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_store;
