@@ -13,3 +13,13 @@ fn cold_sync_bench_runs_and_reports() {
     assert!(c["events_applied"].as_u64().unwrap() >= 300);
     assert!(c["messages_per_sec"].as_f64().unwrap() > 0.0);
 }
+
+/// The real figures (100,000 messages): `cargo test --release -p teamline-client --test
+/// bench_compiles -- --ignored --nocapture` (what `cargo xtask bench` reports).
+#[test]
+#[ignore = "a benchmark: run in release with --ignored"]
+fn cold_sync_bench_full_size() {
+    let figures = bench_client::run().unwrap();
+    println!("{}", serde_json::to_string_pretty(&figures).unwrap());
+    assert_eq!(figures["cold_sync"]["messages"], 100_000);
+}

@@ -173,6 +173,7 @@ async fn cold_sync(messages: usize, conversations: usize) -> anyhow::Result<Valu
     let started = Instant::now();
     client.start();
     let mut applied = 0u64;
+    let mut batches = 0u64;
     tokio::time::timeout(Duration::from_secs(600), async {
         loop {
             match events.recv().await {
@@ -180,6 +181,7 @@ async fn cold_sync(messages: usize, conversations: usize) -> anyhow::Result<Valu
                     last_seq, count, ..
                 }) => {
                     applied += u64::from(count);
+                    batches += u64::from(count > 0);
                     if last_seq >= head {
                         return Ok(());
                     }
@@ -217,6 +219,7 @@ async fn cold_sync(messages: usize, conversations: usize) -> anyhow::Result<Valu
             "messages": messages,
             "conversations": conversations,
             "events_applied": applied,
+            "store_transactions": batches,
             "seconds": (secs * 1000.0).round() / 1000.0,
             "messages_per_sec": per_sec.round(),
             "target_messages_per_sec": TARGET_PER_SEC,
