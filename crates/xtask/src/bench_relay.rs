@@ -16,6 +16,8 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
 const SECRET: &str = "bench-app-secret";
+/// Device cap of the bench team: at least `Params::sse_clients` devices get linked.
+const DEVICE_CAP: u64 = 1_000;
 
 /// Sizes of one run; [`Params::default`] is what `cargo xtask bench` uses.
 #[derive(Debug, Clone)]
@@ -253,6 +255,8 @@ async fn link_device(http: &reqwest::Client, r: &Running, n: usize) -> Result<St
         .write(move |tx| {
             if tx.team()?.is_none() {
                 pairing::init_team(tx, "Bench", now)?;
+                // Room for every SSE client (the team's default device cap is lower).
+                tx.put_setting(teamline_relay::team::SETTING_DEVICE_CAP, &json!(DEVICE_CAP))?;
             }
             pairing::store_code(
                 tx,

@@ -1,10 +1,9 @@
 //! SQLite backend: WAL, one writer thread with group commit, a small pool of readers.
 //!
 //! The writer drains every queued write job into ONE transaction (each job inside its own
-//! savepoint) and commits once; a sync thread fsyncs the WAL, then publishes the new events
-//! and answers every waiter, while the writer already runs the next group. Under load, one
-//! fsync covers hundreds of webhooks, which is how a durable "200 only after commit" still
-//! reaches tens of thousands of webhooks per second.
+//! savepoint), commits once, then publishes the new events and answers every waiter. Under
+//! load, one fsync covers hundreds of webhooks, which is how a durable "200 only after
+//! commit" still reaches tens of thousands of webhooks per second.
 //!
 //! Committed events are also kept in a bounded in-memory tail, so streams that are close to
 //! the head (nearly all of them) are served without touching the database.
@@ -154,10 +153,7 @@ pub struct Options {
     pub max_group: usize,
     /// Committed events kept in memory for streams near the head.
     pub event_cache: usize,
-    /// `true` (default): a write is answered only after the WAL holding it was fsynced, so
-    /// it survives power loss (SQLite's `FULL`, with the fsync pipelined: see `Syncer`).
-    /// `false`: answered right after the commit (SQLite's WAL + `NORMAL`), which survives a
-    /// crash of the relay process but may lose the last commits on power loss.
+    /// `FULL` survives power loss; `NORMAL` (WAL) survives a process crash only.
     pub synchronous_full: bool,
 }
 
@@ -182,8 +178,6 @@ struct Shared {
     floor: AtomicU64,
     cache: Mutex<VecDeque<Arc<Event>>>,
     cache_cap: usize,
-    /// Set when an fsync failed: every later write is refused (see [`Syncer`]).
-    poisoned: std::sync::atomic::AtomicBool,
 }
 
 pub struct SqliteStorage {
@@ -258,10 +252,16 @@ impl SqliteStorage {
                 "could not switch the database to WAL mode (got {mode})"
             )));
         }
-        // Commits only write the WAL; with `synchronous_full` the [`Syncer`] fsyncs it
-        // before anyone is answered (the same guarantee as SQLite's FULL, pipelined).
         writer
-            .pragma_update(None, "synchronous", "NORMAL")
+            .pragma_update(
+                None,
+                "synchronous",
+                if options.synchronous_full {
+                    "FULL"
+                } else {
+                    "NORMAL"
+                },
+            )
             .map_err(db_err)?;
         writer
             .pragma_update(None, "cache_size", -32_000)
@@ -292,25 +292,6 @@ impl SqliteStorage {
             })
             .map_err(db_err)? as u64;
         let head = head.max(floor);
-        // The WAL exists from the first read in WAL mode (the queries above) until the last
-        // connection closes; the writer keeps it open, so this handle stays on that file.
-        let wal = if options.synchronous_full {
-            let mut name = path.as_os_str().to_owned();
-            name.push("-wal");
-            let file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&name)
-                .map_err(|e| {
-                    StorageError::Backend(format!(
-                        "cannot open the write-ahead log {}: {e}",
-                        Path::new(&name).display()
-                    ))
-                })?;
-            Some(file)
-        } else {
-            None
-        };
 
         let mut readers = Vec::new();
         for _ in 0..options.readers.max(1) {
@@ -328,18 +309,13 @@ impl SqliteStorage {
             floor: AtomicU64::new(floor),
             cache: Mutex::new(VecDeque::new()),
             cache_cap: options.event_cache.max(1),
-            poisoned: std::sync::atomic::AtomicBool::new(false),
         });
-        let syncer = match wal {
-            Some(wal) => Some(Syncer::start(wal, Arc::clone(&shared))?),
-            None => None,
-        };
         let (tx, rx) = mpsc::channel(options.max_group.max(1) * 2);
         let thread_shared = Arc::clone(&shared);
         let max_group = options.max_group.max(1);
         std::thread::Builder::new()
             .name("relay-sqlite-writer".into())
-            .spawn(move || writer_loop(writer, rx, thread_shared, max_group, syncer))
+            .spawn(move || writer_loop(writer, rx, thread_shared, max_group))
             .map_err(|e| StorageError::Backend(format!("cannot start the writer thread: {e}")))?;
 
         Ok(SqliteStorage {
@@ -401,96 +377,11 @@ fn start_checkpointer(
     Ok(())
 }
 
-/// A committed group on its way to its waiters: published and answered once durable.
-struct Committed {
-    new_events: Vec<Event>,
-    pruned_floor: Option<u64>,
-    replies: Vec<(
-        oneshot::Sender<StorageResult<AnyBox>>,
-        StorageResult<AnyBox>,
-    )>,
-}
-
-/// Makes commits durable off the writer thread ([`Options::synchronous_full`]).
-///
-/// The writer's connection commits with `synchronous=NORMAL` (WAL frames written, no
-/// fsync), hands the group here and starts on the next group while this thread fsyncs the
-/// WAL file: the next group's statements overlap the previous group's fsync instead of
-/// waiting for it. A group's waiters are answered, and its events published to streams,
-/// only after an fsync that covers its frames (one fsync covers every group queued before
-/// it), so "answered" still means "durable across power loss", as with `FULL`. Checkpoints
-/// keep their own fsyncs (SQLite syncs the WAL before and the database after each one).
-struct Syncer {
-    tx: std::sync::mpsc::Sender<Committed>,
-}
-
-impl Syncer {
-    fn start(wal: std::fs::File, shared: Arc<Shared>) -> StorageResult<Syncer> {
-        let (tx, rx) = std::sync::mpsc::channel::<Committed>();
-        std::thread::Builder::new()
-            .name("relay-sqlite-sync".into())
-            .spawn(move || {
-                while let Ok(first) = rx.recv() {
-                    let mut groups = vec![first];
-                    groups.extend(rx.try_iter());
-                    let synced = if shared.poisoned.load(Ordering::SeqCst) {
-                        Err(poisoned())
-                    } else {
-                        wal.sync_data().map_err(|e| {
-                            // After a failed fsync the kernel may have dropped the pages: no
-                            // later write can be trusted to be durable, so the writer stops.
-                            shared.poisoned.store(true, Ordering::SeqCst);
-                            tracing::error!(error = %e, "fsync of the WAL failed; refusing further writes");
-                            poisoned()
-                        })
-                    };
-                    for group in groups {
-                        publish(&shared, group, synced.as_ref().err());
-                    }
-                }
-            })
-            .map_err(|e| StorageError::Backend(format!("cannot start the sync thread: {e}")))?;
-        Ok(Syncer { tx })
-    }
-}
-
-fn poisoned() -> StorageError {
-    StorageError::Backend("the database file could not be synced to disk; restart the relay".into())
-}
-
-/// Publishes a committed group's events, then answers its waiters (with `failed` instead
-/// of their results when the group could not be made durable). Events are published even
-/// then: they are committed and readable, and the in-memory tail must stay contiguous.
-fn publish(shared: &Shared, group: Committed, failed: Option<&StorageError>) {
-    if let Some(floor) = group.pruned_floor {
-        shared.floor.fetch_max(floor, Ordering::SeqCst);
-    }
-    if let Some(last) = group.new_events.last().map(|e| e.seq) {
-        {
-            let mut cache = shared.cache.lock().expect("event cache lock");
-            for e in group.new_events {
-                cache.push_back(Arc::new(e));
-            }
-            while cache.len() > shared.cache_cap {
-                cache.pop_front();
-            }
-        }
-        shared.head.send_replace(last);
-    }
-    for (reply, result) in group.replies {
-        let _ = reply.send(match failed {
-            Some(e) => Err(e.clone()),
-            None => result,
-        });
-    }
-}
-
 fn writer_loop(
     conn: Connection,
     mut rx: mpsc::Receiver<WriteReq>,
     shared: Arc<Shared>,
     max_group: usize,
-    syncer: Option<Syncer>,
 ) {
     let mut batch: Vec<WriteReq> = Vec::with_capacity(max_group);
     while let Some(first) = rx.blocking_recv() {
@@ -501,22 +392,7 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        if shared.poisoned.load(Ordering::SeqCst) {
-            for req in batch.drain(..) {
-                let _ = req.reply.send(Err(poisoned()));
-            }
-            continue;
-        }
-        if let Some(group) = run_group(&conn, &mut batch) {
-            match &syncer {
-                Some(syncer) => {
-                    if let Err(std::sync::mpsc::SendError(group)) = syncer.tx.send(group) {
-                        publish(&shared, group, Some(&StorageError::Closed));
-                    }
-                }
-                None => publish(&shared, group, None),
-            }
-        }
+        run_group(&conn, &mut batch, &shared);
     }
     tracing::debug!("sqlite writer stopped");
 }
@@ -527,15 +403,14 @@ fn exec_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
-/// One group: BEGIN, each job in a savepoint, COMMIT. Returns the committed group for
-/// publishing; on a failed BEGIN or COMMIT answers every waiter with the error itself.
-fn run_group(conn: &Connection, batch: &mut Vec<WriteReq>) -> Option<Committed> {
+/// One group: BEGIN, each job in a savepoint, COMMIT, publish, answer.
+fn run_group(conn: &Connection, batch: &mut Vec<WriteReq>, shared: &Shared) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let err = db_err(e);
         for req in batch.drain(..) {
             let _ = req.reply.send(Err(err.clone()));
         }
-        return None;
+        return;
     }
     let mut sql = Sql::new(conn);
     let mut results = Vec::with_capacity(batch.len());
@@ -570,13 +445,27 @@ fn run_group(conn: &Connection, batch: &mut Vec<WriteReq>) -> Option<Committed> 
         for req in batch.drain(..) {
             let _ = req.reply.send(Err(err.clone()));
         }
-        return None;
+        return;
     }
-    Some(Committed {
-        new_events: std::mem::take(&mut sql.new_events),
-        pruned_floor: sql.pruned_floor,
-        replies: batch.drain(..).map(|req| req.reply).zip(results).collect(),
-    })
+    let new_events = std::mem::take(&mut sql.new_events);
+    if let Some(floor) = sql.pruned_floor {
+        shared.floor.fetch_max(floor, Ordering::SeqCst);
+    }
+    if let Some(last) = new_events.last().map(|e| e.seq) {
+        {
+            let mut cache = shared.cache.lock().expect("event cache lock");
+            for e in new_events {
+                cache.push_back(Arc::new(e));
+            }
+            while cache.len() > shared.cache_cap {
+                cache.pop_front();
+            }
+        }
+        shared.head.send_replace(last);
+    }
+    for (req, result) in batch.drain(..).zip(results) {
+        let _ = req.reply.send(result);
+    }
 }
 
 #[async_trait::async_trait]
@@ -652,13 +541,10 @@ impl Storage for SqliteStorage {
                 return Ok(cache.iter().skip(start).take(limit).cloned().collect());
             }
         }
-        let mut events = (self as &dyn Storage)
+        let events = (self as &dyn Storage)
             .read(move |tx| tx.events_after(after, limit))
             .await?;
         check_floor(after)?;
-        // Events past the published head are committed but maybe not yet fsynced: streams
-        // get them once they are durable, with the next head change.
-        events.retain(|e| e.seq <= head);
         Ok(events.into_iter().map(Arc::new).collect())
     }
 
