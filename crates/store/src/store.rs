@@ -595,6 +595,8 @@ fn refuse_plaintext(path: &Path) -> Result<()> {
 /// a crash, SQLite would otherwise copy it into the main file and delete it even though
 /// the key was wrong. A `-shm` index and an empty `-wal` that only this attempt created are
 /// removed again, so a refused open leaves the directory as it found it.
+static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn open_keyed(path: &Path, key: &StoreKey, create: bool) -> Result<Connection> {
     let shm = sibling(path, "-shm");
     let wal = sibling(path, "-wal");
@@ -618,11 +620,22 @@ fn open_keyed(path: &Path, key: &StoreKey, create: bool) -> Result<Connection> {
         }
         err
     };
-    conn.execute_batch(&key.pragma())?;
-    conn.execute_batch("PRAGMA cipher_compatibility = 4;")?;
-    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-        r.get::<_, i64>(0)
-    }) {
+    // Keying is serialised across the process: SQLCipher sets up its crypto provider on
+    // first use, and two threads keying fresh stores at the same moment once failed here
+    // with "An error occurred with PRAGMA key or rekey". Opens are rare, so the lock is free.
+    let keyed = {
+        let _one_at_a_time = KEYING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        conn.execute_batch(&key.pragma())
+            .and_then(|()| conn.execute_batch("PRAGMA cipher_compatibility = 4;"))
+            .and_then(|()| {
+                conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+            })
+    };
+    match keyed {
         Ok(_) => {}
         Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::NotADatabase => {
             let err = StoreError::WrongKey {
