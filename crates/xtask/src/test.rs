@@ -129,6 +129,7 @@ pub fn run() -> Result<()> {
         &[
             "test",
             "--workspace",
+            "--no-fail-fast",
             "--features",
             APP_FEATURES,
             "--",
