@@ -904,7 +904,7 @@ impl Inner {
                     }
                 }
                 if let Err(e) = vault.delete(&pid) {
-                    tracing::error!(error = %e, "could not delete the device token");
+                    tracing::error!(error = %e, "could not delete the device credential from the keyring");
                 }
             }
         })
