@@ -1,8 +1,42 @@
+/// The commands the window may call; `src-tauri/src/lib.rs` registers the same list.
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "connection_state",
+    "session",
+    "link_device",
+    "reconnect_now",
+    "inbox",
+    "timeline",
+    "send_text",
+    "claim",
+    "outbox",
+    "discard_outbox",
+    "notification_settings",
+    "set_notification_settings",
+    "team_members",
+    "create_member",
+    "update_member",
+    "deactivate_member",
+    "reset_member_pin",
+    "set_own_pin",
+    "team_devices",
+    "update_device",
+    "unlink_device",
+    "team_templates",
+    "save_template",
+    "delete_template",
+    "team_settings",
+    "update_team_settings",
+    "create_pairing_code",
+    "sign_in",
+    "sign_out",
+];
+
 fn main() {
     // Capabilities live beside the shell's sources, not at the repository root.
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("./src-tauri/capabilities/**/*")
-        .app_manifest(tauri_build::AppManifest::new().commands(&["app_info", "connection_state"]));
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

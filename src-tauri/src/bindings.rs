@@ -8,7 +8,73 @@ mod tests {
 
     use ts_rs::{Config, TS};
 
-    use crate::ipc::{AppInfo, BuildProfile, ConnectionState, ErrorCode, IpcError};
+    use crate::ipc::{AppInfo, BuildProfile, ErrorCode, IpcError, Session};
+    use teamline_client::core::{
+        DeviceLevel, Permission, PermissionSet, PermissionTemplate, Preset, WindowRule,
+        schedule::TimeWindow,
+    };
+    use teamline_client::wire::Typing;
+    use teamline_client::{
+        ClientEvent, ConnectionState, DeviceChange, InboxRow, LabelChip, LinkInfo, MeView,
+        MemberChange, MemberName, NewPairingCode, NotificationSettings, OutboxEntry, OutboxState,
+        PairingCode, SharedDevice, SignedIn, SyncProgress, TeamDevice, TeamDevices, TeamMember,
+        TeamSettings, TeamTemplate, TemplateDraft, TimelineItem, Transport,
+    };
+
+    /// `(file name, TypeScript)` of every type that crosses IPC, and of what they use.
+    macro_rules! exported {
+        ($($t:ty),+ $(,)?) => {
+            vec![$(
+                (
+                    <$t as TS>::output_path().expect("IPC types set export_to").display().to_string(),
+                    <$t as TS>::export_to_string(&Config::new()).expect("ts-rs renders the type"),
+                ),
+            )+]
+        };
+    }
+
+    fn all_types() -> Vec<(String, String)> {
+        exported![
+            AppInfo,
+            BuildProfile,
+            ErrorCode,
+            IpcError,
+            Session,
+            ConnectionState,
+            ClientEvent,
+            SyncProgress,
+            Transport,
+            Typing,
+            LinkInfo,
+            MeView,
+            SharedDevice,
+            MemberName,
+            InboxRow,
+            LabelChip,
+            TimelineItem,
+            OutboxEntry,
+            OutboxState,
+            NotificationSettings,
+            TeamMember,
+            TeamDevice,
+            TeamDevices,
+            TeamTemplate,
+            TeamSettings,
+            PairingCode,
+            NewPairingCode,
+            MemberChange,
+            DeviceChange,
+            TemplateDraft,
+            SignedIn,
+            Permission,
+            PermissionSet,
+            Preset,
+            DeviceLevel,
+            TimeWindow,
+            WindowRule,
+            PermissionTemplate,
+        ]
+    }
 
     /// Set to 1 by `cargo xtask bindings` to rewrite the files instead of comparing them.
     const WRITE_ENV: &str = "TEAMLINE_WRITE_BINDINGS";
@@ -17,12 +83,11 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings")
     }
 
-    /// Compares (or writes) one type's file; returns a line describing the drift, if any.
-    fn check<T: TS + 'static>(cfg: &Config) -> Option<String> {
-        let path = bindings_dir().join(T::output_path().expect("IPC types set export_to"));
-        let generated = T::export_to_string(cfg).expect("ts-rs renders the type");
+    /// Compares (or writes) one file; returns a line describing the drift, if any.
+    fn check(file: &str, generated: &str) -> Option<String> {
+        let path = bindings_dir().join(file);
         if std::env::var(WRITE_ENV).as_deref() == Ok("1") {
-            std::fs::write(&path, &generated).expect("bindings directory is writable");
+            std::fs::write(&path, generated).expect("bindings directory is writable");
             return None;
         }
         match std::fs::read_to_string(&path) {
@@ -34,17 +99,10 @@ mod tests {
 
     #[test]
     fn committed_typescript_bindings_match_the_rust_types() {
-        let cfg = Config::new();
-        let drift: Vec<String> = [
-            check::<AppInfo>(&cfg),
-            check::<BuildProfile>(&cfg),
-            check::<ConnectionState>(&cfg),
-            check::<ErrorCode>(&cfg),
-            check::<IpcError>(&cfg),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let drift: Vec<String> = all_types()
+            .iter()
+            .filter_map(|(file, ts)| check(file, ts))
+            .collect();
         assert!(
             drift.is_empty(),
             "TypeScript bindings drifted; run `cargo xtask bindings` and commit:\n{}",
@@ -53,15 +111,28 @@ mod tests {
     }
 
     #[test]
+    fn every_imported_binding_is_generated_too() {
+        // A type that uses another must bring the other's file along.
+        let files: Vec<String> = all_types().into_iter().map(|(f, _)| f).collect();
+        for (file, ts) in all_types() {
+            for line in ts.lines().filter(|l| l.starts_with("import type")) {
+                let target = line
+                    .split("from \"./")
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+                    .expect("ts-rs imports from ./X");
+                assert!(
+                    files.contains(&format!("{target}.ts")),
+                    "{file} imports {target}, which is not exported"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn every_file_in_the_bindings_directory_comes_from_a_rust_type() {
         // A type removed in Rust must not leave a stale file the UI could still import.
-        let known = [
-            "AppInfo.ts",
-            "BuildProfile.ts",
-            "ConnectionState.ts",
-            "ErrorCode.ts",
-            "IpcError.ts",
-        ];
+        let known: Vec<String> = all_types().into_iter().map(|(f, _)| f).collect();
         let stale: Vec<String> = std::fs::read_dir(bindings_dir())
             .expect("bindings directory exists")
             .map(|entry| {
@@ -71,7 +142,7 @@ mod tests {
                     .to_string_lossy()
                     .into_owned()
             })
-            .filter(|name| !known.contains(&name.as_str()))
+            .filter(|name| !known.contains(name))
             .collect();
         assert!(stale.is_empty(), "stale bindings: {stale:?}");
     }

@@ -1,23 +1,30 @@
 //! Tauri commands: parse, call into the engine, map errors. Nothing else lives here.
-
-use std::sync::Mutex;
+//! Arguments arrive camelCased from JavaScript (`conversationId`), as Tauri does.
 
 use tauri::{AppHandle, Manager, State};
+use teamline_client::{
+    Command, ConnectionState, DeviceChange, InboxRow, LinkInfo, MemberChange, NewPairingCode,
+    NotificationSettings, OutboxEntry, PairingCode, SignedIn, TeamDevice, TeamDevices, TeamMember,
+    TeamSettings, TeamTemplate, TemplateDraft, TimelineItem,
+};
+use uuid::Uuid;
 
-use crate::ipc::{AppInfo, BuildProfile, ConnectionState, ErrorCode, IpcError};
+use crate::engine::{self, Engine};
+use crate::ipc::{AppInfo, BuildProfile, ErrorCode, IpcError, Session};
 
-/// The connection state the sync engine last reported. Until a device is linked there is
-/// no engine, and the state stays `NotLinked`.
-pub struct Connection(pub Mutex<ConnectionState>);
+type Reply<T> = Result<T, IpcError>;
 
 #[tauri::command]
-pub fn app_info(app: AppHandle) -> Result<AppInfo, IpcError> {
-    let data_dir = app.path().app_data_dir().map_err(|e| {
-        IpcError::new(
-            ErrorCode::DataDirUnavailable,
-            format!("no data directory: {e}"),
-        )
-    })?;
+pub fn app_info(app: AppHandle, engine: State<'_, Engine>) -> Reply<AppInfo> {
+    let data_dir = match engine.client.as_ref() {
+        Some(c) => c.data_dir(),
+        None => app.path().app_data_dir().map_err(|e| {
+            IpcError::new(
+                ErrorCode::DataDirUnavailable,
+                format!("no data directory: {e}"),
+            )
+        })?,
+    };
     Ok(AppInfo {
         version: app.package_info().version.to_string(),
         data_dir: data_dir.display().to_string(),
@@ -28,10 +35,257 @@ pub fn app_info(app: AppHandle) -> Result<AppInfo, IpcError> {
 }
 
 #[tauri::command]
-pub fn connection_state(connection: State<'_, Connection>) -> Result<ConnectionState, IpcError> {
-    connection
-        .0
-        .lock()
-        .map(|state| state.clone())
-        .map_err(|_| IpcError::new(ErrorCode::Internal, "connection state is unavailable"))
+pub fn connection_state(engine: State<'_, Engine>) -> Reply<ConnectionState> {
+    Ok(match engine.client.as_ref() {
+        Some(c) => c.connection_state().borrow().clone(),
+        None => ConnectionState::NotLinked,
+    })
+}
+
+#[tauri::command]
+pub fn session(engine: State<'_, Engine>) -> Reply<Session> {
+    let startup_error = engine.startup_error.lock().ok().and_then(|e| e.clone());
+    Ok(match engine.client.as_ref() {
+        Some(c) => Session {
+            linked: c.is_linked(),
+            me: c.me(),
+            startup_error,
+            relay_url: c.profile().relay_url,
+        },
+        None => Session {
+            linked: false,
+            me: None,
+            startup_error,
+            relay_url: None,
+        },
+    })
+}
+
+/// "Join my team": links this device with a pairing code.
+#[tauri::command]
+pub async fn link_device(
+    app: AppHandle,
+    engine: State<'_, Engine>,
+    relay_url: String,
+    code: String,
+    device_name: Option<String>,
+) -> Reply<LinkInfo> {
+    let client = engine.client()?;
+    let device = engine::device_info(&app, device_name.as_deref());
+    let info = client.link(relay_url.trim(), code.trim(), &device).await?;
+    if let Ok(mut e) = engine.startup_error.lock() {
+        *e = None;
+    }
+    Ok(info)
+}
+
+#[tauri::command]
+pub fn reconnect_now(engine: State<'_, Engine>) -> Reply<()> {
+    engine.client()?.reconnect_now();
+    Ok(())
+}
+
+// ---- inbox ----
+
+#[tauri::command]
+pub async fn inbox(engine: State<'_, Engine>) -> Reply<Vec<InboxRow>> {
+    Ok(engine.client()?.inbox().await?)
+}
+
+#[tauri::command]
+pub async fn timeline(
+    engine: State<'_, Engine>,
+    conversation_id: Uuid,
+    limit: Option<u32>,
+) -> Reply<Vec<TimelineItem>> {
+    let limit = limit.unwrap_or(100).clamp(1, 500);
+    Ok(engine
+        .client()?
+        .timeline(conversation_id, None, limit)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn send_text(
+    engine: State<'_, Engine>,
+    conversation_id: Uuid,
+    text: String,
+) -> Reply<Option<OutboxEntry>> {
+    let command = Command::SendText {
+        conversation_id,
+        text,
+        preview_url: None,
+        reply_to: None,
+        takeover_reason: None,
+    };
+    Ok(engine.client()?.send(command).await?)
+}
+
+#[tauri::command]
+pub async fn claim(engine: State<'_, Engine>, conversation_id: Uuid) -> Reply<()> {
+    engine
+        .client()?
+        .send(Command::Claim { conversation_id })
+        .await?;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn outbox(engine: State<'_, Engine>) -> Reply<Vec<OutboxEntry>> {
+    Ok(engine.client()?.outbox().await?)
+}
+
+#[tauri::command]
+pub async fn discard_outbox(engine: State<'_, Engine>, id: Uuid) -> Reply<bool> {
+    Ok(engine.client()?.discard(id).await?)
+}
+
+#[tauri::command]
+pub fn notification_settings(engine: State<'_, Engine>) -> Reply<NotificationSettings> {
+    Ok(engine.client()?.notification_settings())
+}
+
+#[tauri::command]
+pub fn set_notification_settings(
+    engine: State<'_, Engine>,
+    settings: NotificationSettings,
+) -> Reply<()> {
+    Ok(engine.client()?.set_notification_settings(settings)?)
+}
+
+// ---- team ----
+
+#[tauri::command]
+pub async fn team_members(engine: State<'_, Engine>) -> Reply<Vec<TeamMember>> {
+    Ok(engine.client()?.team_members().await?)
+}
+
+#[tauri::command]
+pub async fn create_member(
+    engine: State<'_, Engine>,
+    name: String,
+    change: MemberChange,
+    pin: String,
+) -> Reply<TeamMember> {
+    Ok(engine.client()?.create_member(&name, &change, &pin).await?)
+}
+
+#[tauri::command]
+pub async fn update_member(
+    engine: State<'_, Engine>,
+    id: Uuid,
+    change: MemberChange,
+    pin: String,
+) -> Reply<TeamMember> {
+    Ok(engine.client()?.update_member(id, &change, &pin).await?)
+}
+
+#[tauri::command]
+pub async fn deactivate_member(
+    engine: State<'_, Engine>,
+    id: Uuid,
+    pin: String,
+) -> Reply<TeamMember> {
+    Ok(engine.client()?.deactivate_member(id, &pin).await?)
+}
+
+#[tauri::command]
+pub async fn reset_member_pin(
+    engine: State<'_, Engine>,
+    id: Uuid,
+    new_pin: String,
+    pin: String,
+) -> Reply<()> {
+    Ok(engine
+        .client()?
+        .reset_member_pin(id, &new_pin, &pin)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn set_own_pin(
+    engine: State<'_, Engine>,
+    new_pin: String,
+    current_pin: Option<String>,
+) -> Reply<()> {
+    Ok(engine
+        .client()?
+        .set_own_pin(&new_pin, current_pin.as_deref())
+        .await?)
+}
+
+#[tauri::command]
+pub async fn team_devices(engine: State<'_, Engine>) -> Reply<TeamDevices> {
+    Ok(engine.client()?.team_devices().await?)
+}
+
+#[tauri::command]
+pub async fn update_device(
+    engine: State<'_, Engine>,
+    id: Uuid,
+    change: DeviceChange,
+    pin: String,
+) -> Reply<TeamDevice> {
+    Ok(engine.client()?.update_device(id, &change, &pin).await?)
+}
+
+#[tauri::command]
+pub async fn unlink_device(engine: State<'_, Engine>, id: Uuid, pin: String) -> Reply<()> {
+    Ok(engine.client()?.unlink_device(id, &pin).await?)
+}
+
+#[tauri::command]
+pub async fn team_templates(engine: State<'_, Engine>) -> Reply<Vec<TeamTemplate>> {
+    Ok(engine.client()?.team_templates().await?)
+}
+
+#[tauri::command]
+pub async fn save_template(
+    engine: State<'_, Engine>,
+    id: Option<Uuid>,
+    draft: TemplateDraft,
+    pin: String,
+) -> Reply<TeamTemplate> {
+    Ok(engine.client()?.save_template(id, &draft, &pin).await?)
+}
+
+#[tauri::command]
+pub async fn delete_template(engine: State<'_, Engine>, id: Uuid, pin: String) -> Reply<()> {
+    Ok(engine.client()?.delete_template(id, &pin).await?)
+}
+
+#[tauri::command]
+pub async fn team_settings(engine: State<'_, Engine>) -> Reply<TeamSettings> {
+    Ok(engine.client()?.team_settings().await?)
+}
+
+#[tauri::command]
+pub async fn update_team_settings(
+    engine: State<'_, Engine>,
+    device_cap: Option<u64>,
+    auto_unlink_idle: Option<bool>,
+    pin: String,
+) -> Reply<TeamSettings> {
+    Ok(engine
+        .client()?
+        .update_team_settings(device_cap, auto_unlink_idle, &pin)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn create_pairing_code(
+    engine: State<'_, Engine>,
+    request: NewPairingCode,
+) -> Reply<PairingCode> {
+    Ok(engine.client()?.create_pairing_code(&request).await?)
+}
+
+#[tauri::command]
+pub async fn sign_in(engine: State<'_, Engine>, member_id: Uuid, pin: String) -> Reply<SignedIn> {
+    Ok(engine.client()?.sign_in(member_id, &pin).await?)
+}
+
+#[tauri::command]
+pub async fn sign_out(engine: State<'_, Engine>) -> Reply<()> {
+    Ok(engine.client()?.sign_out().await?)
 }

@@ -2,15 +2,16 @@
 //! lives in `crates/` — so everything here is wiring.
 
 mod bindings;
+pub mod cli;
+mod command_list;
 mod commands;
+mod engine;
 pub mod ipc;
 
-use std::sync::Mutex;
-
+use tauri::Manager;
 use tracing_subscriber::EnvFilter;
 
-use crate::commands::Connection;
-use crate::ipc::ConnectionState;
+use crate::cli::Args;
 
 /// Starts the desktop app and blocks until its last window closes.
 pub fn run() {
@@ -20,11 +21,52 @@ pub fn run() {
         )
         .init();
 
+    let args = match Args::parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+
     tauri::Builder::default()
-        .manage(Connection(Mutex::new(ConnectionState::NotLinked)))
+        .setup(move |app| {
+            let engine = engine::open(app.handle(), &args);
+            app.manage(engine);
+            Ok(())
+        })
+        // The same names are listed in build.rs and the capability (a test compares them).
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
-            commands::connection_state
+            commands::connection_state,
+            commands::session,
+            commands::link_device,
+            commands::reconnect_now,
+            commands::inbox,
+            commands::timeline,
+            commands::send_text,
+            commands::claim,
+            commands::outbox,
+            commands::discard_outbox,
+            commands::notification_settings,
+            commands::set_notification_settings,
+            commands::team_members,
+            commands::create_member,
+            commands::update_member,
+            commands::deactivate_member,
+            commands::reset_member_pin,
+            commands::set_own_pin,
+            commands::team_devices,
+            commands::update_device,
+            commands::unlink_device,
+            commands::team_templates,
+            commands::save_template,
+            commands::delete_template,
+            commands::team_settings,
+            commands::update_team_settings,
+            commands::create_pairing_code,
+            commands::sign_in,
+            commands::sign_out,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

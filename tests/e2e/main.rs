@@ -2,6 +2,7 @@
 //! CI), driven through tauri-driver and WebKitWebDriver. `cargo xtask test` runs them with
 //! `--ignored` inside `xvfb-run`; they need a display and `tauri-driver` on the PATH.
 
+mod team_env;
 mod webdriver;
 
 use std::net::TcpListener;
@@ -9,7 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use uuid::Uuid;
+
 use serde_json::json;
+use team_env::{TeamEnv, dunst_history};
+use teamline_core::Preset;
 use webdriver::Session;
 
 const SECTIONS_EN: [(&str, &str); 8] = [
@@ -69,6 +74,21 @@ impl Driver {
             &app_binary(),
             &out_dir().join(format!("FAILED-{name}.png")),
         )
+    }
+
+    /// Opens the app with a command line (e.g. `--data-dir`, `--relay`, `--pair`).
+    fn session_with_args(&self, name: &str, args: &[String]) -> Session {
+        Session::start_with_args(
+            &self.url,
+            &app_binary(),
+            args,
+            &out_dir().join(format!("FAILED-{name}.png")),
+        )
+    }
+
+    /// A profile directory inside this driver's HOME.
+    fn profile(&self, name: &str) -> PathBuf {
+        self.home.path().join(name)
     }
 
     fn data_home(&self) -> PathBuf {
@@ -218,5 +238,113 @@ fn the_language_follows_the_operating_system_until_chosen() {
     let lang = session.execute("return document.documentElement.lang", json!([]));
     assert_eq!(lang, "ru");
     session.screenshot(&out_dir().join("05-inbox-ru-from-os.png"));
+    session.close();
+}
+
+/// Polls `probe` until it returns `Some` (for things outside the window, such as the
+/// notification daemon, which have no event to wait on).
+fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+#[ignore = "needs a display, D-Bus, a keyring, dunst and tauri-driver; run by `cargo xtask test`"]
+fn an_app_provisioned_from_the_command_line_syncs_and_raises_an_urgent_notification() {
+    let team = TeamEnv::start();
+    let run = Uuid::now_v7().simple().to_string();
+    let customer = format!("Dana {}", &run[run.len() - 6..]);
+    // Written before the app exists: it arrives through the first sync.
+    team.customer_says("15550001234", &customer, "Where is my order?");
+    let conversation = team.conversation_of("15550001234");
+
+    let driver = Driver::start("en_US.UTF-8");
+    let owner_code = team.code(Preset::Admin, "Olga", true);
+    let profile = driver.profile("front-desk");
+    let args: Vec<String> = [
+        "--data-dir",
+        profile.to_str().expect("UTF-8 path"),
+        "--relay",
+        &team.relay_url,
+        "--pair",
+        &owner_code,
+        "--device-name",
+        "Front desk",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let session = driver.session_with_args("provisioned", &args);
+    let out = out_dir();
+
+    // Linked on first start, connected, and the customer's conversation is in the inbox.
+    session.wait_for("[data-testid=connection][data-state=connected]");
+    session.wait_for_text("[data-testid=inbox-row-name]", |t| t == customer);
+    let row = session.wait_for("[data-testid=inbox-row]");
+    assert_eq!(
+        row.attribute("data-conversation-id").as_deref(),
+        Some(conversation.to_string().as_str())
+    );
+    assert!(
+        profile.join("profile.json").exists(),
+        "the profile lives in --data-dir"
+    );
+    let title = session.execute("return document.title", json!([]));
+    assert_eq!(title, "(1) Teamline", "the unread count shows in the title");
+
+    // A supervisor on another device marks it #urgent: this admin device is told by the
+    // desktop's notification daemon.
+    let sam = team.colleague(&team.code(Preset::Supervisor, "Sam", false), "Sam's phone");
+    let (status, body) = team.command(
+        &sam,
+        json!({"type": "add_label", "conversation_id": conversation, "label": "#urgent"}),
+    );
+    assert_eq!(status, 200, "add_label: {body}");
+    session.wait_for_text("[data-testid=label-chip]", |t| t.contains("#urgent"));
+    let history = eventually("the #urgent notification in dunst's history", || {
+        let h = dunst_history();
+        h.contains(&customer).then_some(h)
+    });
+    assert!(history.contains("#urgent"), "{history}");
+    session.screenshot(&out.join("10-inbox-linked-urgent.png"));
+
+    // Open it: the customer's message is in the timeline.
+    session.wait_for("[data-testid=inbox-row]").click();
+    session.wait_for_text("[data-testid=timeline-item][data-direction=inbound]", |t| {
+        t.contains("Where is my order?")
+    });
+    session.screenshot(&out.join("11-conversation.png"));
+    session.close();
+}
+
+#[test]
+#[ignore = "needs a display, D-Bus, a keyring and tauri-driver; run by `cargo xtask test`"]
+fn a_bad_pairing_code_on_the_command_line_is_explained_and_the_app_still_opens() {
+    let team = TeamEnv::start();
+    let driver = Driver::start("en_US.UTF-8");
+    let profile = driver.profile("laptop");
+    let args: Vec<String> = [
+        "--data-dir",
+        profile.to_str().expect("UTF-8 path"),
+        "--relay",
+        &team.relay_url,
+        "--pair",
+        "WRONG-CODE-1234",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let session = driver.session_with_args("bad-code", &args);
+    let banner = session.wait_for_text("[data-testid=startup-error]", |t| !t.is_empty());
+    assert!(
+        banner.to_lowercase().contains("code"),
+        "the banner names the pairing code: {banner}"
+    );
+    session.wait_for("[data-testid=connection][data-state=not_linked]");
+    session.screenshot(&out_dir().join("12-bad-pairing-code.png"));
     session.close();
 }

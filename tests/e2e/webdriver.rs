@@ -19,13 +19,23 @@ pub struct Session {
 impl Session {
     /// Opens a session on a running tauri-driver; it starts `application` in a new window.
     pub fn start(driver_url: &str, application: &Path, failure_shot: &Path) -> Session {
+        Session::start_with_args(driver_url, application, &[], failure_shot)
+    }
+
+    /// As [`Session::start`], passing `args` to the application's command line.
+    pub fn start_with_args(
+        driver_url: &str,
+        application: &Path,
+        args: &[String],
+        failure_shot: &Path,
+    ) -> Session {
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
             .expect("HTTP client");
         let body = json!({
             "capabilities": {
-                "alwaysMatch": { "tauri:options": { "application": application } }
+                "alwaysMatch": { "tauri:options": { "application": application, "args": args } }
             }
         });
         let reply: Value = http

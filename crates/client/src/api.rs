@@ -280,6 +280,37 @@ impl RelayApi {
     }
 }
 
+impl RelayApi {
+    /// A JSON request to any `/v1` route (the team routes), with the member's PIN in
+    /// `x-teamline-pin` when the route asks for re-verification.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        pin: Option<&str>,
+    ) -> Result<Value, ApiError> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(AUTHORIZATION, self.bearer.clone())
+            .timeout(REQUEST_TIMEOUT);
+        if let Some(pin) = pin {
+            let mut v = HeaderValue::from_str(pin)
+                .map_err(|_| ApiError::Transport("the PIN must be digits".into()))?;
+            v.set_sensitive(true);
+            req = req.header(PIN_HEADER, v);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        self.json(req).await
+    }
+}
+
+/// The relay reads a PIN re-verification from this header.
+const PIN_HEADER: &str = "x-teamline-pin";
+
 /// Percent-encodes what a timestamp may contain (`+`, `:`).
 fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -170,7 +170,8 @@ impl ClientOptions {
 
 /// Who this device acts as, from the relay's `/v1/me` (kept in the store so the UI can
 /// hide what is not allowed while offline).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export_to = "Me.ts")]
 pub struct MeView {
     pub device_id: Uuid,
     pub member_id: Uuid,
@@ -179,6 +180,9 @@ pub struct MeView {
     pub role: String,
     pub teams: Vec<Uuid>,
     pub permissions: PermissionSet,
+    /// On a shared device: who is signed in and who may sign in.
+    #[serde(default)]
+    pub shared: Option<wire::SharedDevice>,
 }
 
 impl MeView {
@@ -206,12 +210,14 @@ impl MeView {
             role: me.member.preset.clone(),
             teams: me.member.teams.clone(),
             permissions: me.permissions,
+            shared: me.shared.clone(),
         }
     }
 }
 
 /// What [`Client::link`] returns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export_to = "LinkInfo.ts")]
 pub struct LinkInfo {
     pub device_id: Uuid,
     pub member_id: Uuid,
@@ -528,6 +534,20 @@ impl Client {
     pub fn reconnect_now(&self) {
         self.inner.reconnect.notify_one();
         self.inner.outbox_wake.notify_one();
+    }
+
+    /// Asks the relay again who this device acts as (after a sign-in or switch).
+    pub async fn refresh_me(&self) -> Result<()> {
+        let api = self.inner_api()?;
+        let me = api.me().await?;
+        self.inner.remember_me(&me).await
+    }
+
+    pub(crate) fn inner_api(&self) -> Result<RelayApi> {
+        if self.inner.unlinked.load(Ordering::SeqCst) {
+            return Err(ClientError::Unlinked);
+        }
+        self.inner.api().ok_or(ClientError::NotLinked)
     }
 
     // ---- reads ----

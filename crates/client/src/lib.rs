@@ -22,7 +22,9 @@ mod outbox;
 pub mod profile;
 mod sse;
 mod sync;
+pub mod team;
 mod types;
+pub mod views;
 pub mod wire;
 
 pub use api::ApiError;
@@ -33,9 +35,18 @@ pub use commands::{Command, MediaRef};
 pub use error::{ClientError, Result};
 pub use notify::{DesktopNotifier, Notification, Notifier, NotifyError};
 pub use profile::{NotificationSettings, PROFILE_FILE, STORE_FILE};
+pub use team::{
+    DeviceChange, MemberChange, NewPairingCode, PairingCode, SignedIn, TeamDevice, TeamDevices,
+    TeamMember, TeamSettings, TeamTemplate, TemplateDraft,
+};
 pub use types::{
     ClientEvent, ConnectionState, DeviceInfo, OutboxEntry, OutboxState, SyncProgress, Transport,
 };
+pub use views::{InboxRow, LabelChip, TimelineItem};
+pub use wire::{MemberName, SharedDevice};
 
 /// The store crate, for the types [`Client::read`] hands out.
 pub use teamline_store as store;
+
+/// The core crate, for the permission types the team API uses.
+pub use teamline_core as core;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use teamline_core::{Permission, PermissionSet};
+use ts_rs::TS;
 use uuid::Uuid;
 
 /// Event kinds the client understands (the relay's `events::kind` names plus the
@@ -164,6 +165,25 @@ pub struct Me {
     pub head_seq: u64,
     #[serde(default)]
     pub retention_floor: u64,
+    /// Present on a shared device: who is signed in and who may sign in.
+    #[serde(default)]
+    pub shared: Option<SharedDevice>,
+}
+
+/// A shared device's sign-in choices (the shift laptop).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, TS)]
+#[ts(export_to = "SharedDevice.ts")]
+pub struct SharedDevice {
+    pub signed_in: Option<Uuid>,
+    pub members: Vec<MemberName>,
+}
+
+/// A member's id and name.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, TS)]
+#[ts(export_to = "MemberName.ts")]
+pub struct MemberName {
+    pub id: Uuid,
+    pub name: String,
 }
 
 fn lenient_permissions<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PermissionSet, D::Error> {
@@ -446,7 +466,7 @@ pub struct SecurityAlert {
 }
 
 /// `presence.typing` payload.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, ts_rs::TS)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, TS)]
 #[ts(export_to = "Typing.ts")]
 pub struct Typing {
     pub conversation_id: Uuid,

@@ -14,6 +14,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// The declaration order is the display order (Team page, summaries) and also fixes the bit
 /// of each permission inside [`PermissionSet`]; bits never leave the process (serde writes
 /// names), so reordering is safe for stored data.
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export_to = "Permission.ts", rename_all = "snake_case")
+)]
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub enum Permission {
     /// See every conversation; without it only the ones assigned to me (plus my teams'
@@ -205,6 +210,11 @@ impl<'de> Deserialize<'de> for Permission {
 /// reading accepts any order and duplicates, and refuses unknown names (naming them), so a
 /// newer relay's permission never silently widens or vanishes on an older client.
 #[derive(Copy, Clone, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export_to = "PermissionSet.ts", as = "Vec<Permission>")
+)]
 pub struct PermissionSet(u32);
 
 impl PermissionSet {
@@ -375,6 +385,7 @@ impl<'de> Deserialize<'de> for PermissionSet {
 /// serde: `"admin" | "supervisor" | "standard" | "restricted"`.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "Preset.ts"))]
 pub enum Preset {
     Admin,
     Supervisor,
@@ -476,6 +487,7 @@ impl FromStr for Preset {
 /// serde: `{"preset":"standard"}` or `{"custom":["reply", …]}`.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "DeviceLevel.ts"))]
 pub enum DeviceLevel {
     Preset(Preset),
     Custom(PermissionSet),

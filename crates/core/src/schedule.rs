@@ -47,16 +47,26 @@ pub fn time_zone(name: &str) -> Result<TimeZone, UnknownTimeZone> {
 /// when `None`); times are written `HH:MM` (`HH:MM:SS` if seconds are set; sub-second
 /// precision is not kept) and read as `HH:MM` or `HH:MM:SS`.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "TimeWindow.ts"))]
 pub struct TimeWindow {
-    #[serde(serialize_with = "ser_time", deserialize_with = "de_time")]
+    /// `HH:MM`.
+    #[serde(with = "hhmm")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub start: Time,
-    #[serde(serialize_with = "ser_time", deserialize_with = "de_time")]
+    #[serde(with = "hhmm")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub end: Time,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_weekdays",
-        deserialize_with = "de_weekdays"
+        with = "weekday_names"
+    )]
+    #[cfg_attr(
+        feature = "ts",
+        ts(
+            optional,
+            type = "Array<\"mon\" | \"tue\" | \"wed\" | \"thu\" | \"fri\" | \"sat\" | \"sun\">"
+        )
     )]
     pub weekdays: Option<Vec<Weekday>>,
 }
@@ -186,6 +196,15 @@ pub fn parse_weekday(s: &str) -> Result<Weekday, String> {
         .ok_or_else(|| {
             format!("invalid weekday {s:?}: expected one of mon, tue, wed, thu, fri, sat, sun")
         })
+}
+
+/// `#[serde(with)]` adapters (a module each, which ts-rs understands beside `ts(type)`).
+mod hhmm {
+    pub(super) use super::{de_time as deserialize, ser_time as serialize};
+}
+
+mod weekday_names {
+    pub(super) use super::{de_weekdays as deserialize, ser_weekdays as serialize};
 }
 
 fn ser_weekdays<S: Serializer>(days: &Option<Vec<Weekday>>, s: S) -> Result<S::Ok, S::Error> {

@@ -14,6 +14,11 @@ use crate::schedule::TimeWindow;
 /// "Night shift" = `deny: {export_history}`, `windows: [{reply} during 23:00–07:00]`:
 /// reply is allowed only inside 23:00–07:00 and export never.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export_to = "PermissionTemplate.ts")
+)]
 pub struct PermissionTemplate {
     pub id: Uuid,
     pub name: String,
@@ -27,6 +32,7 @@ pub struct PermissionTemplate {
 
 /// "These permissions only inside this window."
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "WindowRule.ts"))]
 pub struct WindowRule {
     pub permissions: PermissionSet,
     pub window: TimeWindow,

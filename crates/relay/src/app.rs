@@ -513,15 +513,37 @@ fn touch(st: &Arc<AppState>, p: &Principal, req: &Request) {
 // ---------------------------------------------------------------------------------------
 // Device API
 
-async fn me(State(st): St, Extension(p): Extension<Principal>) -> Json<Value> {
+async fn me(State(st): St, Extension(p): Extension<Principal>) -> Result<Json<Value>, ApiError> {
     let head = *st.storage.head().borrow();
-    Json(json!({
+    // A shared device (the shift laptop) shows who may sign in: names only, which the
+    // sign-in screen needs even while nobody is signed in.
+    let device_id = p.device.id;
+    let sign_in = st
+        .storage
+        .read(move |tx| {
+            let Some(session) = tx.session(device_id)? else {
+                return Ok(None);
+            };
+            let members: Vec<Value> = tx
+                .members()?
+                .into_iter()
+                .filter(|m| m.active)
+                .filter(|m| session.allowed.as_ref().is_none_or(|a| a.contains(&m.id)))
+                .map(|m| json!({ "id": m.id, "name": m.name }))
+                .collect();
+            Ok(Some(
+                json!({ "signed_in": session.member_id, "members": members }),
+            ))
+        })
+        .await?;
+    Ok(Json(json!({
         "device": p.device,
         "member": p.member,
         "permissions": p.actor.permissions,
         "head_seq": head,
         "retention_floor": st.storage.retention_floor(),
-    }))
+        "shared": sign_in,
+    })))
 }
 
 #[derive(Deserialize)]

@@ -25,7 +25,8 @@ use std::process::ExitCode;
 const HELP: &str = "\
 cargo xtask <task>
 
-  demo        install what is missing, build the UI and the app, and open it
+  demo        a shop's day: relay + WhatsApp emulator + the app linked as the owner
+              (--agents N opens N agent windows, --fresh starts a new shop)
   test        every check and test: fmt, clippy, Rust tests, svelte-check, Vitest,
               bindings drift, and the end-to-end lane in a real window under Xvfb
   bench       benchmarks (release build), printed as JSON
@@ -36,7 +37,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().map(String::as_str).unwrap_or("help");
     let result = match task {
-        "demo" => demo::run(),
+        "demo" => demo::run(&args[1..]),
         "test" => test::run(),
         "bench" => bench::run(),
         "bindings" => test::write_bindings(),

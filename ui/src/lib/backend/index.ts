@@ -1,18 +1,86 @@
 import type { AppInfo } from '../bindings/AppInfo';
+import type { ClientEvent } from '../bindings/ClientEvent';
 import type { ConnectionState } from '../bindings/ConnectionState';
-import type { ErrorCode } from '../bindings/ErrorCode';
+import type { DeviceChange } from '../bindings/DeviceChange';
+import type { InboxRow } from '../bindings/InboxRow';
+import type { LinkInfo } from '../bindings/LinkInfo';
+import type { MemberChange } from '../bindings/MemberChange';
+import type { NewPairingCode } from '../bindings/NewPairingCode';
+import type { NotificationSettings } from '../bindings/NotificationSettings';
+import type { OutboxEntry } from '../bindings/OutboxEntry';
+import type { PairingCode } from '../bindings/PairingCode';
+import type { Session } from '../bindings/Session';
+import type { SignedIn } from '../bindings/SignedIn';
+import type { TeamDevice } from '../bindings/TeamDevice';
+import type { TeamDevices } from '../bindings/TeamDevices';
+import type { TeamMember } from '../bindings/TeamMember';
+import type { TeamSettings } from '../bindings/TeamSettings';
+import type { TeamTemplate } from '../bindings/TeamTemplate';
+import type { TemplateDraft } from '../bindings/TemplateDraft';
+import type { TimelineItem } from '../bindings/TimelineItem';
+
+/** What the app pushes to the window (see `src-tauri/src/engine.rs`). */
+export interface BackendEvents {
+  connectionState(state: ConnectionState): void;
+  clientEvent(event: ClientEvent): void;
+  /** Unread messages over all conversations (also on the tray icon). */
+  unread(total: number): void;
+  /** A clicked notification asks to open this conversation. */
+  openConversation(conversationId: string): void;
+}
+
+/** Stops listening. */
+export type Unlisten = () => void;
 
 /**
  * Everything the UI asks of the app. The Tauri implementation talks to the Rust shell over
- * IPC; an HTTP implementation (for browser tests) will speak to a relay directly.
+ * IPC. Team changes take the signed-in member's PIN, which the relay re-verifies.
  */
 export interface Backend {
   appInfo(): Promise<AppInfo>;
   connectionState(): Promise<ConnectionState>;
+  session(): Promise<Session>;
+  /** "Join my team": link this device with a pairing code. */
+  linkDevice(relayUrl: string, code: string, deviceName?: string): Promise<LinkInfo>;
+  reconnectNow(): Promise<void>;
+  listen(handlers: Partial<BackendEvents>): Promise<Unlisten>;
+
+  inbox(): Promise<InboxRow[]>;
+  timeline(conversationId: string, limit?: number): Promise<TimelineItem[]>;
+  sendText(conversationId: string, text: string): Promise<OutboxEntry | null>;
+  claim(conversationId: string): Promise<void>;
+  outbox(): Promise<OutboxEntry[]>;
+  discardOutbox(id: string): Promise<boolean>;
+  notificationSettings(): Promise<NotificationSettings>;
+  setNotificationSettings(settings: NotificationSettings): Promise<void>;
+
+  teamMembers(): Promise<TeamMember[]>;
+  createMember(name: string, change: MemberChange, pin: string): Promise<TeamMember>;
+  updateMember(id: string, change: MemberChange, pin: string): Promise<TeamMember>;
+  deactivateMember(id: string, pin: string): Promise<TeamMember>;
+  resetMemberPin(id: string, newPin: string, pin: string): Promise<void>;
+  setOwnPin(newPin: string, currentPin: string | null): Promise<void>;
+  teamDevices(): Promise<TeamDevices>;
+  updateDevice(id: string, change: DeviceChange, pin: string): Promise<TeamDevice>;
+  unlinkDevice(id: string, pin: string): Promise<void>;
+  teamTemplates(): Promise<TeamTemplate[]>;
+  /** Creates a template (`id` null) or replaces one. */
+  saveTemplate(id: string | null, draft: TemplateDraft, pin: string): Promise<TeamTemplate>;
+  deleteTemplate(id: string, pin: string): Promise<void>;
+  teamSettings(): Promise<TeamSettings>;
+  updateTeamSettings(
+    deviceCap: number | null,
+    autoUnlinkIdle: boolean | null,
+    pin: string,
+  ): Promise<TeamSettings>;
+  createPairingCode(request: NewPairingCode): Promise<PairingCode>;
+  /** Shared devices: sign a member in (or switch) with their PIN. */
+  signIn(memberId: string, pin: string): Promise<SignedIn>;
+  signOut(): Promise<void>;
 }
 
-/** Codes the UI itself can raise besides the app's own. */
-export type UiErrorCode = ErrorCode | 'ipc_unavailable';
+/** Codes the UI itself can raise besides the app's, the engine's and the relay's. */
+export type UiErrorCode = string;
 
 /** A failure with a stable code the UI branches on, and the app's own sentence. */
 export class BackendError extends Error {
@@ -33,7 +101,7 @@ export class BackendError extends Error {
   }
 }
 
-function isIpcError(raw: unknown): raw is { code: ErrorCode; message: string } {
+function isIpcError(raw: unknown): raw is { code: string; message: string } {
   return (
     typeof raw === 'object' &&
     raw !== null &&

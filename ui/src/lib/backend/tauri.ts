@@ -1,24 +1,104 @@
 import type { AppInfo } from '../bindings/AppInfo';
+import type { ClientEvent } from '../bindings/ClientEvent';
 import type { ConnectionState } from '../bindings/ConnectionState';
-import { BackendError, type Backend } from './index';
+import type { DeviceChange } from '../bindings/DeviceChange';
+import type { InboxRow } from '../bindings/InboxRow';
+import type { LinkInfo } from '../bindings/LinkInfo';
+import type { MemberChange } from '../bindings/MemberChange';
+import type { NewPairingCode } from '../bindings/NewPairingCode';
+import type { NotificationSettings } from '../bindings/NotificationSettings';
+import type { OutboxEntry } from '../bindings/OutboxEntry';
+import type { PairingCode } from '../bindings/PairingCode';
+import type { Session } from '../bindings/Session';
+import type { SignedIn } from '../bindings/SignedIn';
+import type { TeamDevice } from '../bindings/TeamDevice';
+import type { TeamDevices } from '../bindings/TeamDevices';
+import type { TeamMember } from '../bindings/TeamMember';
+import type { TeamSettings } from '../bindings/TeamSettings';
+import type { TeamTemplate } from '../bindings/TeamTemplate';
+import type { TemplateDraft } from '../bindings/TemplateDraft';
+import type { TimelineItem } from '../bindings/TimelineItem';
+import { BackendError, type Backend, type BackendEvents, type Unlisten } from './index';
 
 export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
+/** Tauri's `listen`: subscribes to an app event; resolves to its unsubscribe function. */
+export type Listen = <T>(event: string, handler: (e: { payload: T }) => void) => Promise<Unlisten>;
+
+/** The app's event names (`src-tauri/src/engine.rs`) for each handler. */
+const EVENTS: Record<keyof BackendEvents, string> = {
+  connectionState: 'connection-state',
+  clientEvent: 'client-event',
+  unread: 'unread',
+  openConversation: 'open-conversation',
+};
 
 /** The Backend over Tauri IPC. Rejections arrive as `{ code, message }` and become BackendErrors. */
 export class TauriBackend implements Backend {
   private readonly invoke: Invoke;
+  private readonly listenTo: Listen | null;
 
-  constructor(invoke: Invoke) {
+  constructor(invoke: Invoke, listen: Listen | null = null) {
     this.invoke = invoke;
+    this.listenTo = listen;
   }
 
-  appInfo(): Promise<AppInfo> {
-    return this.call<AppInfo>('app_info');
+  appInfo = () => this.call<AppInfo>('app_info');
+  connectionState = () => this.call<ConnectionState>('connection_state');
+  session = () => this.call<Session>('session');
+  linkDevice = (relayUrl: string, code: string, deviceName?: string) =>
+    this.call<LinkInfo>('link_device', { relayUrl, code, deviceName: deviceName ?? null });
+  reconnectNow = () => this.call<void>('reconnect_now');
+
+  async listen(handlers: Partial<BackendEvents>): Promise<Unlisten> {
+    if (!this.listenTo) return () => {};
+    const listen = this.listenTo;
+    const stops = await Promise.all(
+      (Object.keys(handlers) as (keyof BackendEvents)[]).map((key) => {
+        const handler = handlers[key] as (payload: unknown) => void;
+        return listen<unknown>(EVENTS[key], (e) => handler(e.payload));
+      }),
+    );
+    return () => stops.forEach((stop) => stop());
   }
 
-  connectionState(): Promise<ConnectionState> {
-    return this.call<ConnectionState>('connection_state');
-  }
+  inbox = () => this.call<InboxRow[]>('inbox');
+  timeline = (conversationId: string, limit?: number) =>
+    this.call<TimelineItem[]>('timeline', { conversationId, limit: limit ?? null });
+  sendText = (conversationId: string, text: string) =>
+    this.call<OutboxEntry | null>('send_text', { conversationId, text });
+  claim = (conversationId: string) => this.call<void>('claim', { conversationId });
+  outbox = () => this.call<OutboxEntry[]>('outbox');
+  discardOutbox = (id: string) => this.call<boolean>('discard_outbox', { id });
+  notificationSettings = () => this.call<NotificationSettings>('notification_settings');
+  setNotificationSettings = (settings: NotificationSettings) =>
+    this.call<void>('set_notification_settings', { settings });
+
+  teamMembers = () => this.call<TeamMember[]>('team_members');
+  createMember = (name: string, change: MemberChange, pin: string) =>
+    this.call<TeamMember>('create_member', { name, change, pin });
+  updateMember = (id: string, change: MemberChange, pin: string) =>
+    this.call<TeamMember>('update_member', { id, change, pin });
+  deactivateMember = (id: string, pin: string) =>
+    this.call<TeamMember>('deactivate_member', { id, pin });
+  resetMemberPin = (id: string, newPin: string, pin: string) =>
+    this.call<void>('reset_member_pin', { id, newPin, pin });
+  setOwnPin = (newPin: string, currentPin: string | null) =>
+    this.call<void>('set_own_pin', { newPin, currentPin });
+  teamDevices = () => this.call<TeamDevices>('team_devices');
+  updateDevice = (id: string, change: DeviceChange, pin: string) =>
+    this.call<TeamDevice>('update_device', { id, change, pin });
+  unlinkDevice = (id: string, pin: string) => this.call<void>('unlink_device', { id, pin });
+  teamTemplates = () => this.call<TeamTemplate[]>('team_templates');
+  saveTemplate = (id: string | null, draft: TemplateDraft, pin: string) =>
+    this.call<TeamTemplate>('save_template', { id, draft, pin });
+  deleteTemplate = (id: string, pin: string) => this.call<void>('delete_template', { id, pin });
+  teamSettings = () => this.call<TeamSettings>('team_settings');
+  updateTeamSettings = (deviceCap: number | null, autoUnlinkIdle: boolean | null, pin: string) =>
+    this.call<TeamSettings>('update_team_settings', { deviceCap, autoUnlinkIdle, pin });
+  createPairingCode = (request: NewPairingCode) =>
+    this.call<PairingCode>('create_pairing_code', { request });
+  signIn = (memberId: string, pin: string) => this.call<SignedIn>('sign_in', { memberId, pin });
+  signOut = () => this.call<void>('sign_out');
 
   private async call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
     try {

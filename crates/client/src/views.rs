@@ -1,0 +1,179 @@
+//! Read models the UI renders: inbox rows and timeline items, joined with member and
+//! label names from the local store, so a list renders from one call and works offline.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use teamline_store::{Conversation, Label, Member, Message, Store};
+use ts_rs::TS;
+use uuid::Uuid;
+
+use crate::client::Client;
+use crate::error::Result;
+use crate::wire::MemberName;
+
+/// A label as a chip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export_to = "LabelChip.ts")]
+pub struct LabelChip {
+    pub id: Uuid,
+    pub name: String,
+    /// `#rrggbb`.
+    pub colour: String,
+    pub urgent: bool,
+}
+
+/// One row of the conversation list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export_to = "InboxRow.ts")]
+pub struct InboxRow {
+    pub id: Uuid,
+    /// The customer's name, or their number when WhatsApp sent none.
+    pub customer_name: String,
+    pub customer_number: String,
+    /// `open`, `pending`, `snoozed` or `resolved`.
+    pub status: String,
+    pub assignee: Option<MemberName>,
+    pub labels: Vec<LabelChip>,
+    pub last_message_preview: Option<String>,
+    #[ts(type = "string | null")]
+    pub last_message_at: Option<Timestamp>,
+    pub unread_count: u32,
+    /// When WhatsApp's 24-hour window closes (free-form replies end).
+    #[ts(type = "string | null")]
+    pub window_expires_at: Option<Timestamp>,
+}
+
+/// One message in a conversation's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export_to = "TimelineItem.ts")]
+pub struct TimelineItem {
+    pub id: Uuid,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// WhatsApp message type (`text`, `image`, ...).
+    pub kind: String,
+    pub text: Option<String>,
+    /// `received`, `queued`, `sent`, `delivered`, `read` or `failed`.
+    pub status: String,
+    /// Meta's reason for a failed message.
+    pub error: Option<String>,
+    /// Who sent an outbound message.
+    pub author: Option<MemberName>,
+    #[ts(type = "string")]
+    pub sent_at: Timestamp,
+}
+
+struct Names {
+    members: HashMap<Uuid, String>,
+    labels: HashMap<Uuid, Label>,
+}
+
+impl Names {
+    fn load(s: &Store) -> teamline_store::Result<Names> {
+        Ok(Names {
+            members: s
+                .members()?
+                .into_iter()
+                .map(|m: Member| (m.id, m.name))
+                .collect(),
+            labels: s.labels()?.into_iter().map(|l| (l.id, l)).collect(),
+        })
+    }
+
+    fn member(&self, id: Option<Uuid>) -> Option<MemberName> {
+        id.map(|id| MemberName {
+            id,
+            name: self
+                .members
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| "A former member".to_owned()),
+        })
+    }
+
+    fn row(&self, c: Conversation) -> InboxRow {
+        InboxRow {
+            id: c.id,
+            customer_name: c.name.clone().unwrap_or_else(|| c.contact_wa_id.clone()),
+            customer_number: c.contact_wa_id,
+            status: c.status.as_str().to_owned(),
+            assignee: self.member(c.assignee),
+            labels: c
+                .labels
+                .iter()
+                .filter_map(|id| self.labels.get(id))
+                .map(|l| LabelChip {
+                    id: l.id,
+                    name: l.name.clone(),
+                    colour: l.colour.clone(),
+                    urgent: l.urgent,
+                })
+                .collect(),
+            last_message_preview: c.last_message_preview,
+            last_message_at: c.last_message_at,
+            unread_count: c.unread_count,
+            window_expires_at: c.window_expires_at,
+        }
+    }
+
+    fn item(&self, m: Message) -> TimelineItem {
+        TimelineItem {
+            id: m.id,
+            direction: m.direction.as_str().to_owned(),
+            kind: m.kind,
+            text: m.text,
+            status: m.status.as_str().to_owned(),
+            error: m.error,
+            author: self.member(m.author_member_id),
+            sent_at: m.sent_at,
+        }
+    }
+}
+
+impl Client {
+    /// Every conversation this device holds, most recent activity first.
+    pub async fn inbox(&self) -> Result<Vec<InboxRow>> {
+        self.read(|s| {
+            let names = Names::load(s)?;
+            Ok(s.conversations()?
+                .into_iter()
+                .map(|c| names.row(c))
+                .collect())
+        })
+        .await
+    }
+
+    /// The newest `limit` messages of a conversation before `before`, oldest first (the
+    /// order a timeline draws them).
+    pub async fn timeline(
+        &self,
+        conversation_id: Uuid,
+        before: Option<Timestamp>,
+        limit: u32,
+    ) -> Result<Vec<TimelineItem>> {
+        self.read(move |s| {
+            let names = Names::load(s)?;
+            let mut items: Vec<TimelineItem> = s
+                .messages(conversation_id, before, limit)?
+                .into_iter()
+                .map(|m| names.item(m))
+                .collect();
+            items.reverse();
+            Ok(items)
+        })
+        .await
+    }
+
+    /// Unread messages over all conversations (the tray badge).
+    pub async fn unread_total(&self) -> Result<u32> {
+        self.read(|s| {
+            Ok(s.conversations()?
+                .iter()
+                .map(|c| c.unread_count)
+                .fold(0u32, u32::saturating_add))
+        })
+        .await
+    }
+}

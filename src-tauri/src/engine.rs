@@ -1,0 +1,246 @@
+//! Opens the profile's engine (`teamline_client::Client`) when the app starts and forwards
+//! what it reports to the window as events:
+//!
+//! - `connection-state` — [`teamline_client::ConnectionState`], on every change;
+//! - `client-event` — [`teamline_client::ClientEvent`] (applied events, outbox, resync...);
+//! - `unread` — the unread total after each applied batch (also shown on the tray icon);
+//! - `open-conversation` — a conversation id, when a notification was clicked.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use tauri::menu::{Menu, MenuItem};
+use tauri::tray::{TrayIcon, TrayIconBuilder};
+use tauri::{AppHandle, Emitter, Manager};
+use teamline_client::{Client, ClientEvent, ClientOptions, DeviceInfo};
+
+use crate::cli::Args;
+use crate::ipc::{ErrorCode, IpcError};
+
+/// The engine as the commands reach it.
+pub struct Engine {
+    /// `None` when the profile could not be opened (see `startup_error`).
+    pub client: Option<Client>,
+    pub startup_error: Mutex<Option<IpcError>>,
+}
+
+impl Engine {
+    /// The client, or why there is none.
+    pub fn client(&self) -> Result<&Client, IpcError> {
+        self.client.as_ref().ok_or_else(|| {
+            self.startup_error
+                .lock()
+                .ok()
+                .and_then(|e| e.clone())
+                .unwrap_or_else(|| {
+                    IpcError::new(ErrorCode::EngineUnavailable, "the engine is not running")
+                })
+        })
+    }
+}
+
+/// The name this device gets in the admin's device list unless `--device-name` says.
+pub fn default_device_name() -> String {
+    #[cfg(target_os = "linux")]
+    if let Ok(h) = std::fs::read_to_string("/etc/hostname") {
+        let h = h.trim();
+        if !h.is_empty() {
+            return h.chars().take(60).collect();
+        }
+    }
+    for var in ["COMPUTERNAME", "HOSTNAME"] {
+        if let Ok(h) = std::env::var(var)
+            && !h.trim().is_empty()
+        {
+            return h.trim().chars().take(60).collect();
+        }
+    }
+    format!("Teamline on {}", std::env::consts::OS)
+}
+
+pub fn device_info(app: &AppHandle, name: Option<&str>) -> DeviceInfo {
+    let name = name.map_or_else(default_device_name, str::to_owned);
+    DeviceInfo::this_machine(&name, &app.package_info().version.to_string())
+}
+
+/// Opens (and, with `--relay` and `--pair`, links) the profile. Never fails the app: a
+/// profile that cannot be opened leaves the reason for the UI to show.
+pub fn open(app: &AppHandle, args: &Args) -> Engine {
+    let data_dir = match args.data_dir.clone().map(Ok).unwrap_or_else(|| {
+        app.path().app_data_dir().map_err(|e| {
+            IpcError::new(
+                ErrorCode::DataDirUnavailable,
+                format!("no data directory: {e}"),
+            )
+        })
+    }) {
+        Ok(dir) => dir,
+        Err(e) => return failed(e),
+    };
+    let opened = tauri::async_runtime::block_on(open_client(app, args, data_dir));
+    match opened {
+        Ok((client, provision_error)) => {
+            client.start();
+            forward(app, &client);
+            Engine {
+                client: Some(client),
+                startup_error: Mutex::new(provision_error),
+            }
+        }
+        Err(e) => failed(e),
+    }
+}
+
+fn failed(e: IpcError) -> Engine {
+    tracing::error!(code = %e.code, "the engine could not start: {}", e.message);
+    Engine {
+        client: None,
+        startup_error: Mutex::new(Some(e)),
+    }
+}
+
+/// The client, plus the provisioning error if `--pair` failed (the app still opens, so
+/// the user can see why and link by hand).
+async fn open_client(
+    app: &AppHandle,
+    args: &Args,
+    data_dir: PathBuf,
+) -> Result<(Client, Option<IpcError>), IpcError> {
+    let client = Client::open(ClientOptions::new(data_dir)).await?;
+    let mut provision_error = None;
+    if let (Some(relay), Some(code)) = (&args.relay, &args.pair) {
+        if client.is_linked() {
+            tracing::info!("profile already linked; --pair ignored");
+        } else {
+            let device = device_info(app, args.device_name.as_deref());
+            match client.link(relay, code, &device).await {
+                Ok(info) => tracing::info!(device_id = %info.device_id, "device linked"),
+                Err(e) => {
+                    tracing::warn!(code = %e.code(), "linking with --pair failed");
+                    provision_error = Some(e.into());
+                }
+            }
+        }
+    }
+    Ok((client, provision_error))
+}
+
+/// Spawns the tasks that turn engine reports into window events and the tray badge.
+fn forward(app: &AppHandle, client: &Client) {
+    let tray = build_tray(app);
+
+    let mut state = client.connection_state();
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let current = state.borrow_and_update().clone();
+            let _ = handle.emit("connection-state", current);
+            if state.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+
+    let mut events = client.subscribe();
+    let handle = app.clone();
+    let engine_client = client.clone();
+    tauri::async_runtime::spawn(async move {
+        publish_unread(&handle, &engine_client, tray.as_ref()).await;
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    let refresh = matches!(
+                        event,
+                        ClientEvent::Applied { .. }
+                            | ClientEvent::ResyncDone { .. }
+                            | ClientEvent::Unlinked
+                    );
+                    let _ = handle.emit("client-event", &event);
+                    if refresh {
+                        publish_unread(&handle, &engine_client, tray.as_ref()).await;
+                    }
+                }
+                // A slow window missed events: tell it to re-read everything.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    let _ = handle.emit("client-event", ClientEvent::OutboxChanged);
+                    publish_unread(&handle, &engine_client, tray.as_ref()).await;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+
+    if let Some(mut opens) = client.take_open_requests() {
+        let handle = app.clone();
+        tauri::async_runtime::spawn(async move {
+            while let Some(id) = opens.recv().await {
+                show_main(&handle);
+                let _ = handle.emit("open-conversation", id);
+            }
+        });
+    }
+}
+
+fn show_main(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+async fn publish_unread(app: &AppHandle, client: &Client, tray: Option<&TrayIcon>) {
+    let unread = client.unread_total().await.unwrap_or(0);
+    let _ = app.emit("unread", unread);
+    if let Some(tray) = tray {
+        let title = (unread > 0).then(|| unread.to_string());
+        if let Err(e) = tray.set_title(title.as_deref()) {
+            tracing::debug!("tray title not updated: {e}");
+        }
+        let tip = if unread == 0 {
+            "Teamline".to_owned()
+        } else {
+            format!("Teamline — {unread} unread")
+        };
+        let _ = tray.set_tooltip(Some(tip));
+    }
+}
+
+/// The tray icon: shows the unread count and brings the window back on click. Desktops
+/// without a tray (or without libayatana-appindicator) just go without it.
+fn build_tray(app: &AppHandle) -> Option<TrayIcon> {
+    // Linux trays (appindicator) only open menus, so the menu is how the window comes back.
+    let menu = Menu::with_items(
+        app,
+        &[
+            &MenuItem::with_id(app, "open", "Open Teamline", true, None::<&str>).ok()?,
+            &MenuItem::with_id(app, "quit", "Quit", true, None::<&str>).ok()?,
+        ],
+    )
+    .ok()?;
+    let mut builder = TrayIconBuilder::with_id("main")
+        .tooltip("Teamline")
+        .menu(&menu)
+        .on_menu_event(|app, event| match event.id.as_ref() {
+            "open" => show_main(app),
+            "quit" => app.exit(0),
+            _ => {}
+        });
+    if let Some(icon) = app.default_window_icon() {
+        builder = builder.icon(icon.clone());
+    }
+    let built = builder
+        .on_tray_icon_event(|tray, event| {
+            if let tauri::tray::TrayIconEvent::Click { .. } = event {
+                show_main(tray.app_handle());
+            }
+        })
+        .build(app);
+    match built {
+        Ok(tray) => Some(tray),
+        Err(e) => {
+            tracing::info!("no tray icon on this desktop: {e}");
+            None
+        }
+    }
+}
