@@ -1,73 +1,149 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it } from 'vitest';
 import App from './App.svelte';
-import { BackendError, type Backend } from './lib/backend';
-import type { AppInfo } from './lib/bindings/AppInfo';
-import type { ConnectionState } from './lib/bindings/ConnectionState';
+import { BackendError } from './lib/backend';
 import { i18n } from './lib/i18n/index.svelte';
+import { FakeBackend, info, me, row } from './lib/test/fakeBackend';
 
-const info: AppInfo = {
-  version: '9.9.9',
-  data_dir: '/tmp/teamline',
-  build_profile: 'debug',
-  os: 'linux',
-  os_locale: 'en-US',
-};
-
-/** A Backend with fixed answers: the UI's own logic is under test here, not IPC. */
-function backend(state: ConnectionState | BackendError): Backend {
-  return {
-    appInfo: async () => info,
-    connectionState: async () => {
-      if (state instanceof BackendError) throw state;
-      return state;
-    },
-  };
+function unlinkedBackend(): FakeBackend {
+  const backend = new FakeBackend();
+  backend.connection = { state: 'not_linked' };
+  backend.session_ = { linked: false, me: null, startup_error: null, relay_url: null };
+  return backend;
 }
 
 describe('App frame', () => {
   beforeEach(() => {
     localStorage.clear();
     i18n.choose('en');
+    document.title = '';
   });
 
   it('opens on the inbox empty state with the connection state in the status bar', async () => {
-    render(App, { info, backend: backend({ state: 'not_linked' }) });
+    render(App, { info, backend: unlinkedBackend() });
     expect(screen.getByTestId('section-title')).toHaveTextContent('Inbox');
     expect(screen.getByText('No conversations yet')).toBeInTheDocument();
     await waitFor(() => expect(screen.getByTestId('connection')).toHaveTextContent('Not linked to a team'));
     expect(screen.getByText('Teamline 9.9.9')).toBeInTheDocument();
   });
 
-  it('shows a reconnect countdown', async () => {
-    render(App, { info, backend: backend({ state: 'reconnecting', retry_in_secs: 7 }) });
+  it('listens for pushed state instead of polling, after one initial question each', async () => {
+    const backend = unlinkedBackend();
+    render(App, { info, backend });
+    await waitFor(() => expect(backend.called('listen')).toHaveLength(1));
+    await waitFor(() => expect(backend.called('connectionState')).toHaveLength(1));
+    backend.emit('connectionState', { state: 'reconnecting', retry_in_secs: 7 });
     await waitFor(() => expect(screen.getByTestId('connection')).toHaveTextContent('Reconnecting in 7 s'));
+    expect(backend.called('connectionState')).toHaveLength(1);
   });
 
   it('says so when the backend cannot be reached', async () => {
-    render(App, { info: null, backend: backend(new BackendError('ipc_unavailable', 'detached')) });
+    const backend = unlinkedBackend();
+    backend.failNext.set('connectionState', new BackendError('ipc_unavailable', 'detached'));
+    render(App, { info: null, backend });
     await waitFor(() =>
       expect(screen.getByTestId('connection')).toHaveTextContent('The Teamline window is not connected to the app.'),
     );
   });
 
+  it('shows the startup error with its message and what to do', async () => {
+    const backend = unlinkedBackend();
+    backend.session_.startup_error = {
+      code: 'store_key_unavailable',
+      message: 'the store key is not in the keyring (locked?)',
+    } as never;
+    render(App, { info, backend });
+    const banner = await screen.findByTestId('startup-error');
+    expect(banner).toHaveTextContent('the store key is not in the keyring (locked?)');
+    expect(banner).toHaveTextContent('Unlock your system keyring');
+  });
+
+  it('a failed --pair at start-up is explained and leads to the join form', async () => {
+    const backend = unlinkedBackend();
+    backend.session_.startup_error = {
+      code: 'pairing_rejected',
+      message: 'the relay refused: this pairing code is not valid (pairing_rejected)',
+    } as never;
+    render(App, { info, backend });
+    const banner = await screen.findByTestId('startup-error');
+    expect(banner).toHaveTextContent('This device could not join your team');
+    expect(banner).toHaveTextContent('this pairing code is not valid');
+    await fireEvent.click(within(banner).getByRole('button', { name: 'Join my team' }));
+    expect(await screen.findByTestId('join-form')).toBeInTheDocument();
+  });
+
+  it('an unlinked device says an admin unlinked it and offers to join again', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row()];
+    render(App, { info, backend });
+    await screen.findByTestId('inbox-row');
+    backend.session_ = { linked: false, me: null, startup_error: null, relay_url: 'https://relay.test' };
+    backend.emit('clientEvent', { type: 'unlinked' });
+    expect(await screen.findByText('This device was unlinked by an admin', { selector: 'h2' })).toBeInTheDocument();
+    expect(screen.queryByTestId('inbox-row')).not.toBeInTheDocument();
+    await fireEvent.click(screen.getByTestId('join-again'));
+    expect(screen.getByTestId('settings-connection')).toBeInTheDocument();
+    expect(screen.getByTestId('join-form')).toBeInTheDocument();
+    await waitFor(() => expect(screen.getByTestId('join-relay')).toHaveValue('https://relay.test'));
+  });
+
+  it('puts the unread count in the window title', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ unread_count: 2 }), row({ unread_count: 1 })];
+    render(App, { info, backend });
+    // Before the app reports a total, the list's own counts are used.
+    await waitFor(() => expect(document.title).toBe('(3) Teamline'));
+    backend.emit('unread', 5);
+    await waitFor(() => expect(document.title).toBe('(5) Teamline'));
+    backend.emit('unread', 0);
+    await waitFor(() => expect(document.title).toBe('Teamline'));
+  });
+
   it('navigates with the sidebar and with Alt+digit', async () => {
-    render(App, { info, backend: backend({ state: 'not_linked' }) });
+    render(App, { info, backend: unlinkedBackend() });
     await fireEvent.click(screen.getByRole('button', { name: 'Team' }));
     expect(screen.getByTestId('section-title')).toHaveTextContent('Team');
     await fireEvent.keyDown(window, { key: '6', code: 'Digit6', altKey: true });
     expect(screen.getByTestId('section-title')).toHaveTextContent('Audit');
   });
 
-  it('the empty-state action leads to the connection settings', async () => {
-    render(App, { info, backend: backend({ state: 'not_linked' }) });
+  it('the empty-state action leads to the join form in the connection settings', async () => {
+    render(App, { info, backend: unlinkedBackend() });
     await fireEvent.click(screen.getByTestId('link-device'));
     expect(screen.getByTestId('section-title')).toHaveTextContent('Settings');
     expect(screen.getByTestId('settings-connection')).toBeInTheDocument();
+    expect(await screen.findByTestId('join-form')).toBeInTheDocument();
+  });
+
+  it('linking from the join form switches the app to the inbox of the team', async () => {
+    const backend = unlinkedBackend();
+    backend.rows = [row({ customer_name: 'Pedro' })];
+    render(App, { info, backend });
+    await fireEvent.click(screen.getByTestId('link-device'));
+    await fireEvent.input(await screen.findByTestId('join-relay'), { target: { value: 'https://relay.test' } });
+    await fireEvent.input(screen.getByTestId('join-code'), { target: { value: '7k3qd m9xwa' } });
+    await fireEvent.click(screen.getByTestId('join-submit'));
+    await waitFor(() => expect(backend.called('linkDevice')).toHaveLength(1));
+    backend.emit('connectionState', { state: 'connected' });
+    await waitFor(() => expect(screen.queryByTestId('join-form')).not.toBeInTheDocument());
+    await fireEvent.keyDown(window, { key: '1', code: 'Digit1', altKey: true });
+    expect(await screen.findByText('Pedro')).toBeInTheDocument();
+  });
+
+  it('Settings › Connection of a linked device shows the relay and can reconnect now', async () => {
+    const backend = new FakeBackend();
+    backend.connection = { state: 'offline' };
+    render(App, { info, backend });
+    await fireEvent.keyDown(window, { key: '8', code: 'Digit8', altKey: true });
+    await fireEvent.click(screen.getByRole('tab', { name: 'Connection' }));
+    expect(await screen.findByTestId('relay-url')).toHaveTextContent('https://relay.test');
+    expect(screen.queryByTestId('join-form')).not.toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: 'Reconnect now' }));
+    await waitFor(() => expect(backend.called('reconnectNow')).toHaveLength(1));
   });
 
   it('Settings › About shows app_info', async () => {
-    render(App, { info, backend: backend({ state: 'not_linked' }) });
+    render(App, { info, backend: unlinkedBackend() });
     await fireEvent.keyDown(window, { key: '8', code: 'Digit8', altKey: true });
     await fireEvent.click(screen.getByRole('tab', { name: 'About' }));
     await waitFor(() => expect(screen.getByTestId('about-version')).toHaveTextContent('9.9.9'));
@@ -75,7 +151,7 @@ describe('App frame', () => {
   });
 
   it('switches language from Settings and remembers the choice', async () => {
-    render(App, { info, backend: backend({ state: 'not_linked' }) });
+    render(App, { info, backend: unlinkedBackend() });
     await fireEvent.keyDown(window, { key: '8', code: 'Digit8', altKey: true });
     await fireEvent.change(screen.getByTestId('language'), { target: { value: 'ru' } });
     expect(screen.getByTestId('section-title')).toHaveTextContent('Настройки');
@@ -83,5 +159,24 @@ describe('App frame', () => {
     expect(localStorage.getItem('teamline.locale')).toBe('ru');
     await fireEvent.change(screen.getByTestId('language'), { target: { value: 'system' } });
     expect(localStorage.getItem('teamline.locale')).toBeNull();
+  });
+
+  it('a clicked notification opens its conversation in the inbox', async () => {
+    const backend = new FakeBackend();
+    const wanted = row({ customer_name: 'Lin Wei' });
+    backend.rows = [row(), wanted];
+    render(App, { info, backend });
+    await screen.findAllByTestId('inbox-row');
+    await fireEvent.keyDown(window, { key: '5', code: 'Digit5', altKey: true });
+    backend.emit('openConversation', wanted.id);
+    expect(await screen.findByTestId('conversation')).toHaveAccessibleName('Lin Wei');
+    expect(screen.getByTestId('section-title')).toHaveTextContent('Inbox');
+  });
+
+  it('shows the signed-in member in the status bar', async () => {
+    const backend = new FakeBackend();
+    backend.session_.me = me(['reply'], { member_name: 'Chen' });
+    render(App, { info, backend });
+    await waitFor(() => expect(screen.getByTestId('signed-in-member')).toHaveTextContent('Chen'));
   });
 });

@@ -1,25 +1,26 @@
 import type { ConnectionState } from './bindings/ConnectionState';
-import { BackendError, type Backend } from './backend';
+import type { BackendError } from './backend';
+import { errorText } from './errors';
 import { format, i18n } from './i18n/index.svelte';
 
-/** What the status bar knows about the link to the relay. */
+/** What the status bar knows about the link to the relay (pushed by the app, no polling). */
 export class ConnectionStatus {
   /** `null` until the first answer arrives. */
   state = $state<ConnectionState | null>(null);
   error = $state<BackendError | null>(null);
 
-  async refresh(backend: Backend) {
-    try {
-      this.state = await backend.connectionState();
-      this.error = null;
-    } catch (raw) {
-      this.error = BackendError.from(raw);
-    }
+  set(state: ConnectionState) {
+    this.state = state;
+    this.error = null;
+  }
+
+  fail(error: BackendError) {
+    this.error = error;
   }
 
   /** The sentence for the current state, in the current language. */
   get text(): string {
-    if (this.error) return i18n.m.errors[this.error.code];
+    if (this.error) return errorText(this.error);
     return describeConnection(this.state);
   }
 }

@@ -1,0 +1,79 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { BackendError } from '../backend';
+import { i18n } from '../i18n/index.svelte';
+import { FakeBackend } from '../test/fakeBackend';
+import JoinForm from './JoinForm.svelte';
+
+async function fill(relay: string, code: string, name = '') {
+  await fireEvent.input(screen.getByTestId('join-relay'), { target: { value: relay } });
+  await fireEvent.input(screen.getByTestId('join-code'), { target: { value: code } });
+  await fireEvent.input(screen.getByTestId('join-device-name'), { target: { value: name } });
+  await fireEvent.click(screen.getByTestId('join-submit'));
+}
+
+describe('Join my team', () => {
+  beforeEach(() => i18n.choose('en'));
+
+  it('validates each field before calling the app', async () => {
+    const backend = new FakeBackend();
+    render(JoinForm, { backend, onlinked: vi.fn() });
+    await fireEvent.click(screen.getByTestId('join-submit'));
+    expect(screen.getByTestId('join-relay-problem')).toHaveTextContent('Enter your team’s relay address.');
+    expect(screen.getByTestId('join-code-problem')).toHaveTextContent('Enter the pairing code.');
+    expect(screen.getByTestId('join-relay')).toHaveAttribute('aria-invalid', 'true');
+
+    await fill('relay.example.com', '7K3QD-M9XW');
+    expect(screen.getByTestId('join-relay-problem')).toHaveTextContent('does not look like a web address');
+    expect(screen.getByTestId('join-code-problem')).toHaveTextContent('10 letters and digits');
+    // U is not in the code alphabet.
+    await fill('https://relay.example.com', 'UUUUU-UUUUU');
+    expect(screen.queryByTestId('join-relay-problem')).not.toBeInTheDocument();
+    expect(screen.getByTestId('join-code-problem')).toBeInTheDocument();
+    expect(backend.called('linkDevice')).toHaveLength(0);
+  });
+
+  it('links with the normalised code; an empty device name lets the app use the computer name', async () => {
+    const backend = new FakeBackend();
+    const onlinked = vi.fn();
+    render(JoinForm, { backend, onlinked });
+    await fill(' https://relay.example.com ', '7k3qd m9xwa');
+    await waitFor(() => expect(onlinked).toHaveBeenCalledOnce());
+    expect(backend.called('linkDevice')[0].args).toEqual(['https://relay.example.com', '7K3QD-M9XWA', undefined]);
+    expect(screen.queryByTestId('join-error')).not.toBeInTheDocument();
+  });
+
+  it('shows progress while linking', async () => {
+    const backend = new FakeBackend();
+    let open!: () => void;
+    backend.linkGate = new Promise((resolve) => (open = resolve));
+    render(JoinForm, { backend, onlinked: vi.fn() });
+    await fill('https://relay.example.com', '7K3QD-M9XWA', 'Shift laptop');
+    await waitFor(() => expect(screen.getByTestId('join-submit')).toHaveTextContent('Linking…'));
+    expect(screen.getByTestId('join-submit')).toBeDisabled();
+    expect(screen.getByTestId('join-code')).toBeDisabled();
+    open();
+    await waitFor(() => expect(screen.getByTestId('join-submit')).toHaveTextContent('Join my team'));
+    expect(backend.called('linkDevice')[0].args[2]).toBe('Shift laptop');
+  });
+
+  it('shows the translated error for a known code next to the form', async () => {
+    const backend = new FakeBackend();
+    backend.failNext.set('linkDevice', new BackendError('pairing_rejected', 'the relay refused: bad code'));
+    const onlinked = vi.fn();
+    render(JoinForm, { backend, onlinked });
+    await fill('https://relay.example.com', '7K3QD-M9XWA');
+    expect(await screen.findByTestId('join-error')).toHaveTextContent(
+      'This pairing code is wrong, used or expired. Ask for a new one.',
+    );
+    expect(onlinked).not.toHaveBeenCalled();
+  });
+
+  it('shows the app’s own message for a code it does not know', async () => {
+    const backend = new FakeBackend();
+    backend.failNext.set('linkDevice', new BackendError('relay_shrugged', 'The relay is in maintenance until 14:00.'));
+    render(JoinForm, { backend, onlinked: vi.fn() });
+    await fill('https://relay.example.com', '7K3QD-M9XWA');
+    expect(await screen.findByTestId('join-error')).toHaveTextContent('The relay is in maintenance until 14:00.');
+  });
+});

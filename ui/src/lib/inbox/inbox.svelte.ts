@@ -1,0 +1,96 @@
+import { BackendError, type Backend } from '../backend';
+import type { ClientEvent } from '../bindings/ClientEvent';
+import type { InboxRow } from '../bindings/InboxRow';
+import type { OutboxEntry } from '../bindings/OutboxEntry';
+
+/** How long a burst of client events is gathered before the list is read again. */
+export const REFRESH_DEBOUNCE_MS = 200;
+
+/**
+ * The conversation list and the outbox, read from the local store. Client events that
+ * change them (`applied`, `resync_done`, `outbox_changed`) schedule one debounced re-read,
+ * so a burst of a hundred events costs one `inbox()` call.
+ */
+export class InboxStore {
+  rows = $state<InboxRow[]>([]);
+  outbox = $state<OutboxEntry[]>([]);
+  /** True until the first answer (or error). */
+  loading = $state(true);
+  error = $state<BackendError | null>(null);
+  /** Bumped after every successful re-read; open conversations reload their timeline on it. */
+  revision = $state(0);
+
+  private readonly backend: Backend;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(backend: Backend) {
+    this.backend = backend;
+  }
+
+  /** Unread messages over every conversation this device holds. */
+  get unread(): number {
+    return this.rows.reduce((sum, row) => sum + row.unread_count, 0);
+  }
+
+  /** Reads the list and the outbox now (a call while one runs queues one more). */
+  refresh(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.read().finally(() => {
+      this.running = null;
+      if (this.again) {
+        this.again = false;
+        void this.refresh();
+      }
+    });
+    return this.running;
+  }
+
+  /** Re-reads after the events of a burst have settled. */
+  schedule(delay = REFRESH_DEBOUNCE_MS) {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.refresh();
+    }, delay);
+  }
+
+  handle(event: ClientEvent) {
+    if (event.type === 'applied' || event.type === 'resync_done' || event.type === 'outbox_changed') {
+      this.schedule();
+    }
+  }
+
+  stop() {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Queued and failed replies of one conversation (sent ones are in its timeline). */
+  pendingFor(conversationId: string): OutboxEntry[] {
+    return this.outbox.filter(
+      (entry) =>
+        entry.conversation_id === conversationId &&
+        entry.state !== 'sent' &&
+        (entry.kind === 'send_text' || entry.text !== null),
+    );
+  }
+
+  private async read() {
+    try {
+      const [rows, outbox] = await Promise.all([this.backend.inbox(), this.backend.outbox()]);
+      this.rows = rows;
+      this.outbox = outbox;
+      this.error = null;
+      this.revision += 1;
+    } catch (raw) {
+      this.error = BackendError.from(raw);
+    } finally {
+      this.loading = false;
+    }
+  }
+}

@@ -1,0 +1,264 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import Inbox from '../sections/Inbox.svelte';
+import { i18n } from '../i18n/index.svelte';
+import { FakeBackend, item, me, ME_ID, row } from '../test/fakeBackend';
+import { InboxStore } from './inbox.svelte';
+
+async function renderInbox(backend: FakeBackend, who = me()) {
+  const store = new InboxStore(backend);
+  await store.refresh();
+  const view = render(Inbox, { backend, store, me: who });
+  return { store, view };
+}
+
+function rowIds(): string[] {
+  return screen.getAllByTestId('inbox-row').map((el) => el.dataset.conversationId!);
+}
+
+function cursorId(): string | undefined {
+  return screen.getAllByTestId('inbox-row').find((el) => el.classList.contains('cursor'))?.dataset.conversationId;
+}
+
+describe('Inbox list', () => {
+  beforeEach(() => i18n.choose('en'));
+
+  it('renders a row per conversation with name, number, preview, chips, assignee and unread', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [
+      row({
+        customer_name: 'Maria Lopez',
+        unread_count: 3,
+        assignee: { id: 'm2', name: 'Ana' },
+        labels: [
+          { id: 'l1', name: '#urgent', colour: '#dc2626', urgent: true },
+          { id: 'l2', name: 'vip', colour: '#0d9488', urgent: false },
+        ],
+      }),
+      row({ customer_name: '+4915100000', customer_number: '+4915100000', last_message_preview: null }),
+    ];
+    await renderInbox(backend);
+    const rows = screen.getAllByTestId('inbox-row');
+    expect(rows).toHaveLength(2);
+    expect(rowIds()).toEqual(backend.rows.map((r) => r.id));
+    const first = within(rows[0]);
+    expect(first.getByTestId('inbox-row-name')).toHaveTextContent('Maria Lopez');
+    expect(rows[0]).toHaveTextContent('+34600111222');
+    expect(rows[0]).toHaveTextContent('Hello, is my order ready?');
+    expect(rows[0]).toHaveTextContent('Ana');
+    expect(rows[0]).toHaveTextContent('5 min. ago');
+    expect(first.getByTestId('inbox-row-unread')).toHaveTextContent('3');
+    const chips = first.getAllByTestId('label-chip');
+    expect(chips.map((c) => c.dataset.urgent)).toEqual(['true', 'false']);
+    expect(chips[0]).toHaveTextContent('urgent');
+    const second = within(rows[1]);
+    expect(second.queryByTestId('inbox-row-unread')).not.toBeInTheDocument();
+    expect(rows[1]).toHaveTextContent('Unassigned');
+    expect(rows[1]).toHaveTextContent('No messages yet');
+  });
+
+  it('j and k move the cursor, Enter opens the conversation', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ customer_name: 'A' }), row({ customer_name: 'B' }), row({ customer_name: 'C' })];
+    const [a, b, c] = backend.rows;
+    backend.timelines.set(b.id, [
+      item({ text: 'Where is my parcel?' }),
+      item({ direction: 'outbound', text: 'On its way', status: 'read', author: { id: ME_ID, name: 'Olga' } }),
+    ]);
+    await renderInbox(backend);
+    expect(cursorId()).toBe(a.id);
+    await fireEvent.keyDown(window, { key: 'j' });
+    expect(cursorId()).toBe(b.id);
+    await fireEvent.keyDown(window, { key: 'j' });
+    await fireEvent.keyDown(window, { key: 'j' });
+    expect(cursorId()).toBe(c.id);
+    await fireEvent.keyDown(window, { key: 'k' });
+    expect(cursorId()).toBe(b.id);
+    expect(screen.queryByTestId('conversation')).not.toBeInTheDocument();
+    await fireEvent.keyDown(window, { key: 'Enter' });
+    const items = await screen.findAllByTestId('timeline-item');
+    expect(items.map((el) => el.dataset.direction)).toEqual(['inbound', 'outbound']);
+    expect(items[1]).toHaveTextContent('Olga');
+    expect(within(items[1]).getByTestId('ticks')).toHaveAttribute('data-status', 'read');
+    expect(screen.getByTestId('conversation')).toHaveAccessibleName('B');
+  });
+
+  it('ignores j and k while typing in a field', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row(), row()];
+    await renderInbox(backend);
+    const input = document.createElement('input');
+    document.body.append(input);
+    await fireEvent.keyDown(input, { key: 'j' });
+    expect(cursorId()).toBe(backend.rows[0].id);
+    input.remove();
+  });
+
+  it('never renders more than 200 rows, and moves its window with the cursor', async () => {
+    const backend = new FakeBackend();
+    backend.rows = Array.from({ length: 450 }, (_, i) => row({ customer_name: `Customer ${i}` }));
+    await renderInbox(backend);
+    expect(screen.getAllByTestId('inbox-row')).toHaveLength(200);
+    expect(screen.getByTestId('inbox-older')).toHaveTextContent('(250)');
+    await fireEvent.click(screen.getByTestId('inbox-older'));
+    expect(screen.getAllByTestId('inbox-row')).toHaveLength(200);
+    expect(screen.getByTestId('inbox-newer')).toBeInTheDocument();
+    expect(cursorId()).toBe(backend.rows[200].id);
+  });
+
+  it('shows loading, error and empty states', async () => {
+    const backend = new FakeBackend();
+    const store = new InboxStore(backend);
+    const view = render(Inbox, { backend, store, me: me() });
+    expect(screen.getByTestId('inbox-loading')).toBeInTheDocument();
+    backend.failNext.set('inbox', new (await import('../backend')).BackendError('store_sqlite', 'disk I/O error'));
+    await store.refresh();
+    await waitFor(() => expect(screen.getByTestId('inbox-error')).toHaveTextContent('disk I/O error'));
+    await store.refresh();
+    expect(await screen.findByText('No conversations yet')).toBeInTheDocument();
+    view.unmount();
+  });
+});
+
+describe('InboxStore', () => {
+  it('re-reads once after a burst of client events, and ignores events that do not change the list', async () => {
+    vi.useFakeTimers();
+    try {
+      const backend = new FakeBackend();
+      const store = new InboxStore(backend);
+      for (let i = 0; i < 20; i += 1) {
+        store.handle({ type: 'applied', first_seq: 1, last_seq: 2, count: 1, conversations: [] } as never);
+      }
+      store.handle({ type: 'outbox_changed' });
+      store.handle({ type: 'transport', transport: 'sse' } as never);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(backend.called('inbox')).toHaveLength(1);
+      store.handle({ type: 'typing', conversation_id: 'c', member_id: 'm', member_name: null } as never);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(backend.called('inbox')).toHaveLength(1);
+      store.handle({ type: 'resync_done', cursor: 9 } as never);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(backend.called('inbox')).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('Conversation', () => {
+  beforeEach(() => i18n.choose('en'));
+
+  async function openFirst(backend: FakeBackend, who = me()) {
+    const ctx = await renderInbox(backend, who);
+    await fireEvent.keyDown(window, { key: 'Enter' });
+    await screen.findByTestId('conversation');
+    return ctx;
+  }
+
+  it('disables the composer with a reason when the member may not reply', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ assignee: { id: ME_ID, name: 'Olga' } })];
+    await openFirst(backend, me(['view_all_conversations', 'view_contacts']));
+    expect(screen.getByTestId('composer-input')).toBeDisabled();
+    expect(screen.getByTestId('composer-send')).toBeDisabled();
+    expect(screen.getByTestId('composer-reason')).toHaveTextContent('You are not allowed to reply');
+  });
+
+  it('says who handles a conversation assigned to someone else', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ assignee: { id: 'other', name: 'Ana' } })];
+    await openFirst(backend);
+    expect(screen.getByTestId('composer-input')).toBeDisabled();
+    expect(screen.getByTestId('composer-reason')).toHaveTextContent('Ana is handling this conversation.');
+    expect(screen.queryByTestId('claim-button')).not.toBeInTheDocument();
+  });
+
+  it('offers claim when unassigned; claiming enables the composer', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row()];
+    await openFirst(backend);
+    expect(screen.getByTestId('composer-input')).toBeDisabled();
+    await fireEvent.click(screen.getByTestId('claim-button'));
+    await waitFor(() => expect(backend.called('claim')).toHaveLength(1));
+    await waitFor(() => expect(screen.getByTestId('composer-input')).toBeEnabled());
+    expect(screen.queryByTestId('claim-button')).not.toBeInTheDocument();
+  });
+
+  it('Enter sends, Shift+Enter does not; the reply shows as a pending bubble', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ assignee: { id: ME_ID, name: 'Olga' } })];
+    await openFirst(backend);
+    const input = screen.getByTestId('composer-input');
+    await fireEvent.input(input, { target: { value: 'Your order ships today' } });
+    await fireEvent.keyDown(input, { key: 'Enter', shiftKey: true });
+    expect(backend.called('sendText')).toHaveLength(0);
+    await fireEvent.keyDown(input, { key: 'Enter' });
+    await waitFor(() => expect(backend.called('sendText')).toHaveLength(1));
+    expect(backend.called('sendText')[0].args).toEqual([backend.rows[0].id, 'Your order ships today']);
+    const pending = await screen.findByTestId('outbox-item');
+    expect(pending).toHaveTextContent('Your order ships today');
+    expect(pending).toHaveTextContent('Waiting to send');
+    expect(input).toHaveValue('');
+  });
+
+  it('shows a failed outbox entry with its reason and discards it', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ assignee: { id: ME_ID, name: 'Olga' } })];
+    backend.outboxEntries = [
+      {
+        id: 'ob-1',
+        kind: 'send_text',
+        conversation_id: backend.rows[0].id,
+        text: 'Refund sent',
+        state: 'failed',
+        attempts: 3,
+        last_error: 'permission_denied: You are not allowed to reply.',
+        created_at: new Date().toISOString(),
+      },
+    ];
+    await openFirst(backend);
+    const entry = await screen.findByTestId('outbox-item');
+    expect(entry).toHaveAttribute('data-state', 'failed');
+    expect(entry).toHaveTextContent('permission_denied: You are not allowed to reply.');
+    await fireEvent.click(within(entry).getByTestId('outbox-discard'));
+    await waitFor(() => expect(screen.queryByTestId('outbox-item')).not.toBeInTheDocument());
+    expect(backend.called('discardOutbox')[0].args).toEqual(['ob-1']);
+  });
+
+  it('shows a failed message with Meta’s reason', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ assignee: { id: ME_ID, name: 'Olga' } })];
+    backend.timelines.set(backend.rows[0].id, [
+      item({ direction: 'outbound', status: 'failed', error: 'Message undeliverable (131026)' }),
+    ]);
+    await openFirst(backend);
+    expect(await screen.findByTestId('failed-reason')).toHaveTextContent('Message undeliverable (131026)');
+  });
+
+  it('reloads the timeline when the store re-reads', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ assignee: { id: ME_ID, name: 'Olga' } })];
+    const { store } = await openFirst(backend);
+    await screen.findByText('No messages in this conversation yet.');
+    backend.timelines.set(backend.rows[0].id, [item({ text: 'Are you open on Sunday?' })]);
+    await store.refresh();
+    expect(await screen.findByText('Are you open on Sunday?')).toBeInTheDocument();
+  });
+});
+
+describe('Reply shortcut', () => {
+  beforeEach(() => i18n.choose('en'));
+
+  it('r focuses the composer of the open conversation when replying is allowed', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ assignee: { id: ME_ID, name: 'Olga' } })];
+    await renderInbox(backend);
+    await fireEvent.keyDown(window, { key: 'Enter' });
+    const input = await screen.findByTestId('composer-input');
+    expect(input).not.toHaveFocus();
+    await fireEvent.keyDown(window, { key: 'r' });
+    expect(input).toHaveFocus();
+    await fireEvent.keyDown(input, { key: 'Escape' });
+    expect(input).not.toHaveFocus();
+  });
+});

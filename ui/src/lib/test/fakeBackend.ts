@@ -1,0 +1,369 @@
+// An in-memory Backend for UI unit tests: it keeps state like the app would, records every
+// call, refuses wrong PINs like the relay, and lets a test push the app's events.
+import { BackendError, type Backend, type BackendEvents, type Unlisten } from '../backend';
+import type { AppInfo } from '../bindings/AppInfo';
+import type { ConnectionState } from '../bindings/ConnectionState';
+import type { DeviceChange } from '../bindings/DeviceChange';
+import type { InboxRow } from '../bindings/InboxRow';
+import type { LinkInfo } from '../bindings/LinkInfo';
+import type { MeView as Me } from '../bindings/Me';
+import type { MemberChange } from '../bindings/MemberChange';
+import type { NewPairingCode } from '../bindings/NewPairingCode';
+import type { NotificationSettings } from '../bindings/NotificationSettings';
+import type { OutboxEntry } from '../bindings/OutboxEntry';
+import type { PairingCode } from '../bindings/PairingCode';
+import type { Permission } from '../bindings/Permission';
+import type { Session } from '../bindings/Session';
+import type { SignedIn } from '../bindings/SignedIn';
+import type { TeamDevice } from '../bindings/TeamDevice';
+import type { TeamDevices } from '../bindings/TeamDevices';
+import type { TeamMember } from '../bindings/TeamMember';
+import type { TeamSettings } from '../bindings/TeamSettings';
+import type { TeamTemplate } from '../bindings/TeamTemplate';
+import type { TemplateDraft } from '../bindings/TemplateDraft';
+import type { TimelineItem } from '../bindings/TimelineItem';
+import { matchingPreset, normalise, PERMISSIONS, presetPermissions } from '../permissions';
+
+export const ME_ID = '00000000-0000-7000-8000-000000000001';
+export const DEVICE_ID = '00000000-0000-7000-8000-0000000000d1';
+
+export const info: AppInfo = {
+  version: '9.9.9',
+  data_dir: '/tmp/teamline',
+  build_profile: 'debug',
+  os: 'linux',
+  os_locale: 'en-US',
+};
+
+export function me(permissions: readonly Permission[] = PERMISSIONS, extra: Partial<Me> = {}): Me {
+  return {
+    device_id: DEVICE_ID,
+    member_id: ME_ID,
+    member_name: 'Olga',
+    role: 'admin',
+    teams: [],
+    permissions: [...permissions],
+    shared: null,
+    ...extra,
+  };
+}
+
+let seq = 0;
+function id(prefix: string): string {
+  seq += 1;
+  return `${prefix}-${String(seq).padStart(4, '0')}`;
+}
+
+export function row(extra: Partial<InboxRow> = {}): InboxRow {
+  return {
+    id: id('conv'),
+    customer_name: 'Maria Lopez',
+    customer_number: '+34600111222',
+    status: 'open',
+    assignee: null,
+    labels: [],
+    last_message_preview: 'Hello, is my order ready?',
+    last_message_at: new Date(Date.now() - 5 * 60_000).toISOString(),
+    unread_count: 0,
+    window_expires_at: null,
+    ...extra,
+  };
+}
+
+export function item(extra: Partial<TimelineItem> = {}): TimelineItem {
+  return {
+    id: id('msg'),
+    direction: 'inbound',
+    kind: 'text',
+    text: 'Hi',
+    status: 'received',
+    error: null,
+    author: null,
+    sent_at: new Date().toISOString(),
+    ...extra,
+  };
+}
+
+export function member(extra: Partial<TeamMember> = {}): TeamMember {
+  const permissions = extra.permissions ?? presetPermissions('standard');
+  return {
+    id: id('member'),
+    name: 'Ana',
+    preset: 'standard',
+    matches_preset: matchingPreset(permissions),
+    permissions,
+    summary: 'Can reply to conversations assigned to them, see contacts and apply labels.',
+    teams: [],
+    templates: [],
+    active: true,
+    has_pin: true,
+    created_at: new Date().toISOString(),
+    ...extra,
+  };
+}
+
+export function device(extra: Partial<TeamDevice> = {}): TeamDevice {
+  return {
+    id: id('device'),
+    name: 'Front desk',
+    os: 'windows',
+    os_version: '11',
+    app_version: '0.1.0',
+    linked_at: new Date(Date.now() - 86_400_000).toISOString(),
+    last_seen: new Date(Date.now() - 120_000).toISOString(),
+    last_address: '192.0.2.10',
+    level: { preset: 'standard' },
+    member_id: ME_ID,
+    signed_in_member_id: ME_ID,
+    shared: false,
+    allowed_members: null,
+    idle: false,
+    revoked_at: null,
+    ...extra,
+  };
+}
+
+type Call = { name: string; args: unknown[] };
+
+export class FakeBackend implements Backend {
+  calls: Call[] = [];
+  connection: ConnectionState = { state: 'connected' };
+  session_: Session = { linked: true, me: me(), startup_error: null, relay_url: 'https://relay.test' };
+  rows: InboxRow[] = [];
+  timelines = new Map<string, TimelineItem[]>();
+  outboxEntries: OutboxEntry[] = [];
+  members: TeamMember[] = [];
+  devices: TeamDevice[] = [];
+  deviceCap = 20;
+  templates: TeamTemplate[] = [];
+  settings: TeamSettings = { device_cap: 20, auto_unlink_idle: false, timezone: 'Europe/Madrid' } as unknown as TeamSettings;
+  /** The signed-in member's PIN, as the relay knows it. */
+  correctPin = '246810';
+  /** Set to lock sensitive actions until this time. */
+  lockedUntil: string | null = null;
+  pairingLifetimeMs = 90_000;
+  /** The next call of this name fails with this error (once). */
+  failNext = new Map<string, BackendError>();
+  /** Resolves linkDevice only when the test says so (null: at once). */
+  linkGate: Promise<void> | null = null;
+  handlers: Partial<BackendEvents> = {};
+
+  private record(name: string, ...args: unknown[]) {
+    this.calls.push({ name, args });
+    const failure = this.failNext.get(name);
+    if (failure) {
+      this.failNext.delete(name);
+      throw failure;
+    }
+  }
+
+  called(name: string): Call[] {
+    return this.calls.filter((c) => c.name === name);
+  }
+
+  private checkPin(pin: string) {
+    if (this.lockedUntil) {
+      throw new BackendError(
+        'pin_locked',
+        `the relay refused: Too many wrong PINs: sensitive actions are locked until ${this.lockedUntil}. (pin_locked)`,
+      );
+    }
+    if (pin !== this.correctPin) {
+      throw new BackendError(
+        'pin_invalid',
+        'the relay refused: Wrong PIN. 4 attempt(s) left before sensitive actions are locked for 15 minutes. (pin_invalid)',
+      );
+    }
+  }
+
+  /** Pushes an app event to the window, as Tauri would. */
+  emit<K extends keyof BackendEvents>(event: K, payload: Parameters<BackendEvents[K]>[0]) {
+    const handler = this.handlers[event] as ((p: typeof payload) => void) | undefined;
+    handler?.(payload);
+  }
+
+  appInfo = async () => {
+    this.record('appInfo');
+    return info;
+  };
+  connectionState = async () => {
+    this.record('connectionState');
+    return this.connection;
+  };
+  session = async () => {
+    this.record('session');
+    return structuredClone(this.session_);
+  };
+  linkDevice = async (relayUrl: string, code: string, deviceName?: string): Promise<LinkInfo> => {
+    this.record('linkDevice', relayUrl, code, deviceName);
+    if (this.linkGate) await this.linkGate;
+    this.session_ = { ...this.session_, linked: true, relay_url: relayUrl };
+    this.connection = { state: 'connected' };
+    return { device_id: DEVICE_ID, member_id: ME_ID, relay_url: relayUrl };
+  };
+  reconnectNow = async () => {
+    this.record('reconnectNow');
+  };
+  listen = async (handlers: Partial<BackendEvents>): Promise<Unlisten> => {
+    this.record('listen');
+    this.handlers = handlers;
+    return () => {
+      this.handlers = {};
+    };
+  };
+
+  inbox = async () => {
+    this.record('inbox');
+    return structuredClone(this.rows);
+  };
+  timeline = async (conversationId: string, limit?: number) => {
+    this.record('timeline', conversationId, limit);
+    return structuredClone(this.timelines.get(conversationId) ?? []);
+  };
+  sendText = async (conversationId: string, text: string) => {
+    this.record('sendText', conversationId, text);
+    const entry: OutboxEntry = {
+      id: id('outbox'),
+      kind: 'send_text',
+      conversation_id: conversationId,
+      text,
+      state: 'pending',
+      attempts: 0,
+      last_error: null,
+      created_at: new Date().toISOString(),
+    };
+    this.outboxEntries.push(entry);
+    return entry;
+  };
+  claim = async (conversationId: string) => {
+    this.record('claim', conversationId);
+    const r = this.rows.find((x) => x.id === conversationId);
+    if (r) r.assignee = { id: ME_ID, name: 'Olga' };
+  };
+  outbox = async () => {
+    this.record('outbox');
+    return structuredClone(this.outboxEntries);
+  };
+  discardOutbox = async (outboxId: string) => {
+    this.record('discardOutbox', outboxId);
+    const before = this.outboxEntries.length;
+    this.outboxEntries = this.outboxEntries.filter((e) => e.id !== outboxId);
+    return before !== this.outboxEntries.length;
+  };
+  notificationSettings = async (): Promise<NotificationSettings> => {
+    this.record('notificationSettings');
+    return { enabled: true, do_not_disturb: null, time_zone: null, urgent_labels: ['#urgent'], max_age_secs: 900 };
+  };
+  setNotificationSettings = async (settings: NotificationSettings) => {
+    this.record('setNotificationSettings', settings);
+  };
+
+  teamMembers = async () => {
+    this.record('teamMembers');
+    return structuredClone(this.members);
+  };
+  createMember = async (name: string, change: MemberChange, pin: string) => {
+    this.record('createMember', name, change, pin);
+    this.checkPin(pin);
+    const created = member({ name, permissions: normalise(change.toggles ?? presetPermissions('restricted')) });
+    this.members.push(created);
+    return created;
+  };
+  updateMember = async (memberId: string, change: MemberChange, pin: string) => {
+    this.record('updateMember', memberId, change, pin);
+    this.checkPin(pin);
+    const m = this.members.find((x) => x.id === memberId);
+    if (!m) throw new BackendError('not_found', 'no such member');
+    if (change.name) m.name = change.name;
+    if (change.toggles) {
+      m.permissions = normalise(change.toggles);
+      m.matches_preset = matchingPreset(m.permissions);
+    }
+    if (change.templates) m.templates = change.templates;
+    return structuredClone(m);
+  };
+  deactivateMember = async (memberId: string, pin: string) => {
+    this.record('deactivateMember', memberId, pin);
+    this.checkPin(pin);
+    const m = this.members.find((x) => x.id === memberId)!;
+    m.active = false;
+    return structuredClone(m);
+  };
+  resetMemberPin = async (memberId: string, newPin: string, pin: string) => {
+    this.record('resetMemberPin', memberId, newPin, pin);
+    this.checkPin(pin);
+  };
+  setOwnPin = async (newPin: string, currentPin: string | null) => {
+    this.record('setOwnPin', newPin, currentPin);
+  };
+  teamDevices = async (): Promise<TeamDevices> => {
+    this.record('teamDevices');
+    return { devices: structuredClone(this.devices), device_cap: this.deviceCap } as unknown as TeamDevices;
+  };
+  updateDevice = async (deviceId: string, change: DeviceChange, pin: string) => {
+    this.record('updateDevice', deviceId, change, pin);
+    this.checkPin(pin);
+    const d = this.devices.find((x) => x.id === deviceId)!;
+    if (change.name) d.name = change.name;
+    if (change.level) d.level = change.level;
+    return structuredClone(d);
+  };
+  unlinkDevice = async (deviceId: string, pin: string) => {
+    this.record('unlinkDevice', deviceId, pin);
+    this.checkPin(pin);
+    const d = this.devices.find((x) => x.id === deviceId)!;
+    d.revoked_at = new Date().toISOString();
+  };
+  teamTemplates = async () => {
+    this.record('teamTemplates');
+    return structuredClone(this.templates);
+  };
+  saveTemplate = async (templateId: string | null, draft: TemplateDraft, pin: string) => {
+    this.record('saveTemplate', templateId, draft, pin);
+    this.checkPin(pin);
+    const saved: TeamTemplate = {
+      template: { id: templateId ?? id('template'), ...draft },
+      summary: `${draft.name}: limits apply`,
+      members: [],
+    };
+    this.templates = [...this.templates.filter((t) => t.template.id !== saved.template.id), saved];
+    return saved;
+  };
+  deleteTemplate = async (templateId: string, pin: string) => {
+    this.record('deleteTemplate', templateId, pin);
+    this.checkPin(pin);
+    this.templates = this.templates.filter((t) => t.template.id !== templateId);
+  };
+  teamSettings = async () => {
+    this.record('teamSettings');
+    return structuredClone(this.settings);
+  };
+  updateTeamSettings = async (deviceCap: number | null, autoUnlinkIdle: boolean | null, pin: string) => {
+    this.record('updateTeamSettings', deviceCap, autoUnlinkIdle, pin);
+    this.checkPin(pin);
+    if (deviceCap !== null) this.settings = { ...this.settings, device_cap: deviceCap } as unknown as TeamSettings;
+    if (autoUnlinkIdle !== null) this.settings = { ...this.settings, auto_unlink_idle: autoUnlinkIdle };
+    return structuredClone(this.settings);
+  };
+  createPairingCode = async (request: NewPairingCode): Promise<PairingCode> => {
+    this.record('createPairingCode', request);
+    const n = this.called('createPairingCode').length;
+    return {
+      code: n === 1 ? '7K3QD-M9XWA' : `ABCDE-${String(n).padStart(5, '0')}`,
+      expires_at: new Date(Date.now() + this.pairingLifetimeMs).toISOString(),
+    };
+  };
+  signIn = async (memberId: string, pin: string): Promise<SignedIn> => {
+    this.record('signIn', memberId, pin);
+    this.checkPin(pin);
+    const shared = this.session_.me?.shared;
+    const name = shared?.members.find((m) => m.id === memberId)?.name ?? '?';
+    if (this.session_.me && shared) {
+      this.session_.me = { ...this.session_.me, member_id: memberId, member_name: name, shared: { ...shared, signed_in: memberId } };
+    }
+    return { member_id: memberId, name };
+  };
+  signOut = async () => {
+    this.record('signOut');
+  };
+}

@@ -1,0 +1,48 @@
+import { i18n } from './i18n/index.svelte';
+
+/** A clock the UI's relative times follow; ticks every 30 s while anything reads it. */
+class Clock {
+  now = $state(Date.now());
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  /** Starts ticking (idempotent); App calls it once. Returns a stop function. */
+  start(): () => void {
+    if (!this.timer) this.timer = setInterval(() => (this.now = Date.now()), 30_000);
+    return () => {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+    };
+  }
+}
+
+export const clock = new Clock();
+
+/** "now", "5 min ago", "3 days ago"... in the current language. */
+export function relativeTime(iso: string | null | undefined, now = clock.now): string {
+  if (!iso) return '';
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return '';
+  const seconds = Math.round((at - now) / 1000);
+  const rtf = new Intl.RelativeTimeFormat(i18n.locale, { numeric: 'auto', style: 'short' });
+  const abs = Math.abs(seconds);
+  if (abs < 45) return rtf.format(0, 'second');
+  if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400) return rtf.format(Math.round(seconds / 3600), 'hour');
+  if (abs < 30 * 86_400) return rtf.format(Math.round(seconds / 86_400), 'day');
+  return dateTime(iso);
+}
+
+/** A date and time in this computer's zone, in the current language. */
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return '';
+  return at.toLocaleString(i18n.locale, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** `HH:MM` of a timestamp (message bubbles). */
+export function clockTime(iso: string): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return '';
+  return at.toLocaleTimeString(i18n.locale, { hour: '2-digit', minute: '2-digit' });
+}
