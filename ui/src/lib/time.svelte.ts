@@ -46,3 +46,10 @@ export function clockTime(iso: string): string {
   if (Number.isNaN(at.getTime())) return '';
   return at.toLocaleTimeString(i18n.locale, { hour: '2-digit', minute: '2-digit' });
 }
+
+/** A short duration ("3 hr", "25 min") in the current language. */
+export function shortDuration(ms: number): string {
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  const [value, unit] = minutes >= 60 ? [Math.floor(minutes / 60), 'hour'] : [minutes, 'minute'];
+  return new Intl.NumberFormat(i18n.locale, { style: 'unit', unit, unitDisplay: 'short' }).format(value);
+}

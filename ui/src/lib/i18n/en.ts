@@ -128,6 +128,9 @@ export const en = {
     linkingHint: 'Talking to the relay…',
   },
   inbox: {
+    viewsLabel: 'Views',
+    views: { all: 'All', mine: 'Mine', unassigned: 'Unassigned', urgent: 'Urgent' },
+    viewEmpty: 'Nothing in this view.',
     loading: 'Loading conversations…',
     emptyLinked: 'When customers write to your WhatsApp Business number, their conversations appear here.',
     listLabel: 'Conversations',
@@ -143,6 +146,11 @@ export const en = {
     keysReply: 'reply',
   },
   conversation: {
+    someone: 'A colleague',
+    typing: '{name} is typing…',
+    windowOpen: '24-hour window: {time} left',
+    windowClosedShort: '24-hour window closed',
+    windowClosed: 'The customer last wrote more than 24 hours ago: WhatsApp allows only approved templates until they write again.',
     loading: 'Loading messages…',
     empty: 'No messages in this conversation yet.',
     assignedTo: 'Assigned to {name}',

@@ -129,6 +129,9 @@ export const ru: Messages = {
     linkingHint: 'Связываемся с сервером…',
   },
   inbox: {
+    viewsLabel: 'Представления',
+    views: { all: 'Все', mine: 'Мои', unassigned: 'Без ответственного', urgent: 'Срочные' },
+    viewEmpty: 'Здесь пока пусто.',
     loading: 'Загрузка диалогов…',
     emptyLinked: 'Когда клиенты напишут на ваш номер WhatsApp Business, их диалоги появятся здесь.',
     listLabel: 'Диалоги',
@@ -144,6 +147,11 @@ export const ru: Messages = {
     keysReply: 'ответить',
   },
   conversation: {
+    someone: 'Коллега',
+    typing: '{name} печатает…',
+    windowOpen: 'Окно 24 часов: осталось {time}',
+    windowClosedShort: 'Окно 24 часов закрыто',
+    windowClosed: 'Клиент писал более 24 часов назад: WhatsApp разрешает только одобренные шаблоны, пока клиент не напишет снова.',
     loading: 'Загрузка сообщений…',
     empty: 'В этом диалоге пока нет сообщений.',
     assignedTo: 'Назначен: {name}',

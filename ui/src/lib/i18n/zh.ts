@@ -119,6 +119,9 @@ export const zh: Messages = {
     linkingHint: '正在与中继服务器通信…',
   },
   inbox: {
+    viewsLabel: '视图',
+    views: { all: '全部', mine: '我的', unassigned: '未分配', urgent: '紧急' },
+    viewEmpty: '此视图中没有会话。',
     loading: '正在加载会话…',
     emptyLinked: '客户给您的 WhatsApp Business 号码发消息后，会话会显示在这里。',
     listLabel: '会话',
@@ -134,6 +137,11 @@ export const zh: Messages = {
     keysReply: '回复',
   },
   conversation: {
+    someone: '一位同事',
+    typing: '{name} 正在输入…',
+    windowOpen: '24 小时窗口：剩余 {time}',
+    windowClosedShort: '24 小时窗口已关闭',
+    windowClosed: '客户上次发消息已超过 24 小时：在客户再次发消息之前，WhatsApp 只允许发送已批准的模板。',
     loading: '正在加载消息…',
     empty: '此会话还没有消息。',
     assignedTo: '已分配给 {name}',

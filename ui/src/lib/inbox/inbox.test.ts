@@ -262,3 +262,64 @@ describe('Reply shortcut', () => {
     expect(input).not.toHaveFocus();
   });
 });
+
+describe('Views, typing and the 24-hour window', () => {
+  beforeEach(() => i18n.choose('en'));
+
+  it('filters by view with counts; j/k stay within the view', async () => {
+    const backend = new FakeBackend();
+    const urgent = { id: 'l1', name: '#urgent', colour: '#dc2626', urgent: true };
+    backend.rows = [
+      row({ customer_name: 'Mine', assignee: { id: ME_ID, name: 'Olga' } }),
+      row({ customer_name: 'Free 1' }),
+      row({ customer_name: 'Theirs', assignee: { id: 'x', name: 'Ana' }, labels: [urgent] }),
+      row({ customer_name: 'Free 2', labels: [urgent] }),
+    ];
+    await renderInbox(backend);
+    expect(screen.getByTestId('inbox-view-all')).toHaveTextContent('All 4');
+    expect(screen.getByTestId('inbox-view-mine')).toHaveTextContent('Mine 1');
+    expect(screen.getByTestId('inbox-view-unassigned')).toHaveTextContent('Unassigned 2');
+    expect(screen.getByTestId('inbox-view-urgent')).toHaveTextContent('Urgent 2');
+    await fireEvent.click(screen.getByTestId('inbox-view-unassigned'));
+    expect(screen.getAllByTestId('inbox-row-name').map((el) => el.textContent)).toEqual(['Free 1', 'Free 2']);
+    await fireEvent.keyDown(window, { key: 'j' });
+    await fireEvent.keyDown(window, { key: 'j' });
+    await fireEvent.keyDown(window, { key: 'Enter' });
+    expect(await screen.findByTestId('conversation')).toHaveAccessibleName('Free 2');
+  });
+
+  it('shows who is typing, and forgets it after a few seconds', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ assignee: { id: 'x', name: 'Ana' } })];
+    const { store } = await renderInbox(backend);
+    await fireEvent.keyDown(window, { key: 'Enter' });
+    await screen.findByTestId('conversation');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      store.handle({ type: 'typing', conversation_id: backend.rows[0].id, member_id: 'x', member_name: 'Ana' } as never);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(screen.getByTestId('typing')).toHaveTextContent('Ana is typing…');
+      await vi.advanceTimersByTimeAsync(7000);
+      expect(screen.queryByTestId('typing')).not.toBeInTheDocument();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('says how long the 24-hour window stays open, and blocks free text once it closed', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [
+      row({ customer_name: 'Open', assignee: { id: ME_ID, name: 'Olga' }, window_expires_at: new Date(Date.now() + 3 * 3_600_000 + 60_000).toISOString() }),
+      row({ customer_name: 'Closed', assignee: { id: ME_ID, name: 'Olga' }, window_expires_at: new Date(Date.now() - 60_000).toISOString() }),
+    ];
+    await renderInbox(backend);
+    await fireEvent.keyDown(window, { key: 'Enter' });
+    expect(await screen.findByTestId('window-state')).toHaveTextContent('24-hour window: 3 hr left');
+    expect(screen.getByTestId('composer-input')).toBeEnabled();
+    await fireEvent.keyDown(window, { key: 'j' });
+    await fireEvent.keyDown(window, { key: 'Enter' });
+    await waitFor(() => expect(screen.getByTestId('window-state')).toHaveTextContent('24-hour window closed'));
+    expect(screen.getByTestId('composer-input')).toBeDisabled();
+    expect(screen.getByTestId('composer-reason')).toHaveTextContent('only approved templates');
+  });
+});
