@@ -179,4 +179,21 @@ describe('App frame', () => {
     render(App, { info, backend });
     await waitFor(() => expect(screen.getByTestId('signed-in-member')).toHaveTextContent('Chen'));
   });
+
+  it('asks someone to sign in on a shared device nobody is signed in on', async () => {
+    const backend = new FakeBackend();
+    backend.session_.me = me(['reply'], {
+      member_name: '',
+      shared: { signed_in: null, members: [{ id: 'm-ana', name: 'Ana' }] },
+    });
+    render(App, { info, backend });
+    const banner = await screen.findByTestId('shared-nobody');
+    await fireEvent.click(within(banner).getByRole('button', { name: 'Sign in' }));
+    await fireEvent.click(screen.getByTestId('switch-option'));
+    await fireEvent.input(screen.getByTestId('switch-pin'), { target: { value: '246810' } });
+    await fireEvent.click(screen.getByTestId('switch-submit'));
+    await waitFor(() => expect(screen.queryByTestId('shared-nobody')).not.toBeInTheDocument());
+    expect(backend.called('signIn')[0].args).toEqual(['m-ana', '246810']);
+    expect(screen.getByTestId('signed-in-member')).toHaveTextContent('Ana');
+  });
 });

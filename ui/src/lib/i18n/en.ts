@@ -364,6 +364,7 @@ export const en = {
     checking: 'Checking…',
   },
   switcher: {
+    nobody: 'Nobody is signed in on this shared device. Sign in with your PIN to work.',
     open: 'Switch member',
     title: 'Who is working now?',
     who: 'Members of this device',

@@ -354,6 +354,7 @@ export const zh: Messages = {
     checking: '正在验证…',
   },
   switcher: {
+    nobody: '这台共享设备上没有人登录。请用您的 PIN 登录后开始工作。',
     open: '切换成员',
     title: '现在谁在工作？',
     who: '此设备的成员',
