@@ -62,6 +62,7 @@ export const en = {
   settings: {
     general: 'General',
     connection: 'Connection',
+    notifications: 'Notifications',
     about: 'About',
     language: 'Language',
     languageHint: 'The app follows your system language until you choose one here.',
@@ -356,6 +357,16 @@ export const en = {
     currentInvalid: 'The current PIN has 6 or more digits.',
     save: 'Set my PIN',
     done: 'Your PIN was changed.',
+  },
+  notifications: {
+    enabled: 'Show notifications on this device',
+    what: 'You are told about conversations labelled urgent (supervisors and admins), conversations assigned to you, mentions of you, missed response times and security alerts. Clicking one opens the conversation.',
+    dnd: 'Do not disturb',
+    dndHint: 'Inside these hours only security alerts are shown. Times are this computer’s.',
+    urgentLabels: 'Also treat these labels as urgent',
+    urgentHint: 'Separate labels with commas.',
+    saved: 'Saved',
+    notLinked: 'Link this device to your team first (Settings › Connection).',
   },
   pin: {
     label: 'Your PIN',

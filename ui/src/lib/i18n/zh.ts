@@ -56,6 +56,7 @@ export const zh: Messages = {
   settings: {
     general: '常规',
     connection: '连接',
+    notifications: '通知',
     about: '关于',
     language: '语言',
     languageHint: '在此选择语言之前，应用会跟随系统语言。',
@@ -346,6 +347,16 @@ export const zh: Messages = {
     currentInvalid: '当前 PIN 为 6 位或更多数字。',
     save: '设置 PIN',
     done: '您的 PIN 已更改。',
+  },
+  notifications: {
+    enabled: '在此设备上显示通知',
+    what: '以下情况会通知您：带紧急标签的会话（主管和管理员）、分配给您的会话、提到您的消息、超时未回复以及安全警报。点击通知会打开对应会话。',
+    dnd: '勿扰',
+    dndHint: '在这段时间内只显示安全警报。时间以这台电脑为准。',
+    urgentLabels: '同时把这些标签视为紧急',
+    urgentHint: '多个标签用逗号分隔。',
+    saved: '已保存',
+    notLinked: '请先把此设备关联到团队（设置 › 连接）。',
   },
   pin: {
     label: '您的 PIN',
