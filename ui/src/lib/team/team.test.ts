@@ -69,6 +69,16 @@ describe('Team section', () => {
     expect(screen.getByTestId('preset-custom')).toHaveClass('selected');
     await fireEvent.click(screen.getByTestId('toggle-export_history'));
     expect(screen.getByTestId('preset-supervisor')).toHaveClass('selected');
+
+    await fireEvent.input(screen.getByTestId('member-name'), { target: { value: 'Sam' } });
+    await fireEvent.click(screen.getByTestId('member-save'));
+    await enterPin('246810');
+    await waitFor(() => expect(backend.called('createMember')).toHaveLength(1));
+    expect(backend.called('createMember')[0].args).toEqual([
+      'Sam',
+      { toggles: presetPermissions('supervisor'), preset: 'supervisor', templates: [] },
+      '246810',
+    ]);
   });
 
   it('asks for the PIN: a wrong one shows the error and keeps the dialog, the right one saves and closes', async () => {
@@ -95,7 +105,8 @@ describe('Team section', () => {
     const calls = backend.called('updateMember');
     expect(calls).toHaveLength(2);
     expect(calls[1].args[0]).toBe(ana.id);
-    expect(calls[1].args[1]).toMatchObject({ name: 'Ana María', preset: 'standard' });
+    // Only what changed is sent (the audit log records it as the change).
+    expect(calls[1].args[1]).toEqual({ name: 'Ana María' });
     expect(calls[1].args[2]).toBe('246810');
     const rows = await screen.findAllByTestId('member-row');
     expect(rows[0]).toHaveTextContent('Ana María');
