@@ -220,7 +220,8 @@ impl MeView {
 #[ts(export_to = "LinkInfo.ts")]
 pub struct LinkInfo {
     pub device_id: Uuid,
-    pub member_id: Uuid,
+    /// `None` for a shared device (members sign in on it).
+    pub member_id: Option<Uuid>,
     pub relay_url: String,
 }
 
@@ -403,7 +404,7 @@ impl Client {
         p.profile_id = Some(profile_id);
         p.relay_url = Some(relay_url.clone());
         p.device_id = Some(claim.device_id);
-        p.member_id = Some(claim.member_id);
+        p.member_id = claim.member_id;
         p.linked_at = Some(Timestamp::now());
         p.unlinked_at = None;
         inner.dir.save(&p)?;

@@ -70,6 +70,7 @@ pub struct TeamDevice {
 #[ts(export_to = "TeamDevices.ts")]
 pub struct TeamDevices {
     pub devices: Vec<TeamDevice>,
+    #[ts(type = "number")]
     pub device_cap: u64,
 }
 
@@ -86,6 +87,7 @@ pub struct TeamTemplate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export_to = "TeamSettings.ts")]
 pub struct TeamSettings {
+    #[ts(type = "number")]
     pub device_cap: u64,
     /// Unlink devices idle for 7 days.
     pub auto_unlink_idle: bool,

@@ -60,7 +60,9 @@ pub enum ClientEvent {
     /// Events `first_seq..=last_seq` (the ones above the old cursor) were applied in one
     /// store transaction; `conversations` changed.
     Applied {
+        #[ts(type = "number")]
         first_seq: u64,
+        #[ts(type = "number")]
         last_seq: u64,
         count: u32,
         conversations: Vec<Uuid>,
@@ -68,7 +70,10 @@ pub enum ClientEvent {
     /// A full resync is running (`done` of `total` conversations fetched).
     ResyncProgress(SyncProgress),
     /// A full resync finished at `cursor`.
-    ResyncDone { cursor: u64 },
+    ResyncDone {
+        #[ts(type = "number")]
+        cursor: u64,
+    },
     /// History of a conversation was fetched on demand.
     Backfilled {
         conversation_id: Uuid,

@@ -103,7 +103,9 @@ pub struct ClaimRequest<'a> {
 pub struct ClaimResponse {
     pub token: String,
     pub device_id: Uuid,
-    pub member_id: Uuid,
+    /// `None` for a shared device: nobody is signed in yet.
+    #[serde(default)]
+    pub member_id: Option<Uuid>,
     /// core's `DeviceLevel` JSON.
     pub level: Value,
 }

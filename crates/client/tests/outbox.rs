@@ -35,7 +35,7 @@ async fn linked_with_assigned_conversation(env: &Env, dir: &std::path::Path) -> 
         .await;
     env.wait_messages(1).await;
     let conv = env.conversation_of("15554440000").await;
-    env.assign(conv, info.member_id).await;
+    env.assign(conv, info.member_id.unwrap()).await;
     client.start();
     wait_cursor(&client, env.head()).await;
     let stored = client
@@ -43,7 +43,7 @@ async fn linked_with_assigned_conversation(env: &Env, dir: &std::path::Path) -> 
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.assignee, Some(info.member_id));
+    assert_eq!(stored.assignee, info.member_id);
     (client, conv)
 }
 

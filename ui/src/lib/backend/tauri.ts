@@ -1,5 +1,4 @@
 import type { AppInfo } from '../bindings/AppInfo';
-import type { ClientEvent } from '../bindings/ClientEvent';
 import type { ConnectionState } from '../bindings/ConnectionState';
 import type { DeviceChange } from '../bindings/DeviceChange';
 import type { InboxRow } from '../bindings/InboxRow';
