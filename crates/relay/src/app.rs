@@ -299,8 +299,11 @@ async fn webhook_post(
         Ok(payload) => {
             let sha: [u8; 32] = Sha256::digest(&body).into();
             let items = payload.items.len();
+            // Serialization happens here, in parallel across handlers; the writer only
+            // runs statements.
+            let prepared = ingest::prepare(&payload);
             st.storage
-                .write(move |tx| ingest::apply_webhook(tx, &body, &sha, &payload, now))
+                .write(move |tx| ingest::apply_prepared(tx, &body, &sha, &payload, prepared, now))
                 .await
                 .map(|out| {
                     tracing::debug!(

@@ -6,6 +6,8 @@
 //! window and keep the contact's card.
 
 use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use teamline_whatsapp::webhook::{
     InboundMessage, Status, StatusKind, UnsupportedLevel, WebhookItem, WebhookPayload,
@@ -14,8 +16,8 @@ use uuid::Uuid;
 
 use crate::events::kind;
 use crate::storage::{
-    Audience, ContactRow, ConversationRow, DIRECTION_IN, MessageRow, NewEvent, StorageResult,
-    WriteTx,
+    Audience, ContactRow, ConversationRow, DIRECTION_IN, MessageRow, NewEvent, NewEventJson,
+    StorageResult, WriteTx,
 };
 
 /// The customer-service window Meta gives after each customer message.
@@ -32,6 +34,39 @@ pub struct IngestOutcome {
     pub duplicates: u32,
 }
 
+/// What a webhook's inbound messages serialize to, whatever the database holds: computed
+/// by [`prepare`] in the HTTP handler (many run in parallel) so the single writer thread
+/// only runs statements. One entry per payload item (`None` for items that are not
+/// inbound messages).
+#[derive(Debug)]
+pub struct Prepared {
+    items: Vec<Option<PreparedInbound>>,
+}
+
+#[derive(Debug)]
+struct PreparedInbound {
+    /// The message in Meta's shape: the row's `body`, as a value and as stored JSON.
+    body: Value,
+    body_json: Box<RawValue>,
+    /// The contact card, when the webhook carried one.
+    profile: Option<Value>,
+    preview: String,
+    supported: bool,
+}
+
+/// Serializes what [`apply_prepared`] would otherwise serialize inside the transaction.
+pub fn prepare(payload: &WebhookPayload) -> Prepared {
+    let items = payload
+        .items
+        .iter()
+        .map(|item| match item {
+            WebhookItem::Message(m) => Some(prepare_inbound(m)),
+            _ => None,
+        })
+        .collect();
+    Prepared { items }
+}
+
 /// Stores a verified, parsed webhook and derives its events.
 pub fn apply_webhook(
     tx: &mut dyn WriteTx,
@@ -40,14 +75,35 @@ pub fn apply_webhook(
     payload: &WebhookPayload,
     now: Timestamp,
 ) -> StorageResult<IngestOutcome> {
+    apply_prepared(tx, body, sha256, payload, prepare(payload), now)
+}
+
+/// [`apply_webhook`] with the payload's serialization done beforehand by [`prepare`].
+pub fn apply_prepared(
+    tx: &mut dyn WriteTx,
+    body: &[u8],
+    sha256: &[u8; 32],
+    payload: &WebhookPayload,
+    prepared: Prepared,
+    now: Timestamp,
+) -> StorageResult<IngestOutcome> {
     let mut out = IngestOutcome::default();
     if !tx.insert_raw_webhook(sha256, body, now)? {
         out.duplicate_body = true;
         return Ok(out);
     }
+    let mut prepared = prepared.items.into_iter();
     for item in &payload.items {
+        let prep = prepared.next().flatten();
         let appended = match item {
-            WebhookItem::Message(m) => apply_inbound(tx, m, now)?,
+            WebhookItem::Message(m) => {
+                let prep = match prep {
+                    Some(p) => p,
+                    // Only when `prepared` came from another payload: redo it here.
+                    None => prepare_inbound(m),
+                };
+                apply_inbound(tx, m, prep, now)?
+            }
             WebhookItem::Status(s) => apply_status(tx, &s.status, now)?,
             WebhookItem::TemplateStatus(t) => {
                 let u = &t.update;
@@ -115,6 +171,22 @@ pub fn apply_webhook(
     Ok(out)
 }
 
+fn prepare_inbound(m: &InboundMessage) -> PreparedInbound {
+    let body = serde_json::to_value(&m.message).unwrap_or(Value::Null);
+    // A Value always serializes, and its text is valid JSON.
+    let body_json = serde_json::value::to_raw_value(&body).expect("a JSON value serializes");
+    PreparedInbound {
+        body,
+        body_json,
+        profile: m
+            .contact
+            .as_ref()
+            .map(|c| serde_json::to_value(c).unwrap_or(Value::Null)),
+        preview: m.message.kind.preview_text(),
+        supported: m.message.kind.is_supported(),
+    }
+}
+
 fn wa_time(secs: Option<i64>, now: Timestamp) -> Timestamp {
     // A sender clock in the future must not stretch the window beyond Meta's.
     secs.and_then(|s| Timestamp::from_second(s).ok())
@@ -124,7 +196,12 @@ fn wa_time(secs: Option<i64>, now: Timestamp) -> Timestamp {
 
 /// A customer's message: contact, conversation (opened, reopened, window refreshed),
 /// message row, events. Returns the number of events appended (0 for a duplicate).
-fn apply_inbound(tx: &mut dyn WriteTx, m: &InboundMessage, now: Timestamp) -> StorageResult<u32> {
+fn apply_inbound(
+    tx: &mut dyn WriteTx,
+    m: &InboundMessage,
+    prep: PreparedInbound,
+    now: Timestamp,
+) -> StorageResult<u32> {
     let msg = &m.message;
     if tx.message_by_wamid(&msg.id)?.is_some() {
         return Ok(0);
@@ -142,8 +219,7 @@ fn apply_inbound(tx: &mut dyn WriteTx, m: &InboundMessage, now: Timestamp) -> St
     let name_changed = existing_contact
         .as_ref()
         .is_some_and(|c| name.is_some() && c.name != name);
-    if let Some(card) = &m.contact {
-        let profile = serde_json::to_value(card).unwrap_or(Value::Null);
+    if let Some(profile) = prep.profile {
         tx.upsert_contact(&ContactRow {
             wa_id: customer.clone(),
             name: name
@@ -164,7 +240,7 @@ fn apply_inbound(tx: &mut dyn WriteTx, m: &InboundMessage, now: Timestamp) -> St
     }
 
     let window = sent_at.checked_add(SERVICE_WINDOW).unwrap_or(sent_at);
-    let preview = msg.kind.preview_text();
+    let preview = prep.preview.clone();
     let conversation = match tx.conversation_by_customer(&customer)? {
         None => {
             let c = ConversationRow {
@@ -245,7 +321,7 @@ fn apply_inbound(tx: &mut dyn WriteTx, m: &InboundMessage, now: Timestamp) -> St
         wamid: Some(msg.id.clone()),
         direction: DIRECTION_IN.into(),
         kind: msg.kind.type_name().to_owned(),
-        body: serde_json::to_value(msg).unwrap_or(Value::Null),
+        body: prep.body,
         status: None,
         status_rank: 0,
         error: None,
@@ -253,24 +329,82 @@ fn apply_inbound(tx: &mut dyn WriteTx, m: &InboundMessage, now: Timestamp) -> St
         wa_timestamp: msg.timestamp_secs(),
         created_at: now,
     };
-    if !tx.insert_message(&row)? {
+    if !tx.insert_message_json(&row, prep.body_json.get())? {
         return Ok(appended);
     }
     crate::media::enqueue_inbound(tx, &row, msg, now)?;
-    tx.append_event(NewEvent {
+    tx.append_event_json(NewEventJson {
         kind: kind::MESSAGE_RECEIVED,
         conversation_id: Some(conversation.id),
         audience: Audience::Conversation,
         also_member: None,
-        payload: json!({
-            "message": row,
-            "supported": msg.kind.is_supported(),
-            "preview": msg.kind.preview_text(),
-            "conversation": conversation,
-        }),
+        payload_json: received_payload(
+            &row,
+            &prep.body_json,
+            &conversation,
+            &prep.preview,
+            prep.supported,
+        ),
         created_at: now,
     })?;
     Ok(appended + 1)
+}
+
+/// The `message.received` payload, `{conversation, message, preview, supported}`, with the
+/// message body spliced in as the JSON [`prepare`] made instead of serialized again (the
+/// same object as `json!` of the rows would give).
+fn received_payload(
+    row: &MessageRow,
+    body_json: &RawValue,
+    conversation: &ConversationRow,
+    preview: &str,
+    supported: bool,
+) -> String {
+    /// [`MessageRow`]'s serialized fields, in its order, with the body pre-serialized.
+    #[derive(Serialize)]
+    struct Message<'a> {
+        id: Uuid,
+        conversation_id: Uuid,
+        wamid: &'a Option<String>,
+        direction: &'a str,
+        #[serde(rename = "type")]
+        kind: &'a str,
+        body: &'a RawValue,
+        status: &'a Option<String>,
+        status_rank: u8,
+        error: &'a Option<Value>,
+        sent_by: Option<Uuid>,
+        wa_timestamp: Option<i64>,
+        created_at: Timestamp,
+    }
+    #[derive(Serialize)]
+    struct Payload<'a> {
+        conversation: &'a ConversationRow,
+        message: Message<'a>,
+        preview: &'a str,
+        supported: bool,
+    }
+    let payload = Payload {
+        conversation,
+        message: Message {
+            id: row.id,
+            conversation_id: row.conversation_id,
+            wamid: &row.wamid,
+            direction: &row.direction,
+            kind: &row.kind,
+            body: body_json,
+            status: &row.status,
+            status_rank: row.status_rank,
+            error: &row.error,
+            sent_by: row.sent_by,
+            wa_timestamp: row.wa_timestamp,
+            created_at: row.created_at,
+        },
+        preview,
+        supported,
+    };
+    // Rows of ids, strings, numbers and JSON values: serializing cannot fail.
+    serde_json::to_string(&payload).expect("a message.received payload serializes")
 }
 
 /// Records a status (deduplicated by wamid+status) and moves the message forward when it
@@ -388,4 +522,55 @@ pub fn assign_conversation(
         created_at: now,
     })?;
     Ok(Some(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The spliced payload is the same JSON object the rows give through `json!`, so
+    /// devices see the same `message.received` as before.
+    #[test]
+    fn received_payload_matches_the_rows_serialized_whole() {
+        let now = Timestamp::from_second(1_700_000_000).unwrap();
+        let body = json!({"from": "34600000001", "id": "wamid.X", "timestamp": "1700000000",
+            "type": "text", "text": {"body": "Hola \"quoted\" ñ"}});
+        let conversation = ConversationRow {
+            id: Uuid::now_v7(),
+            team_id: Some(Uuid::now_v7()),
+            customer_wa_id: "34600000001".into(),
+            name: Some("Cliente".into()),
+            assignee: None,
+            status: "open".into(),
+            window_expires_at: Some(now),
+            last_activity_at: now,
+            last_preview: Some("Hola".into()),
+            created_at: now,
+        };
+        let row = MessageRow {
+            id: Uuid::now_v7(),
+            conversation_id: conversation.id,
+            wamid: Some("wamid.X".into()),
+            direction: DIRECTION_IN.into(),
+            kind: "text".into(),
+            body: body.clone(),
+            status: None,
+            status_rank: 0,
+            error: Some(json!({"code": 1})),
+            sent_by: None,
+            wa_timestamp: Some(1_700_000_000),
+            created_at: now,
+        };
+        let raw = serde_json::value::to_raw_value(&body).unwrap();
+        let spliced: Value =
+            serde_json::from_str(&received_payload(&row, &raw, &conversation, "Hola", true))
+                .unwrap();
+        let whole = json!({
+            "message": row,
+            "supported": true,
+            "preview": "Hola",
+            "conversation": conversation,
+        });
+        assert_eq!(spliced, whole);
+    }
 }

@@ -13,6 +13,8 @@ fn relay_benchmark_runs_and_reports_its_figures() {
         ingest_count: 300,
         ingest_max: Duration::from_secs(20),
         ingest_clients: 8,
+        ingest_deep_clients: 16,
+        ingest_rounds: 1,
         sse_clients: 3,
         latency_rate_per_s: 200,
         latency_duration: Duration::from_millis(500),
@@ -31,6 +33,12 @@ fn relay_benchmark_runs_and_reports_its_figures() {
         assert!(v > 0.0, "{key} = {v}");
     }
     assert_eq!(figures["ingest_relay_webhooks"], 300);
+    assert_eq!(figures["ingest_deep"]["relay_webhooks"], 300);
+    assert!(
+        figures["ingest_deep"]["ratio"]
+            .as_f64()
+            .is_some_and(|r| r > 0.0)
+    );
     assert_eq!(figures["latency_webhooks"], 100);
     assert_eq!(
         figures["latency_samples"], 300,

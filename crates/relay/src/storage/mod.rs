@@ -100,6 +100,18 @@ pub struct NewEvent {
     pub created_at: Timestamp,
 }
 
+/// A [`NewEvent`] whose payload is already serialized (one compact JSON object), so the
+/// caller can build it off the single writer.
+#[derive(Debug, Clone)]
+pub struct NewEventJson {
+    pub kind: &'static str,
+    pub conversation_id: Option<Uuid>,
+    pub audience: Audience,
+    pub also_member: Option<Uuid>,
+    pub payload_json: String,
+    pub created_at: Timestamp,
+}
+
 /// A committed event. `json` is the wire form (built once, shared by every stream).
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -382,7 +394,18 @@ pub trait ReadTx: work::WorkRead + team::TeamRead {
 pub trait WriteTx: ReadTx + work::WorkWrite + team::TeamWrite {
     /// Appends an event and returns its seq (gap-free: one writer, rolled-back jobs give
     /// their numbers back).
-    fn append_event(&mut self, event: NewEvent) -> StorageResult<u64>;
+    fn append_event(&mut self, event: NewEvent) -> StorageResult<u64> {
+        self.append_event_json(NewEventJson {
+            kind: event.kind,
+            conversation_id: event.conversation_id,
+            audience: event.audience,
+            also_member: event.also_member,
+            payload_json: event.payload.to_string(),
+            created_at: event.created_at,
+        })
+    }
+    /// [`WriteTx::append_event`] with the payload serialized by the caller.
+    fn append_event_json(&mut self, event: NewEventJson) -> StorageResult<u64>;
     /// Keeps a verified webhook body. `false` when the identical body was stored before
     /// (Meta retried the same delivery).
     fn insert_raw_webhook(
@@ -402,7 +425,12 @@ pub trait WriteTx: ReadTx + work::WorkWrite + team::TeamWrite {
     /// Overwrites every mutable column of the conversation with `c`'s.
     fn update_conversation(&mut self, c: &ConversationRow) -> StorageResult<()>;
     /// `false` when the wamid already exists (nothing written).
-    fn insert_message(&mut self, m: &MessageRow) -> StorageResult<bool>;
+    fn insert_message(&mut self, m: &MessageRow) -> StorageResult<bool> {
+        self.insert_message_json(m, &m.body.to_string())
+    }
+    /// [`WriteTx::insert_message`] with `m.body` already serialized (`body_json`, which is
+    /// what gets stored; `m.body` itself is not read).
+    fn insert_message_json(&mut self, m: &MessageRow, body_json: &str) -> StorageResult<bool>;
     /// Overwrites status, rank, error and wamid of a message.
     fn update_message_delivery(&mut self, m: &MessageRow) -> StorageResult<()>;
     /// `false` when this (wamid, status) pair was seen before.

@@ -197,8 +197,14 @@ fn open_conn(path: &Path, flags: OpenFlags) -> StorageResult<Connection> {
     })?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(db_err)?;
+    // rusqlite keeps 16 prepared statements by default; the writer cycles through more than
+    // that (ingest, commands, send queue, team), and an evicted one is re-parsed each time.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
+
+/// Prepared statements cached per connection.
+const STATEMENT_CACHE: usize = 128;
 
 /// Applies missing migrations in one transaction; refuses a database from a newer binary.
 fn migrate(conn: &mut Connection) -> StorageResult<()> {
@@ -1013,8 +1019,7 @@ impl ReadTx for Sql<'_> {
 }
 
 impl WriteTx for Sql<'_> {
-    fn append_event(&mut self, e: NewEvent) -> StorageResult<u64> {
-        let payload = to_json(&e.payload);
+    fn append_event_json(&mut self, e: NewEventJson) -> StorageResult<u64> {
         // Stored in milliseconds; the cached copy must read the same as the stored one.
         let created_at = Timestamp::from_millisecond(ms(e.created_at)).unwrap_or(e.created_at);
         self.c
@@ -1028,7 +1033,7 @@ impl WriteTx for Sql<'_> {
                     e.conversation_id.map(|u| u.to_string()),
                     e.audience.as_str(),
                     e.also_member.map(|u| u.to_string()),
-                    &payload,
+                    &e.payload_json,
                     ms(created_at)
                 ])
             })
@@ -1042,7 +1047,7 @@ impl WriteTx for Sql<'_> {
             e.audience,
             e.also_member,
             created_at,
-            &payload,
+            &e.payload_json,
         ));
         Ok(seq)
     }
@@ -1133,7 +1138,7 @@ impl WriteTx for Sql<'_> {
             .map_err(db_err)
     }
 
-    fn insert_message(&mut self, m: &MessageRow) -> StorageResult<bool> {
+    fn insert_message_json(&mut self, m: &MessageRow, body_json: &str) -> StorageResult<bool> {
         self.c
             .prepare_cached(&format!(
                 "INSERT INTO messages ({MESSAGE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
@@ -1146,7 +1151,7 @@ impl WriteTx for Sql<'_> {
                     m.wamid,
                     m.direction,
                     m.kind,
-                    to_json(&m.body),
+                    body_json,
                     m.status,
                     m.status_rank as i64,
                     m.error.as_ref().map(to_json),
