@@ -3,4 +3,8 @@
 /**
  * What [`Client::link`] returns.
  */
-export type LinkInfo = { device_id: string, member_id: string, relay_url: string, };
+export type LinkInfo = { device_id: string, 
+/**
+ * `None` for a shared device (members sign in on it).
+ */
+member_id: string | null, relay_url: string, };

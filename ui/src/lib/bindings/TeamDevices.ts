@@ -4,4 +4,4 @@ import type { TeamDevice } from "./TeamDevice";
 /**
  * The device list with the team's cap.
  */
-export type TeamDevices = { devices: Array<TeamDevice>, device_cap: bigint, };
+export type TeamDevices = { devices: Array<TeamDevice>, device_cap: number, };

@@ -3,7 +3,7 @@
 /**
  * Team-wide settings the Team page edits.
  */
-export type TeamSettings = { device_cap: bigint, 
+export type TeamSettings = { device_cap: number, 
 /**
  * Unlink devices idle for 7 days.
  */
