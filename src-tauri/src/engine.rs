@@ -80,7 +80,6 @@ pub fn open(app: &AppHandle, args: &Args) -> Engine {
     let opened = tauri::async_runtime::block_on(open_client(app, args, data_dir));
     match opened {
         Ok((client, provision_error)) => {
-            client.start();
             forward(app, &client);
             Engine {
                 client: Some(client),
@@ -122,6 +121,8 @@ async fn open_client(
             }
         }
     }
+    // Inside the runtime: the engine's tasks are spawned on it.
+    client.start();
     Ok((client, provision_error))
 }
 

@@ -348,3 +348,66 @@ fn a_bad_pairing_code_on_the_command_line_is_explained_and_the_app_still_opens()
     session.screenshot(&out_dir().join("12-bad-pairing-code.png"));
     session.close();
 }
+
+#[test]
+#[ignore = "needs a display, D-Bus, a keyring and tauri-driver; run by `cargo xtask test`"]
+fn the_team_page_links_a_device_with_a_code_and_lists_it() {
+    let team = TeamEnv::start();
+    let driver = Driver::start("en_US.UTF-8");
+    let owner_code = team.code(Preset::Admin, "Olga", true);
+    let profile = driver.profile("owner");
+    let args: Vec<String> = [
+        "--data-dir",
+        profile.to_str().expect("UTF-8 path"),
+        "--relay",
+        &team.relay_url,
+        "--pair",
+        &owner_code,
+        "--device-name",
+        "Owner desk",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let session = driver.session_with_args("team", &args);
+    let out = out_dir();
+    session.wait_for("[data-testid=connection][data-state=connected]");
+
+    // Members: the owner, with the Admin preset and what that means in plain words.
+    session.wait_for("nav button[data-section=team]").click();
+    session.wait_for_text("[data-testid=member-row]", |t| t.contains("Olga"));
+    session.screenshot(&out.join("20-team-members.png"));
+
+    // Link a device: a code with its 90-second countdown and a QR image.
+    session.wait_for("[data-testid=team-tab-link]").click();
+    session.wait_for("[data-testid=link-device-button]").click();
+    let code = session.wait_for_text("[data-testid=pairing-code]", |t| t.len() >= 8);
+    let countdown = session.wait_for_text("[data-testid=pairing-countdown]", |t| !t.is_empty());
+    let seconds = countdown
+        .split_whitespace()
+        .find_map(|w| {
+            let (m, s) = w.split_once(':')?;
+            Some(
+                m.parse::<u32>().ok()? * 60
+                    + s.trim_end_matches(|c: char| !c.is_ascii_digit())
+                        .parse::<u32>()
+                        .ok()?,
+            )
+        })
+        .unwrap_or_else(|| panic!("a m:ss countdown: {countdown}"));
+    assert!(
+        (45..=90).contains(&seconds),
+        "a countdown from 90 s: {countdown}"
+    );
+    session.wait_for("[data-testid=pairing-qr] path");
+    session.screenshot(&out.join("21-team-link-device.png"));
+
+    // The code links a real device, which then shows in the device list.
+    team.colleague(&code, "Ana's phone");
+    session.wait_for("[data-testid=team-tab-devices]").click();
+    session.wait_for_text("[data-testid=device-count]", |t| t.contains('2'));
+    session.wait_for_text("[data-testid=device-row]:nth-child(2)", |t| {
+        t.contains("Ana's phone")
+    });
+    session.screenshot(&out.join("22-team-devices.png"));
+    session.close();
+}

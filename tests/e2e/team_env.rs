@@ -184,11 +184,17 @@ impl Drop for TeamEnv {
     }
 }
 
-/// What the notification daemon (dunst, started by the test session) has shown.
+/// What the notification daemon (dunst, started by the test session) has shown: what is
+/// on screen is closed first, because dunst lists a notification in its history only
+/// once it is closed.
 pub fn dunst_history() -> String {
-    let out = std::process::Command::new("dunstctl")
-        .arg("history")
-        .output()
-        .expect("dunstctl runs (dunst is the e2e session's notification daemon)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let dunstctl = |args: &[&str]| {
+        let out = std::process::Command::new("dunstctl")
+            .args(args)
+            .output()
+            .expect("dunstctl runs (dunst is the e2e session's notification daemon)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    dunstctl(&["close-all"]);
+    dunstctl(&["history"])
 }

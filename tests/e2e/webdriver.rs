@@ -173,7 +173,17 @@ impl Session {
     }
 
     /// Saves a PNG of the window.
+    /// Saves a PNG of the window. Waits for two animation frames first: the DOM a test
+    /// waited for is painted only on the next frame, and WebKit captures the last paint.
     pub fn screenshot(&self, path: &Path) {
+        self.post(
+            "/execute/async",
+            json!({
+                "script": "const done = arguments[arguments.length - 1]; \
+                           requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                "args": []
+            }),
+        );
         let encoded = self.get("/screenshot");
         let png = base64::engine::general_purpose::STANDARD
             .decode(encoded.as_str().expect("base64 screenshot"))
@@ -193,11 +203,18 @@ pub struct Element<'s> {
 }
 
 impl Element<'_> {
+    /// The element's rendered text (`innerText`). WebKitWebDriver's own text endpoint
+    /// answers "" for the conversation list's rows (`role=option` items), so the text is
+    /// read in the page instead.
     pub fn text(&self) -> String {
         self.session
-            .get(&format!("/element/{}/text", self.id))
+            .execute(
+                "return arguments[0].innerText",
+                json!([{ ELEMENT_KEY: self.id }]),
+            )
             .as_str()
             .unwrap_or_default()
+            .trim()
             .to_owned()
     }
 

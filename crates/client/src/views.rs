@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use teamline_store::{Conversation, Label, Member, Message, Store};
+use teamline_store::{Conversation, Direction, Label, Member, Message, Store};
 use ts_rs::TS;
 use uuid::Uuid;
 
@@ -55,7 +55,7 @@ pub struct TimelineItem {
     /// WhatsApp message type (`text`, `image`, ...).
     pub kind: String,
     pub text: Option<String>,
-    /// `received`, `queued`, `sent`, `delivered`, `read` or `failed`.
+    /// `received` (inbound), or `queued`, `sent`, `delivered`, `read`, `failed`.
     pub status: String,
     /// Meta's reason for a failed message.
     pub error: Option<String>,
@@ -68,11 +68,15 @@ pub struct TimelineItem {
 struct Names {
     members: HashMap<Uuid, String>,
     labels: HashMap<Uuid, Label>,
+    /// Label names this device treats as urgent (notification settings), besides the
+    /// labels the relay marks urgent.
+    urgent_names: Vec<String>,
 }
 
 impl Names {
-    fn load(s: &Store) -> teamline_store::Result<Names> {
+    fn load(s: &Store, urgent_names: Vec<String>) -> teamline_store::Result<Names> {
         Ok(Names {
+            urgent_names,
             members: s
                 .members()?
                 .into_iter()
@@ -108,7 +112,11 @@ impl Names {
                     id: l.id,
                     name: l.name.clone(),
                     colour: l.colour.clone(),
-                    urgent: l.urgent,
+                    urgent: l.urgent
+                        || self
+                            .urgent_names
+                            .iter()
+                            .any(|n| n.eq_ignore_ascii_case(&l.name)),
                 })
                 .collect(),
             last_message_preview: c.last_message_preview,
@@ -121,7 +129,11 @@ impl Names {
     fn item(&self, m: Message) -> TimelineItem {
         TimelineItem {
             id: m.id,
-            direction: m.direction.as_str().to_owned(),
+            direction: match m.direction {
+                Direction::In => "inbound",
+                Direction::Out => "outbound",
+            }
+            .to_owned(),
             kind: m.kind,
             text: m.text,
             status: m.status.as_str().to_owned(),
@@ -135,8 +147,9 @@ impl Names {
 impl Client {
     /// Every conversation this device holds, most recent activity first.
     pub async fn inbox(&self) -> Result<Vec<InboxRow>> {
-        self.read(|s| {
-            let names = Names::load(s)?;
+        let urgent = self.notification_settings().urgent_labels;
+        self.read(move |s| {
+            let names = Names::load(s, urgent)?;
             Ok(s.conversations()?
                 .into_iter()
                 .map(|c| names.row(c))
@@ -154,7 +167,7 @@ impl Client {
         limit: u32,
     ) -> Result<Vec<TimelineItem>> {
         self.read(move |s| {
-            let names = Names::load(s)?;
+            let names = Names::load(s, Vec::new())?;
             let mut items: Vec<TimelineItem> = s
                 .messages(conversation_id, before, limit)?
                 .into_iter()

@@ -7,8 +7,7 @@ mod common;
 use common::*;
 use teamline_client::core::{DeviceLevel, Permission, PermissionSet, Preset};
 use teamline_client::{
-    Client, ClientError, ConnectionState, DeviceChange, MemberChange, NewPairingCode,
-    TemplateDraft,
+    Client, ClientError, ConnectionState, DeviceChange, MemberChange, NewPairingCode, TemplateDraft,
 };
 
 const OWNER_PIN: &str = "246810";
@@ -46,7 +45,10 @@ async fn members_are_created_and_changed_only_with_the_pin() {
     let client = owner(&env).await;
 
     let members = client.team_members().await.unwrap();
-    let olga = members.iter().find(|m| m.name == "Olga").expect("owner listed");
+    let olga = members
+        .iter()
+        .find(|m| m.name == "Olga")
+        .expect("owner listed");
     assert!(olga.has_pin && olga.active);
     assert_eq!(olga.permissions, PermissionSet::all());
 
@@ -77,14 +79,22 @@ async fn members_are_created_and_changed_only_with_the_pin() {
         .await
         .unwrap();
     assert_eq!(ana.permissions, Preset::Standard.permissions());
-    assert!(ana.summary.to_lowercase().contains("reply"), "{}", ana.summary);
+    assert!(
+        ana.summary.to_lowercase().contains("reply"),
+        "{}",
+        ana.summary
+    );
 
     // One toggle changed on top of the preset: the preset no longer matches.
     let changed = client
         .update_member(
             ana.id,
             &MemberChange {
-                toggles: Some(Preset::Standard.permissions().with(Permission::ExportHistory)),
+                toggles: Some(
+                    Preset::Standard
+                        .permissions()
+                        .with(Permission::ExportHistory),
+                ),
                 ..MemberChange::default()
             },
             OWNER_PIN,
@@ -101,11 +111,13 @@ async fn members_are_created_and_changed_only_with_the_pin() {
             &TemplateDraft {
                 name: "Night shift".into(),
                 deny: PermissionSet::EMPTY.with(Permission::ExportHistory),
-                windows: vec![serde_json::from_value(serde_json::json!({
-                    "permissions": ["reply"],
-                    "window": {"start": "23:00", "end": "07:00"}
-                }))
-                .unwrap()],
+                windows: vec![
+                    serde_json::from_value(serde_json::json!({
+                        "permissions": ["reply"],
+                        "window": {"start": "23:00", "end": "07:00"}
+                    }))
+                    .unwrap(),
+                ],
             },
             OWNER_PIN,
         )
@@ -221,7 +233,10 @@ async fn members_sign_in_on_a_shared_device_with_their_pin() {
         )
         .await
         .unwrap();
-    client.reset_member_pin(cara.id, pin, OWNER_PIN).await.unwrap();
+    client
+        .reset_member_pin(cara.id, pin, OWNER_PIN)
+        .await
+        .unwrap();
     let code = client
         .create_pairing_code(&NewPairingCode {
             level: DeviceLevel::Preset(Preset::Standard),
@@ -245,7 +260,11 @@ async fn members_sign_in_on_a_shared_device_with_their_pin() {
     let shared = me.shared.expect("a shared device lists who may sign in");
     assert_eq!(shared.signed_in, None);
     assert_eq!(
-        shared.members.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+        shared
+            .members
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>(),
         vec!["Cara"]
     );
     assert!(me.permissions.is_empty(), "signed out sees nothing");
