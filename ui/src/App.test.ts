@@ -46,26 +46,25 @@ describe('App frame', () => {
     );
   });
 
-  it('shows the startup error with its message and what to do', async () => {
+  /** Starts the app after a start-up failure and returns the banner that explains it. */
+  async function startupBanner(code: string, message: string) {
     const backend = unlinkedBackend();
-    backend.session_.startup_error = {
-      code: 'store_key_unavailable',
-      message: 'the store key is not in the keyring (locked?)',
-    } as never;
+    backend.session_.startup_error = { code, message } as never;
     render(App, { info, backend });
-    const banner = await screen.findByTestId('startup-error');
+    return screen.findByTestId('startup-error');
+  }
+
+  it('shows the startup error with its message and what to do', async () => {
+    const banner = await startupBanner('store_key_unavailable', 'the store key is not in the keyring (locked?)');
     expect(banner).toHaveTextContent('the store key is not in the keyring (locked?)');
     expect(banner).toHaveTextContent('Unlock your system keyring');
   });
 
   it('a failed --pair at start-up is explained and leads to the join form', async () => {
-    const backend = unlinkedBackend();
-    backend.session_.startup_error = {
-      code: 'pairing_rejected',
-      message: 'the relay refused: this pairing code is not valid (pairing_rejected)',
-    } as never;
-    render(App, { info, backend });
-    const banner = await screen.findByTestId('startup-error');
+    const banner = await startupBanner(
+      'pairing_rejected',
+      'the relay refused: this pairing code is not valid (pairing_rejected)',
+    );
     expect(banner).toHaveTextContent('This device could not join your team');
     expect(banner).toHaveTextContent('this pairing code is not valid');
     await fireEvent.click(within(banner).getByRole('button', { name: 'Join my team' }));
