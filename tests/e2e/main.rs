@@ -86,6 +86,30 @@ impl Driver {
         )
     }
 
+    /// Opens the app as an IT admin would provision it:
+    /// `--data-dir PROFILE --relay URL --pair CODE [--device-name NAME]`.
+    fn provisioned_session(
+        &self,
+        name: &str,
+        profile: &Path,
+        relay_url: &str,
+        code: &str,
+        device_name: Option<&str>,
+    ) -> Session {
+        let mut args = vec![
+            "--data-dir".to_owned(),
+            profile.to_str().expect("UTF-8 path").to_owned(),
+            "--relay".to_owned(),
+            relay_url.to_owned(),
+            "--pair".to_owned(),
+            code.to_owned(),
+        ];
+        if let Some(device) = device_name {
+            args.extend(["--device-name".to_owned(), device.to_owned()]);
+        }
+        self.session_with_args(name, &args)
+    }
+
     /// A profile directory inside this driver's HOME.
     fn profile(&self, name: &str) -> PathBuf {
         self.home.path().join(name)
@@ -267,19 +291,13 @@ fn an_app_provisioned_from_the_command_line_syncs_and_raises_an_urgent_notificat
     let driver = Driver::start("en_US.UTF-8");
     let owner_code = team.code(Preset::Admin, "Olga", true);
     let profile = driver.profile("front-desk");
-    let args: Vec<String> = [
-        "--data-dir",
-        profile.to_str().expect("UTF-8 path"),
-        "--relay",
+    let session = driver.provisioned_session(
+        "provisioned",
+        &profile,
         &team.relay_url,
-        "--pair",
         &owner_code,
-        "--device-name",
-        "Front desk",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    let session = driver.session_with_args("provisioned", &args);
+        Some("Front desk"),
+    );
     let out = out_dir();
 
     // Linked on first start, connected, and the customer's conversation is in the inbox.
@@ -328,17 +346,13 @@ fn a_bad_pairing_code_on_the_command_line_is_explained_and_the_app_still_opens()
     let team = TeamEnv::start();
     let driver = Driver::start("en_US.UTF-8");
     let profile = driver.profile("laptop");
-    let args: Vec<String> = [
-        "--data-dir",
-        profile.to_str().expect("UTF-8 path"),
-        "--relay",
+    let session = driver.provisioned_session(
+        "bad-code",
+        &profile,
         &team.relay_url,
-        "--pair",
         "WRONG-CODE-1234",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    let session = driver.session_with_args("bad-code", &args);
+        None,
+    );
     let banner = session.wait_for_text("[data-testid=startup-error]", |t| !t.is_empty());
     assert!(
         banner.to_lowercase().contains("code"),
@@ -356,19 +370,13 @@ fn the_team_page_links_a_device_with_a_code_and_lists_it() {
     let driver = Driver::start("en_US.UTF-8");
     let owner_code = team.code(Preset::Admin, "Olga", true);
     let profile = driver.profile("owner");
-    let args: Vec<String> = [
-        "--data-dir",
-        profile.to_str().expect("UTF-8 path"),
-        "--relay",
+    let session = driver.provisioned_session(
+        "team",
+        &profile,
         &team.relay_url,
-        "--pair",
         &owner_code,
-        "--device-name",
-        "Owner desk",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    let session = driver.session_with_args("team", &args);
+        Some("Owner desk"),
+    );
     let out = out_dir();
     session.wait_for("[data-testid=connection][data-state=connected]");
 

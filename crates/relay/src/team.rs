@@ -278,6 +278,16 @@ fn check_templates(tx: &dyn ReadTx, ids: &[Uuid]) -> StorageResult<Option<Uuid>>
     Ok(None)
 }
 
+/// Whether an active member other than `id` may manage the team (so that taking the right
+/// from `id` cannot lock everybody out).
+fn others_manage_team(tx: &dyn ReadTx, id: Uuid) -> StorageResult<bool> {
+    Ok(tx.members()?.iter().any(|m| {
+        m.id != id
+            && m.active
+            && authz::toggles_of(m).is_ok_and(|t| t.contains(Permission::ManageTeam))
+    }))
+}
+
 /// A result of a write job that may refuse without writing.
 type Job<T> = Result<T, ApiError>;
 
@@ -386,6 +396,16 @@ async fn update_member(
             }
             if req.preset.is_some() || req.toggles.is_some() {
                 let (preset, toggles) = parse_toggles(&req.preset, &req.toggles);
+                if m.active
+                    && !toggles.contains(Permission::ManageTeam)
+                    && !others_manage_team(tx, id)?
+                {
+                    return Ok(Err(conflict(
+                        "last_admin",
+                        "This is the only member who can manage the team; give that right to \
+                         someone else first.",
+                    )));
+                }
                 m.preset = preset;
                 m.toggles = serde_json::to_value(toggles).unwrap_or_default();
             }

@@ -705,3 +705,44 @@ async fn members_groups_and_templates_round_trip_with_summaries_and_audit() {
         "no PIN in the audit log"
     );
 }
+
+#[tokio::test]
+async fn the_last_member_who_can_manage_the_team_cannot_lose_that_right() {
+    let (t, root) = start().await;
+    let me: Value = call(&t, &root.token, "GET", "/v1/me", None, None).await.1;
+    let root_id = me["member"]["id"].as_str().unwrap().to_owned();
+    let demote = json!({"preset": "standard"});
+    let (s, v) = call(
+        &t,
+        &root.token,
+        "PATCH",
+        &format!("/v1/team/members/{root_id}"),
+        Some(ROOT_PIN),
+        Some(demote.clone()),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), v["code"].as_str()),
+        (409, Some("last_admin")),
+        "{v}"
+    );
+    let still: Value = call(&t, &root.token, "GET", "/v1/me", None, None).await.1;
+    assert!(
+        still["permissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("manage_team")),
+        "nothing changed: {still}"
+    );
+
+    // With a second admin, the first may step down.
+    member(&t, &root, "Deputy", "admin", &[]).await;
+    admin(
+        &t,
+        &root,
+        "PATCH",
+        &format!("/v1/team/members/{root_id}"),
+        demote,
+    )
+    .await;
+}

@@ -21,9 +21,10 @@ const DEBIAN_BUILD: &[&str] = &[
     "libsoup-3.0-dev",
     "librsvg2-dev",
     "libayatana-appindicator3-dev",
-    // Cyrillic and Chinese text must render, not show boxes.
+    // Cyrillic, Chinese and emoji (customers send them) must render, not show boxes.
     "fonts-dejavu-core",
     "fonts-wqy-microhei",
+    "fonts-noto-color-emoji",
 ];
 
 /// What the test lanes add: a virtual display, WebDriver for WebKitGTK, a private D-Bus
