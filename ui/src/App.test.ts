@@ -98,6 +98,22 @@ describe('App frame', () => {
     await waitFor(() => expect(document.title).toBe('Teamline'));
   });
 
+  it('shows a full resync with its progress until it is done', async () => {
+    const backend = new FakeBackend();
+    render(App, { info, backend });
+    await waitFor(() => expect(screen.getByTestId('connection')).toBeInTheDocument());
+    expect(screen.queryByTestId('resync-progress')).toBeNull();
+    backend.emit('clientEvent', { type: 'resync_progress', done: 3, total: 40 });
+    await waitFor(() =>
+      expect(screen.getByTestId('resync-progress')).toHaveTextContent(
+        'Syncing from the relay: 3 of 40 conversations',
+      ),
+    );
+    expect(screen.getByTestId('resync-progress').querySelector('progress')).toHaveAttribute('value', '3');
+    backend.emit('clientEvent', { type: 'resync_done', cursor: 99 });
+    await waitFor(() => expect(screen.queryByTestId('resync-progress')).toBeNull());
+  });
+
   it('navigates with the sidebar and with Alt+digit', async () => {
     render(App, { info, backend: unlinkedBackend() });
     await fireEvent.click(screen.getByRole('button', { name: 'Team' }));

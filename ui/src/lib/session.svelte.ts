@@ -1,6 +1,7 @@
 import { BackendError, type Backend, type Unlisten } from './backend';
 import type { ClientEvent } from './bindings/ClientEvent';
 import type { Session } from './bindings/Session';
+import type { SyncProgress } from './bindings/SyncProgress';
 import { ConnectionStatus } from './connection.svelte';
 
 type ClientEventHandler = (event: ClientEvent) => void;
@@ -22,6 +23,8 @@ export class AppSession {
   readonly connection = new ConnectionStatus();
   /** The app's unread total; `null` until the app reports one. */
   unread = $state<number | null>(null);
+  /** A full resync in progress (after the relay asked for one), else `null`. */
+  resync = $state<SyncProgress | null>(null);
 
   private readonly backend: Backend;
   private readonly subscribers = new Set<ClientEventHandler>();
@@ -74,7 +77,10 @@ export class AppSession {
           if (event.type === 'unlinked') {
             this.connection.set({ state: 'unlinked' });
             this.scheduleSessionRefresh();
+          } else if (event.type === 'resync_progress') {
+            this.resync = { done: event.done, total: event.total };
           } else if (event.type === 'applied' || event.type === 'resync_done') {
+            if (event.type === 'resync_done') this.resync = null;
             // A permission or sign-in change arrives as events too.
             this.scheduleSessionRefresh();
           }

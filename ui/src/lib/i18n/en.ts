@@ -92,6 +92,7 @@ export const en = {
     offline: 'Offline — replies wait in the outbox',
     unlinked: 'This device was unlinked by an admin',
     checking: 'Checking connection…',
+    resyncing: 'Syncing from the relay: {done} of {total} conversations',
   },
   unlinked: {
     body: 'Its local copy of the conversations has been erased. To use Teamline here again, ask an admin for a new pairing code and join your team again.',

@@ -85,6 +85,7 @@ export const zh: Messages = {
     offline: '离线——回复在发件箱中等待',
     unlinked: '管理员已取消关联此设备',
     checking: '正在检查连接…',
+    resyncing: '正在从中继同步：{done} / {total} 个会话',
   },
   unlinked: {
     body: '此设备上的会话副本已被清除。要在这里继续使用 Teamline，请向管理员索取新的配对码并重新加入团队。',
