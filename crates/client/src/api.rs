@@ -200,6 +200,20 @@ impl RelayApi {
         .await
     }
 
+    /// `GET /v1/events?after=&wait=0&limit=`: one page of the log without waiting (a
+    /// catch-up reads pages back to back; see `sync::catch_up`).
+    pub async fn events_page(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<wire::EventsPage, ApiError> {
+        self.json(
+            self.get(&format!("/v1/events?after={after}&wait=0&limit={limit}"))
+                .timeout(REQUEST_TIMEOUT),
+        )
+        .await
+    }
+
     /// Opens `GET /v1/stream` from `after` (also sent as `Last-Event-ID`). The response's
     /// body is the stream; a non-stream answer is an error.
     pub async fn open_stream(&self, after: u64) -> Result<reqwest::Response, ApiError> {

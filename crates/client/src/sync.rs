@@ -6,6 +6,12 @@
 //! each, with the cursor saved in the same transaction. Between sessions it waits with
 //! jittered exponential backoff and says so in the connection state. `410
 //! resync_required` runs a full resync with progress; `401 device_unlinked` wipes.
+//!
+//! A device far behind the relay's head (a cold sync of a new device, or one back after
+//! a long time offline) first catches up through pages of `GET /v1/events` fetched back to
+//! back while the previous ones are applied ([`catch_up`]): an SSE stream carries one
+//! network write and one frame per event, several times slower than 500-event pages. A
+//! large catch-up also defers search-index maintenance to one rebuild at its end.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -151,14 +157,19 @@ impl Sync {
     }
 
     async fn session(&mut self, api: &RelayApi) -> End {
-        match api.me().await {
+        let head = match api.me().await {
             Ok(me) => {
                 if let Err(e) = self.inner.remember_me(&me).await {
                     return e.into();
                 }
+                me.head_seq
             }
             Err(e) => return e.into(),
+        };
+        if let Err(end) = catch_up(&self.inner, api, head).await {
+            return end;
         }
+        self.backoff.reset();
         let use_long_poll = self.long_poll_until.is_some_and(|t| Instant::now() < t);
         if use_long_poll {
             self.long_poll(api).await
@@ -310,6 +321,120 @@ impl Sync {
             }
         }
     }
+}
+
+/// Behind by at least this many events, a session catches up through pages first.
+const CATCH_UP_MIN_EVENTS: u64 = 2_000;
+/// Behind by at least this many events, and by more than the store holds messages, the
+/// catch-up defers search indexing to one rebuild at its end (the rebuild reads every
+/// message, so it only pays when most of them are new).
+const DEFER_INDEX_MIN_EVENTS: u64 = 10_000;
+/// Events per page: the relay's cap (`teamline_relay::delivery::BATCH`); it clamps a
+/// larger `limit` to it anyway.
+const PAGE_EVENTS: usize = 500;
+/// Most events applied in one store transaction during a catch-up (fewer, larger
+/// transactions: fewer commits and fewer conversation reads per event).
+const CATCH_UP_BATCH: usize = 10_000;
+/// Pages fetched ahead of the applier (bounded memory: about 0.5 MB per page).
+const PAGES_AHEAD: usize = 32;
+
+/// Catches up from the store's cursor to `head` (the relay's head when the session
+/// started) through pages of the event log: a task fetches page after page while the
+/// previous ones are applied, in transactions of up to [`CATCH_UP_BATCH`] events. Does
+/// nothing when the store is less than [`CATCH_UP_MIN_EVENTS`] behind; the stream or
+/// long-poll then takes over from wherever this stopped.
+async fn catch_up(inner: &Arc<Inner>, api: &RelayApi, head: u64) -> Result<(), End> {
+    let cursor = inner.with_store(|s| Ok(s.cursor()?)).await?;
+    let behind = head.saturating_sub(cursor);
+    if behind < CATCH_UP_MIN_EVENTS {
+        return Ok(());
+    }
+    let deferred = inner
+        .with_store(move |s| {
+            let defer = behind >= DEFER_INDEX_MIN_EVENTS && s.message_count()? < behind;
+            if defer {
+                s.defer_search_index(head)?;
+            }
+            Ok(defer)
+        })
+        .await?;
+    tracing::info!(
+        cursor,
+        head,
+        deferred_index = deferred,
+        "catching up through event pages"
+    );
+    inner.set_state(ConnectionState::Connected);
+    let (tx, mut rx) = mpsc::channel::<wire::EventsPage>(PAGES_AHEAD);
+    let fetch_api = api.clone();
+    let fetcher = tokio::spawn(async move {
+        let mut after = cursor;
+        while after < head {
+            let page = fetch_api.events_page(after, PAGE_EVENTS).await?;
+            if page.next <= after {
+                // Nothing beyond `after` after all (the log moved under us): stop here.
+                break;
+            }
+            after = page.next;
+            if tx.send(page).await.is_err() {
+                break;
+            }
+        }
+        Ok::<(), ApiError>(())
+    });
+    let applied = apply_pages(inner, &mut rx).await;
+    // The fetcher ends on its own once its pages are taken; it may still be waiting on
+    // the relay if applying failed.
+    fetcher.abort();
+    let fetched = fetcher.await;
+    applied?;
+    match fetched {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.into()),
+        Err(e) if e.is_cancelled() => Ok(()),
+        Err(e) => Err(End::Failed {
+            error: format!("event page fetcher failed: {e}"),
+            connect: false,
+        }),
+    }
+}
+
+/// Applies the pages `rx` yields until it closes: each transaction takes every page
+/// already fetched, up to [`CATCH_UP_BATCH`] events, then the cursor moves on to the last
+/// page's `next` (past events this device may not see).
+async fn apply_pages(
+    inner: &Arc<Inner>,
+    rx: &mut mpsc::Receiver<wire::EventsPage>,
+) -> Result<(), End> {
+    while let Some(first) = rx.recv().await {
+        let mut next = first.next;
+        let mut events = first.events;
+        while events.len() < CATCH_UP_BATCH {
+            match rx.try_recv() {
+                Ok(page) => {
+                    next = page.next;
+                    events.extend(page.events);
+                }
+                Err(_) => break,
+            }
+        }
+        let cursor = if events.is_empty() {
+            inner.with_store(|s| Ok(s.cursor()?)).await?
+        } else {
+            inner.apply(events).await?.cursor
+        };
+        if next > cursor {
+            inner
+                .with_store(move |s| {
+                    if s.cursor()? < next {
+                        s.set_cursor(next)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// What the stream reader hands to the applier.

@@ -274,3 +274,106 @@ fn short_cjk_terms_use_whole_runs_and_come_newest_first() {
     store.reset_replica().unwrap();
     assert!(store.search("货", 10).unwrap().is_empty());
 }
+
+/// A bulk catch-up: messages written while the index is deferred are not searchable yet;
+/// the batch whose cursor reaches `until_seq` rebuilds both indexes in its transaction,
+/// including what was updated and deleted meanwhile.
+#[test]
+fn a_deferred_index_is_rebuilt_by_the_batch_that_reaches_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("s.db"), raw()).unwrap();
+    let (conv, before) = seed(&mut store, &["an old teapot order"]);
+    store.defer_search_index(4).unwrap();
+    assert_eq!(store.search_index_deferred().unwrap(), Some(4));
+    let texts = [
+        "teapot arrived broken",
+        "доставка завтра",
+        "退货申请",
+        "teapot lid",
+    ];
+    let msgs: Vec<Message> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| message(conv, t, 10 + i as i64, i as u64 + 1))
+        .collect();
+    store
+        .apply_batch(&msgs[..3], |m| m.seq, |b, m| b.upsert_message(m).map(drop))
+        .unwrap();
+    // Not indexed yet: only the message from before the deferral is found.
+    assert_eq!(ids(&store.search("teapot", 10).unwrap()), before);
+    assert!(store.search("退货", 10).unwrap().is_empty());
+    // Changed and deleted while deferred: the rebuild reads the final rows.
+    let mut edited = msgs[0].clone();
+    edited.text = Some("kettle arrived broken".into());
+    edited.seq = 3;
+    store
+        .write(|b| {
+            b.upsert_message(&edited)?;
+            b.delete_message(msgs[1].id)
+        })
+        .unwrap();
+    store
+        .apply_batch(&msgs[3..], |m| m.seq, |b, m| b.upsert_message(m).map(drop))
+        .unwrap();
+    assert_eq!(store.search_index_deferred().unwrap(), None);
+    let mut teapots = ids(&store.search("teapot", 10).unwrap());
+    teapots.sort();
+    let mut want = vec![before[0], msgs[3].id];
+    want.sort();
+    assert_eq!(teapots, want);
+    assert_eq!(ids(&store.search("kettle", 10).unwrap()), vec![msgs[0].id]);
+    assert!(store.search("доставк", 10).unwrap().is_empty());
+    assert_eq!(ids(&store.search("退货", 10).unwrap()), vec![msgs[2].id]);
+    // Indexing is incremental again.
+    let later = message(conv, "teapot spout", 30, 5);
+    store
+        .apply_batch(
+            std::slice::from_ref(&later),
+            |m| m.seq,
+            |b, m| b.upsert_message(m).map(drop),
+        )
+        .unwrap();
+    assert_eq!(ids(&store.search("spout", 10).unwrap()), vec![later.id]);
+}
+
+/// A store closed in the middle of a deferred catch-up (crash, quit) is searchable again
+/// as soon as it is opened; moving the cursor on its own also ends a deferral.
+#[test]
+fn an_interrupted_deferral_is_rebuilt_on_open_and_set_cursor_ends_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(&path, raw()).unwrap();
+    let conv = conversation(1);
+    store
+        .write(|b| b.upsert_conversation(&conv).map(drop))
+        .unwrap();
+    store.defer_search_index(1_000).unwrap();
+    let m = message(conv.id, "parcel in the rain", 1, 1);
+    store
+        .apply_batch(
+            std::slice::from_ref(&m),
+            |m| m.seq,
+            |b, m| b.upsert_message(m).map(drop),
+        )
+        .unwrap();
+    assert!(store.search("parcel", 10).unwrap().is_empty());
+    drop(store);
+    let mut store = Store::open(&path, raw()).unwrap();
+    assert_eq!(store.search_index_deferred().unwrap(), None);
+    assert_eq!(ids(&store.search("parcel", 10).unwrap()), vec![m.id]);
+
+    store.defer_search_index(50).unwrap();
+    let n = message(conv.id, "courier is late", 2, 2);
+    store
+        .apply_batch(
+            std::slice::from_ref(&n),
+            |m| m.seq,
+            |b, m| b.upsert_message(m).map(drop),
+        )
+        .unwrap();
+    assert!(store.search("courier", 10).unwrap().is_empty());
+    store.set_cursor(50).unwrap();
+    assert_eq!(store.search_index_deferred().unwrap(), None);
+    assert_eq!(ids(&store.search("courier", 10).unwrap()), vec![n.id]);
+    assert_eq!(store.message_count().unwrap(), 2);
+}
