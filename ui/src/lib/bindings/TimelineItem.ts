@@ -14,7 +14,7 @@ direction: string,
  */
 kind: string, text: string | null, 
 /**
- * `received`, `queued`, `sent`, `delivered`, `read` or `failed`.
+ * `received` (inbound), or `queued`, `sent`, `delivered`, `read`, `failed`.
  */
 status: string, 
 /**
