@@ -15,10 +15,11 @@ mod tests {
     };
     use teamline_client::wire::Typing;
     use teamline_client::{
-        ClientEvent, ConnectionState, DeviceChange, InboxRow, LabelChip, LinkInfo, MeView,
-        MemberChange, MemberName, NewPairingCode, NotificationSettings, OutboxEntry, OutboxState,
-        PairingCode, SharedDevice, SignedIn, SyncProgress, TeamDevice, TeamDevices, TeamMember,
-        TeamSettings, TeamTemplate, TemplateDraft, TimelineItem, Transport,
+        ClientEvent, Command, ConnectionState, DeviceChange, HistoryPage, InboxRow, LabelChip,
+        LinkInfo, MeView, MediaRef, MemberChange, MemberName, NewPairingCode, NoteItem,
+        NotificationSettings, OutboxEntry, OutboxState, PairingCode, SearchResult, SharedDevice,
+        SignedIn, SnippetPart, SyncProgress, TeamDevice, TeamDevices, TeamMember, TeamSettings,
+        TeamTemplate, TemplateDraft, TimelineItem, Transport,
     };
 
     /// `(file name, TypeScript)` of every type that crosses IPC, and of what they use.
@@ -73,6 +74,12 @@ mod tests {
             TimeWindow,
             WindowRule,
             PermissionTemplate,
+            Command,
+            MediaRef,
+            HistoryPage,
+            NoteItem,
+            SearchResult,
+            SnippetPart,
         ]
     }
 

@@ -2,10 +2,12 @@
 //! Arguments arrive camelCased from JavaScript (`conversationId`), as Tauri does.
 
 use tauri::{AppHandle, Manager, State};
+use teamline_client::store::jiff::Timestamp;
 use teamline_client::{
-    Command, ConnectionState, DeviceChange, InboxRow, LinkInfo, MemberChange, NewPairingCode,
-    NotificationSettings, OutboxEntry, PairingCode, SignedIn, TeamDevice, TeamDevices, TeamMember,
-    TeamSettings, TeamTemplate, TemplateDraft, TimelineItem,
+    Command, ConnectionState, DeviceChange, HistoryPage, InboxRow, LabelChip, LinkInfo,
+    MemberChange, MemberName, NewPairingCode, NoteItem, NotificationSettings, OutboxEntry,
+    PairingCode, SearchResult, SignedIn, TeamDevice, TeamDevices, TeamMember, TeamSettings,
+    TeamTemplate, TemplateDraft, TimelineItem,
 };
 use uuid::Uuid;
 
@@ -92,17 +94,70 @@ pub async fn inbox(engine: State<'_, Engine>) -> Reply<Vec<InboxRow>> {
     Ok(engine.client()?.inbox().await?)
 }
 
+/// The newest `limit` messages before `before` (an RFC 3339 time; `None`: the newest).
 #[tauri::command]
 pub async fn timeline(
     engine: State<'_, Engine>,
     conversation_id: Uuid,
+    before: Option<String>,
     limit: Option<u32>,
 ) -> Reply<Vec<TimelineItem>> {
     let limit = limit.unwrap_or(100).clamp(1, 500);
+    let before = before
+        .map(|b| b.parse::<Timestamp>())
+        .transpose()
+        .map_err(|e| IpcError::new(ErrorCode::Internal, format!("`before` is not a time: {e}")))?;
     Ok(engine
         .client()?
-        .timeline(conversation_id, None, limit)
+        .timeline(conversation_id, before, limit)
         .await?)
+}
+
+/// Fetches older history of a conversation from the relay into the store.
+#[tauri::command]
+pub async fn load_history(
+    engine: State<'_, Engine>,
+    conversation_id: Uuid,
+    before: Option<Uuid>,
+) -> Reply<HistoryPage> {
+    Ok(engine
+        .client()?
+        .load_history(conversation_id, before, 50)
+        .await?)
+}
+
+/// Any conversation command (assign, close, snooze, note, label, reply with a take-over
+/// reason...), queued in the durable outbox and checked locally first.
+#[tauri::command]
+pub async fn send_command(
+    engine: State<'_, Engine>,
+    command: Command,
+) -> Reply<Option<OutboxEntry>> {
+    Ok(engine.client()?.send(command).await?)
+}
+
+#[tauri::command]
+pub async fn search(
+    engine: State<'_, Engine>,
+    query: String,
+    limit: Option<u32>,
+) -> Reply<Vec<SearchResult>> {
+    Ok(engine.client()?.search(&query, limit.unwrap_or(50)).await?)
+}
+
+#[tauri::command]
+pub async fn notes(engine: State<'_, Engine>, conversation_id: Uuid) -> Reply<Vec<NoteItem>> {
+    Ok(engine.client()?.notes(conversation_id).await?)
+}
+
+#[tauri::command]
+pub async fn member_names(engine: State<'_, Engine>) -> Reply<Vec<MemberName>> {
+    Ok(engine.client()?.member_names().await?)
+}
+
+#[tauri::command]
+pub async fn labels(engine: State<'_, Engine>) -> Reply<Vec<LabelChip>> {
+    Ok(engine.client()?.label_chips().await?)
 }
 
 #[tauri::command]

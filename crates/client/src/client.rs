@@ -226,7 +226,8 @@ pub struct LinkInfo {
 }
 
 /// A page of history fetched on demand.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export_to = "HistoryPage.ts")]
 pub struct HistoryPage {
     pub messages: u32,
     /// Pass as `before` for the next older page; `None` at the beginning.

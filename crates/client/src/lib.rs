@@ -42,7 +42,7 @@ pub use team::{
 pub use types::{
     ClientEvent, ConnectionState, DeviceInfo, OutboxEntry, OutboxState, SyncProgress, Transport,
 };
-pub use views::{InboxRow, LabelChip, TimelineItem};
+pub use views::{InboxRow, LabelChip, NoteItem, SearchResult, SnippetPart, TimelineItem};
 pub use wire::{MemberName, SharedDevice};
 
 /// The store crate, for the types [`Client::read`] hands out.

@@ -65,6 +65,38 @@ pub struct TimelineItem {
     pub sent_at: Timestamp,
 }
 
+/// A search hit: where it is, and the snippet as `(text, highlighted)` pieces so the UI
+/// never parses markup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export_to = "SearchResult.ts")]
+pub struct SearchResult {
+    pub conversation_id: Uuid,
+    pub message_id: Uuid,
+    pub customer_name: String,
+    pub parts: Vec<SnippetPart>,
+    #[ts(type = "string")]
+    pub sent_at: Timestamp,
+}
+
+/// A piece of a search snippet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export_to = "SnippetPart.ts")]
+pub struct SnippetPart {
+    pub text: String,
+    pub highlighted: bool,
+}
+
+/// An internal note on a conversation (never sent to the customer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export_to = "NoteItem.ts")]
+pub struct NoteItem {
+    pub id: Uuid,
+    pub author: Option<MemberName>,
+    pub text: String,
+    #[ts(type = "string")]
+    pub created_at: Timestamp,
+}
+
 struct Names {
     members: HashMap<Uuid, String>,
     labels: HashMap<Uuid, Label>,
@@ -97,6 +129,19 @@ impl Names {
         })
     }
 
+    fn chip(&self, l: &Label) -> LabelChip {
+        LabelChip {
+            id: l.id,
+            name: l.name.clone(),
+            colour: l.colour.clone(),
+            urgent: l.urgent
+                || self
+                    .urgent_names
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(&l.name)),
+        }
+    }
+
     fn row(&self, c: Conversation) -> InboxRow {
         InboxRow {
             id: c.id,
@@ -108,16 +153,7 @@ impl Names {
                 .labels
                 .iter()
                 .filter_map(|id| self.labels.get(id))
-                .map(|l| LabelChip {
-                    id: l.id,
-                    name: l.name.clone(),
-                    colour: l.colour.clone(),
-                    urgent: l.urgent
-                        || self
-                            .urgent_names
-                            .iter()
-                            .any(|n| n.eq_ignore_ascii_case(&l.name)),
-                })
+                .map(|l| self.chip(l))
                 .collect(),
             last_message_preview: c.last_message_preview,
             last_message_at: c.last_message_at,
@@ -175,6 +211,92 @@ impl Client {
                 .collect();
             items.reverse();
             Ok(items)
+        })
+        .await
+    }
+
+    /// Full-text search over this device's messages (works offline), best first.
+    pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchResult>> {
+        let query = query.to_owned();
+        self.read(move |s| {
+            let hits = s.search(&query, limit.clamp(1, 200))?;
+            let mut names: HashMap<Uuid, String> = HashMap::new();
+            let mut out = Vec::with_capacity(hits.len());
+            for hit in hits {
+                let customer_name = match names.get(&hit.conversation_id) {
+                    Some(n) => n.clone(),
+                    None => {
+                        let n = s
+                            .conversation(hit.conversation_id)?
+                            .map(|c| c.name.unwrap_or(c.contact_wa_id))
+                            .unwrap_or_default();
+                        names.insert(hit.conversation_id, n.clone());
+                        n
+                    }
+                };
+                out.push(SearchResult {
+                    conversation_id: hit.conversation_id,
+                    message_id: hit.message_id,
+                    customer_name,
+                    parts: hit
+                        .snippet_parts()
+                        .into_iter()
+                        .map(|(text, highlighted)| SnippetPart {
+                            text: text.to_owned(),
+                            highlighted,
+                        })
+                        .collect(),
+                    sent_at: hit.sent_at,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// A conversation's internal notes, oldest first.
+    pub async fn notes(&self, conversation_id: Uuid) -> Result<Vec<NoteItem>> {
+        self.read(move |s| {
+            let names = Names::load(s, Vec::new())?;
+            Ok(s.notes(conversation_id)?
+                .into_iter()
+                .map(|n| NoteItem {
+                    id: n.id,
+                    author: names.member(n.author_member_id),
+                    text: n.text,
+                    created_at: n.created_at,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Active members by name (for assigning and @mentions).
+    pub async fn member_names(&self) -> Result<Vec<MemberName>> {
+        self.read(|s| {
+            let mut members: Vec<MemberName> = s
+                .members()?
+                .into_iter()
+                .filter(|m| m.active)
+                .map(|m| MemberName {
+                    id: m.id,
+                    name: m.name,
+                })
+                .collect();
+            members.sort_by_key(|m| m.name.to_lowercase());
+            Ok(members)
+        })
+        .await
+    }
+
+    /// The team's labels as chips (the urgent flag follows this device's urgent labels).
+    pub async fn label_chips(&self) -> Result<Vec<LabelChip>> {
+        let urgent = self.notification_settings().urgent_labels;
+        self.read(move |s| {
+            let names = Names::load(s, urgent)?;
+            let mut chips: Vec<LabelChip> = names.labels.values().map(|l| names.chip(l)).collect();
+            chips.sort_by_key(|c| c.name.to_lowercase());
+            Ok(chips)
         })
         .await
     }

@@ -1,14 +1,20 @@
 import type { AppInfo } from '../bindings/AppInfo';
 import type { ClientEvent } from '../bindings/ClientEvent';
+import type { Command } from '../bindings/Command';
 import type { ConnectionState } from '../bindings/ConnectionState';
 import type { DeviceChange } from '../bindings/DeviceChange';
+import type { HistoryPage } from '../bindings/HistoryPage';
 import type { InboxRow } from '../bindings/InboxRow';
+import type { LabelChip } from '../bindings/LabelChip';
 import type { LinkInfo } from '../bindings/LinkInfo';
 import type { MemberChange } from '../bindings/MemberChange';
+import type { MemberName } from '../bindings/MemberName';
 import type { NewPairingCode } from '../bindings/NewPairingCode';
+import type { NoteItem } from '../bindings/NoteItem';
 import type { NotificationSettings } from '../bindings/NotificationSettings';
 import type { OutboxEntry } from '../bindings/OutboxEntry';
 import type { PairingCode } from '../bindings/PairingCode';
+import type { SearchResult } from '../bindings/SearchResult';
 import type { Session } from '../bindings/Session';
 import type { SignedIn } from '../bindings/SignedIn';
 import type { TeamDevice } from '../bindings/TeamDevice';
@@ -46,9 +52,25 @@ export interface Backend {
   listen(handlers: Partial<BackendEvents>): Promise<Unlisten>;
 
   inbox(): Promise<InboxRow[]>;
-  timeline(conversationId: string, limit?: number): Promise<TimelineItem[]>;
+  /** The newest `limit` messages before `before` (RFC 3339; omitted: the newest), oldest first. */
+  timeline(conversationId: string, limit?: number, before?: string): Promise<TimelineItem[]>;
+  /** Fetches older history from the relay into the local store (then re-read `timeline`). */
+  loadHistory(conversationId: string, before: string | null): Promise<HistoryPage>;
   sendText(conversationId: string, text: string): Promise<OutboxEntry | null>;
   claim(conversationId: string): Promise<void>;
+  /**
+   * Any conversation command (assign, unassign, close, reopen, snooze, add_note with
+   * mentions, add_label, remove_label, send_text with reply_to / takeover_reason, typing),
+   * queued in the durable outbox; `null` for `typing` (sent at once, never queued).
+   */
+  sendCommand(command: Command): Promise<OutboxEntry | null>;
+  /** Full-text search over the local store (works offline), best first. */
+  search(query: string, limit?: number): Promise<SearchResult[]>;
+  notes(conversationId: string): Promise<NoteItem[]>;
+  /** Active members by name, for assigning and @mentions. */
+  memberNames(): Promise<MemberName[]>;
+  /** The team's labels. */
+  labels(): Promise<LabelChip[]>;
   outbox(): Promise<OutboxEntry[]>;
   discardOutbox(id: string): Promise<boolean>;
   notificationSettings(): Promise<NotificationSettings>;

@@ -1,13 +1,19 @@
 import type { AppInfo } from '../bindings/AppInfo';
+import type { Command } from '../bindings/Command';
 import type { ConnectionState } from '../bindings/ConnectionState';
 import type { DeviceChange } from '../bindings/DeviceChange';
+import type { HistoryPage } from '../bindings/HistoryPage';
 import type { InboxRow } from '../bindings/InboxRow';
+import type { LabelChip } from '../bindings/LabelChip';
 import type { LinkInfo } from '../bindings/LinkInfo';
 import type { MemberChange } from '../bindings/MemberChange';
+import type { MemberName } from '../bindings/MemberName';
 import type { NewPairingCode } from '../bindings/NewPairingCode';
+import type { NoteItem } from '../bindings/NoteItem';
 import type { NotificationSettings } from '../bindings/NotificationSettings';
 import type { OutboxEntry } from '../bindings/OutboxEntry';
 import type { PairingCode } from '../bindings/PairingCode';
+import type { SearchResult } from '../bindings/SearchResult';
 import type { Session } from '../bindings/Session';
 import type { SignedIn } from '../bindings/SignedIn';
 import type { TeamDevice } from '../bindings/TeamDevice';
@@ -61,8 +67,20 @@ export class TauriBackend implements Backend {
   }
 
   inbox = () => this.call<InboxRow[]>('inbox');
-  timeline = (conversationId: string, limit?: number) =>
-    this.call<TimelineItem[]>('timeline', { conversationId, limit: limit ?? null });
+  timeline = (conversationId: string, limit?: number, before?: string) =>
+    this.call<TimelineItem[]>('timeline', {
+      conversationId,
+      limit: limit ?? null,
+      before: before ?? null,
+    });
+  loadHistory = (conversationId: string, before: string | null) =>
+    this.call<HistoryPage>('load_history', { conversationId, before });
+  sendCommand = (command: Command) => this.call<OutboxEntry | null>('send_command', { command });
+  search = (query: string, limit?: number) =>
+    this.call<SearchResult[]>('search', { query, limit: limit ?? null });
+  notes = (conversationId: string) => this.call<NoteItem[]>('notes', { conversationId });
+  memberNames = () => this.call<MemberName[]>('member_names');
+  labels = () => this.call<LabelChip[]>('labels');
   sendText = (conversationId: string, text: string) =>
     this.call<OutboxEntry | null>('send_text', { conversationId, text });
   claim = (conversationId: string) => this.call<void>('claim', { conversationId });

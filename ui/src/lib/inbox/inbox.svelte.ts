@@ -127,7 +127,30 @@ export class InboxStore {
       (entry) =>
         entry.conversation_id === conversationId &&
         entry.state !== 'sent' &&
+        entry.kind !== 'add_note' &&
         (entry.kind === 'send_text' || entry.text !== null),
+    );
+  }
+
+  /** Notes of one conversation still in the outbox (saved ones come from `notes()`). */
+  pendingNotesFor(conversationId: string): OutboxEntry[] {
+    return this.outbox.filter(
+      (entry) => entry.conversation_id === conversationId && entry.state !== 'sent' && entry.kind === 'add_note',
+    );
+  }
+
+  /**
+   * Actions the relay refused for one conversation (assign, labels, close...), so their
+   * reason (e.g. the team's label limit) is shown where the user acted.
+   */
+  failedActionsFor(conversationId: string): OutboxEntry[] {
+    return this.outbox.filter(
+      (entry) =>
+        entry.conversation_id === conversationId &&
+        entry.state === 'failed' &&
+        entry.kind !== 'send_text' &&
+        entry.kind !== 'add_note' &&
+        entry.text === null,
     );
   }
 

@@ -2,17 +2,23 @@
 // call, refuses wrong PINs like the relay, and lets a test push the app's events.
 import { BackendError, type Backend, type BackendEvents, type Unlisten } from '../backend';
 import type { AppInfo } from '../bindings/AppInfo';
+import type { Command } from '../bindings/Command';
 import type { ConnectionState } from '../bindings/ConnectionState';
 import type { DeviceChange } from '../bindings/DeviceChange';
+import type { HistoryPage } from '../bindings/HistoryPage';
 import type { InboxRow } from '../bindings/InboxRow';
+import type { LabelChip } from '../bindings/LabelChip';
 import type { LinkInfo } from '../bindings/LinkInfo';
 import type { MeView as Me } from '../bindings/Me';
 import type { MemberChange } from '../bindings/MemberChange';
+import type { MemberName } from '../bindings/MemberName';
 import type { NewPairingCode } from '../bindings/NewPairingCode';
+import type { NoteItem } from '../bindings/NoteItem';
 import type { NotificationSettings } from '../bindings/NotificationSettings';
 import type { OutboxEntry } from '../bindings/OutboxEntry';
 import type { PairingCode } from '../bindings/PairingCode';
 import type { Permission } from '../bindings/Permission';
+import type { SearchResult } from '../bindings/SearchResult';
 import type { Session } from '../bindings/Session';
 import type { SignedIn } from '../bindings/SignedIn';
 import type { TeamDevice } from '../bindings/TeamDevice';
@@ -123,6 +129,19 @@ export function device(extra: Partial<TeamDevice> = {}): TeamDevice {
   };
 }
 
+export function note(extra: Partial<NoteItem> = {}): NoteItem {
+  return {
+    id: id('note'),
+    author: { id: 'm-ana', name: 'Ana' },
+    text: 'Customer is a regular, be kind',
+    created_at: new Date().toISOString(),
+    ...extra,
+  };
+}
+
+/** The `Command` variant with this `type`. */
+export type CommandOf<T extends Command['type']> = Extract<Command, { type: T }>;
+
 type Call = { name: string; args: unknown[] };
 
 export class FakeBackend implements Backend {
@@ -131,6 +150,20 @@ export class FakeBackend implements Backend {
   session_: Session = { linked: true, me: me(), startup_error: null, relay_url: 'https://relay.test' };
   rows: InboxRow[] = [];
   timelines = new Map<string, TimelineItem[]>();
+  /**
+   * Older pages the relay still holds per conversation, newest page first; `loadHistory`
+   * moves one page into `timelines`.
+   */
+  history = new Map<string, TimelineItem[][]>();
+  notesBy = new Map<string, NoteItem[]>();
+  names: MemberName[] = [
+    { id: ME_ID, name: 'Olga' },
+    { id: 'm-ana', name: 'Ana' },
+    { id: 'm-boris', name: 'Boris' },
+    { id: 'm-chen', name: 'Chen' },
+  ];
+  teamLabels: LabelChip[] = [];
+  searchResults: SearchResult[] = [];
   outboxEntries: OutboxEntry[] = [];
   members: TeamMember[] = [];
   devices: TeamDevice[] = [];
@@ -216,9 +249,102 @@ export class FakeBackend implements Backend {
     this.record('inbox');
     return structuredClone(this.rows);
   };
-  timeline = async (conversationId: string, limit?: number) => {
-    this.record('timeline', conversationId, limit);
-    return structuredClone(this.timelines.get(conversationId) ?? []);
+  timeline = async (conversationId: string, limit?: number, before?: string) => {
+    this.record('timeline', conversationId, limit, before);
+    let list = this.timelines.get(conversationId) ?? [];
+    if (before) list = list.filter((x) => Date.parse(x.sent_at) < Date.parse(before));
+    if (limit !== undefined) list = list.slice(Math.max(0, list.length - limit));
+    return structuredClone(list);
+  };
+  loadHistory = async (conversationId: string, before: string | null): Promise<HistoryPage> => {
+    this.record('loadHistory', conversationId, before);
+    const pages = this.history.get(conversationId) ?? [];
+    const page = pages.shift() ?? [];
+    this.timelines.set(conversationId, [...page, ...(this.timelines.get(conversationId) ?? [])]);
+    return { messages: page.length, next_before: pages.length > 0 ? (page[0]?.id ?? null) : null };
+  };
+  /** Applies a command at once, as if the relay had accepted it (state `sent`). */
+  sendCommand = async (command: Command): Promise<OutboxEntry | null> => {
+    this.record('sendCommand', command);
+    if (command.type === 'typing') return null;
+    const r = this.rows.find((x) => x.id === command.conversation_id);
+    let text: string | null = null;
+    switch (command.type) {
+      case 'assign': {
+        const who = this.names.find((m) => m.id === command.member_id);
+        if (r && who) r.assignee = { ...who };
+        break;
+      }
+      case 'unassign':
+        if (r) r.assignee = null;
+        break;
+      case 'close':
+        if (r) r.status = 'resolved';
+        break;
+      case 'reopen':
+        if (r) r.status = 'open';
+        break;
+      case 'snooze':
+        if (r) r.status = 'snoozed';
+        break;
+      case 'add_label': {
+        const known = this.teamLabels.find((l) => l.name === command.label);
+        const chip = known ?? { id: id('label'), name: command.label, colour: '#64748b', urgent: false };
+        if (!known) this.teamLabels.push(chip);
+        if (r && !r.labels.some((l) => l.name === chip.name)) r.labels.push({ ...chip });
+        break;
+      }
+      case 'remove_label':
+        if (r) r.labels = r.labels.filter((l) => l.name !== command.label);
+        break;
+      case 'add_note': {
+        text = command.text;
+        const list = this.notesBy.get(command.conversation_id) ?? [];
+        list.push(note({ author: { id: ME_ID, name: 'Olga' }, text: command.text }));
+        this.notesBy.set(command.conversation_id, list);
+        break;
+      }
+      case 'send_text':
+        text = command.text;
+        break;
+    }
+    const entry: OutboxEntry = {
+      id: id('outbox'),
+      kind: command.type,
+      conversation_id: command.conversation_id,
+      text,
+      state: command.type === 'send_text' ? 'pending' : 'sent',
+      attempts: 0,
+      last_error: null,
+      created_at: new Date().toISOString(),
+    };
+    this.outboxEntries.push(entry);
+    return structuredClone(entry);
+  };
+  /** The commands sent so far, of one type. */
+  commands<T extends Command['type']>(type: T): CommandOf<T>[] {
+    return this.called('sendCommand')
+      .map((c) => c.args[0] as Command)
+      .filter((c): c is CommandOf<T> => c.type === type);
+  }
+  search = async (query: string, limit?: number) => {
+    this.record('search', query, limit);
+    const q = query.trim().toLowerCase();
+    return structuredClone(
+      this.searchResults.filter((r) => r.parts.some((p) => p.text.toLowerCase().includes(q)) || r.customer_name.toLowerCase().includes(q)),
+    );
+  };
+  notes = async (conversationId: string) => {
+    this.record('notes', conversationId);
+    return structuredClone(this.notesBy.get(conversationId) ?? []);
+  };
+  memberNames = async () => {
+    this.record('memberNames');
+    return structuredClone(this.names);
+  };
+  labels = async () => {
+    this.record('labels');
+    return structuredClone(this.teamLabels);
   };
   sendText = async (conversationId: string, text: string) => {
     this.record('sendText', conversationId, text);
