@@ -419,3 +419,50 @@ fn the_team_page_links_a_device_with_a_code_and_lists_it() {
     session.screenshot(&out.join("22-team-devices.png"));
     session.close();
 }
+
+#[test]
+#[ignore = "needs a display, D-Bus, a keyring and tauri-driver; run by `cargo xtask test`"]
+fn an_agent_claims_notes_labels_and_finds_a_conversation() {
+    let team = TeamEnv::start();
+    team.customer_says("15550009876", "Marta Ruiz", "Мой заказ 4417 ещё не пришёл");
+    team.conversation_of("15550009876");
+    let driver = Driver::start("en_US.UTF-8");
+    let code = team.code(Preset::Supervisor, "Sam", false);
+    let profile = driver.profile("agent");
+    let session =
+        driver.provisioned_session("inbox-actions", &profile, &team.relay_url, &code, None);
+    let out = out_dir();
+    session.wait_for_text("[data-testid=inbox-row-name]", |t| t == "Marta Ruiz");
+    session.wait_for("[data-testid=inbox-row]").click();
+
+    // Claim: the composer opens for this agent; the relay records the assignment.
+    session.wait_for("[data-testid=claim-button]").click();
+    session.wait_for_text("[data-testid=inbox-row]", |t| t.contains("Sam"));
+
+    // An internal note, visibly apart from the customer's messages.
+    session.wait_for("[data-testid=mode-note]").click();
+    session
+        .wait_for("[data-testid=note-input]")
+        .send_keys("Checked with the warehouse: ships tomorrow");
+    session.wait_for("[data-testid=note-submit]").click();
+    session.wait_for_text("[data-testid=note-item]", |t| t.contains("ships tomorrow"));
+
+    // A label typed in the conversation reaches the list's chips.
+    session.wait_for("[data-testid=label-add]").click();
+    session
+        .wait_for("[data-testid=label-input]")
+        .send_keys("vip\u{E007}");
+    session.wait_for_text("[data-testid=inbox-row] [data-testid=label-chip]", |t| {
+        t.contains("vip")
+    });
+    session.screenshot(&out.join("13-conversation-claimed-note-label.png"));
+
+    // Search in Russian finds the message offline-fast from the local index.
+    session
+        .wait_for("[data-testid=search-input]")
+        .send_keys("заказ");
+    let hit = session.wait_for_text("[data-testid=search-result]", |t| t.contains("Marta Ruiz"));
+    assert!(hit.contains("заказ"), "the snippet shows the match: {hit}");
+    session.screenshot(&out.join("14-search-ru.png"));
+    session.close();
+}

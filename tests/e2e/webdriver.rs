@@ -225,6 +225,14 @@ impl Element<'_> {
             .map(str::to_owned)
     }
 
+    /// Types `text` into the element, as a person at the keyboard would (`\u{E007}` is Enter).
+    pub fn send_keys(&self, text: &str) {
+        self.session.post(
+            &format!("/element/{}/value", self.id),
+            json!({ "text": text }),
+        );
+    }
+
     pub fn click(&self) {
         self.session
             .post(&format!("/element/{}/click", self.id), json!({}));
