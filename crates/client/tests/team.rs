@@ -32,6 +32,14 @@ async fn owner(env: &Env) -> Client {
     client
 }
 
+/// A new member on the Standard preset.
+fn standard() -> MemberChange {
+    MemberChange {
+        preset: Some(Preset::Standard),
+        ..MemberChange::default()
+    }
+}
+
 fn relay_code(e: &ClientError) -> String {
     match e {
         ClientError::Relay { code, .. } => code.clone(),
@@ -54,28 +62,14 @@ async fn members_are_created_and_changed_only_with_the_pin() {
 
     // No PIN or a wrong one: refused with the relay's codes, nothing created.
     let wrong = client
-        .create_member(
-            "Ana",
-            &MemberChange {
-                preset: Some(Preset::Standard),
-                ..MemberChange::default()
-            },
-            "000000",
-        )
+        .create_member("Ana", &standard(), "000000")
         .await
         .unwrap_err();
     assert_eq!(relay_code(&wrong), "pin_invalid");
     assert_eq!(client.team_members().await.unwrap().len(), 1);
 
     let ana = client
-        .create_member(
-            "Ana",
-            &MemberChange {
-                preset: Some(Preset::Standard),
-                ..MemberChange::default()
-            },
-            OWNER_PIN,
-        )
+        .create_member("Ana", &standard(), OWNER_PIN)
         .await
         .unwrap();
     assert_eq!(ana.permissions, Preset::Standard.permissions());
@@ -223,14 +217,7 @@ async fn members_sign_in_on_a_shared_device_with_their_pin() {
     let client = owner(&env).await;
     let pin = "135790";
     let cara = client
-        .create_member(
-            "Cara",
-            &MemberChange {
-                preset: Some(Preset::Standard),
-                ..MemberChange::default()
-            },
-            OWNER_PIN,
-        )
+        .create_member("Cara", &standard(), OWNER_PIN)
         .await
         .unwrap();
     client
