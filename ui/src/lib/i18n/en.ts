@@ -141,8 +141,6 @@ export const en = {
     noPreview: 'No messages yet',
     unreadCount: 'Unread messages: {n}',
     urgentLabel: 'urgent',
-    newer: 'Show newer conversations ({n})',
-    older: 'Show older conversations ({n})',
     keysMove: 'move',
     keysOpen: 'open',
     keysReply: 'reply',

@@ -142,8 +142,6 @@ export const ru: Messages = {
     noPreview: 'Сообщений пока нет',
     unreadCount: 'Непрочитанных: {n}',
     urgentLabel: 'срочно',
-    newer: 'Показать более новые диалоги ({n})',
-    older: 'Показать более старые диалоги ({n})',
     keysMove: 'перемещение',
     keysOpen: 'открыть',
     keysReply: 'ответить',

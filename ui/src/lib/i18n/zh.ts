@@ -132,8 +132,6 @@ export const zh: Messages = {
     noPreview: '暂无消息',
     unreadCount: '未读消息：{n}',
     urgentLabel: '紧急',
-    newer: '显示较新的会话（{n}）',
-    older: '显示较早的会话（{n}）',
     keysMove: '移动',
     keysOpen: '打开',
     keysReply: '回复',

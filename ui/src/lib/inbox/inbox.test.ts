@@ -94,18 +94,6 @@ describe('Inbox list', () => {
     input.remove();
   });
 
-  it('never renders more than 200 rows, and moves its window with the cursor', async () => {
-    const backend = new FakeBackend();
-    backend.rows = Array.from({ length: 450 }, (_, i) => row({ customer_name: `Customer ${i}` }));
-    await renderInbox(backend);
-    expect(screen.getAllByTestId('inbox-row')).toHaveLength(200);
-    expect(screen.getByTestId('inbox-older')).toHaveTextContent('(250)');
-    await fireEvent.click(screen.getByTestId('inbox-older'));
-    expect(screen.getAllByTestId('inbox-row')).toHaveLength(200);
-    expect(screen.getByTestId('inbox-newer')).toBeInTheDocument();
-    expect(cursorId()).toBe(backend.rows[200].id);
-  });
-
   it('shows loading, error and empty states', async () => {
     const backend = new FakeBackend();
     const store = new InboxStore(backend);
