@@ -36,7 +36,9 @@ export type TypingNotice = { memberId: string; name: string | null; until: numbe
  * so a burst of a hundred events costs one `inbox()` call.
  */
 export class InboxStore {
-  rows = $state<InboxRow[]>([]);
+  // Raw: replaced whole on every read, never changed in place; deep reactivity over 100k rows
+  // would make every refresh track hundreds of thousands of reads.
+  rows = $state.raw<InboxRow[]>([]);
   outbox = $state<OutboxEntry[]>([]);
   /** True until the first answer (or error). */
   loading = $state(true);
