@@ -439,6 +439,23 @@ fn an_agent_claims_notes_labels_and_finds_a_conversation() {
     session.wait_for("[data-testid=claim-button]").click();
     session.wait_for_text("[data-testid=inbox-row]", |t| t.contains("Sam"));
 
+    // A reply goes out through the Graph API once and comes back delivered, then read.
+    session
+        .wait_for("[data-testid=composer-input]")
+        .send_keys("Sorry for the wait, checking now\u{E007}");
+    session.wait_for_text(
+        "[data-testid=timeline-item][data-direction=outbound]",
+        |t| t.contains("Sorry for the wait"),
+    );
+    session.wait_for_text(
+        "[data-testid=timeline-item][data-direction=outbound]",
+        |t| t.contains("Sam"),
+    );
+    session.wait_for(
+        "[data-testid=ticks][data-status=delivered], [data-testid=ticks][data-status=read]",
+    );
+    session.wait_for("[data-testid=ticks][data-status=read]");
+
     // An internal note, visibly apart from the customer's messages.
     session.wait_for("[data-testid=mode-note]").click();
     session

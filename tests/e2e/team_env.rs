@@ -8,18 +8,26 @@ use std::time::{Duration, Instant};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use teamline_core::{DeviceLevel, Preset};
+use teamline_relay::media::MediaConfig;
+use teamline_relay::outbound::OutboundConfig;
 use teamline_relay::storage::Storage;
 use teamline_relay::storage::sqlite::{Options, SqliteStorage};
-use teamline_relay::{AppSettings, Clock, Relay, pairing};
+use teamline_relay::{AppSettings, Clock, Relay, pairing, relay_services};
+use teamline_whatsapp::graph::{GraphClient, GraphConfig};
 use uuid::Uuid;
 use whatsapp_sim::{Sim, SimConfig, SimHandle};
 
 const SECRET: &str = "e2e-app-secret";
+const ACCESS_TOKEN: &str = "e2e-access-token";
+const PHONE_NUMBER_ID: &str = "106540352242922";
 
 pub struct TeamEnv {
     rt: tokio::runtime::Runtime,
     relay: Option<Relay>,
     sim: Option<SimHandle>,
+    /// The send queue and media fetcher (kept alive with the relay).
+    _services: Arc<relay_services::Services>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
     storage: Arc<dyn Storage>,
     pub relay_url: String,
     sim_url: String,
@@ -39,7 +47,7 @@ impl TeamEnv {
             SqliteStorage::open(dir.path().join("relay.db"), Options::default())
                 .expect("relay database"),
         );
-        let (relay, sim) = rt.block_on(async {
+        let (relay, sim, services, workers) = rt.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("relay port");
@@ -55,16 +63,29 @@ impl TeamEnv {
             let sim = Sim::start(SimConfig {
                 webhook_url: Some(format!("{}/webhooks/whatsapp", relay.base_url())),
                 app_secret: SECRET.into(),
+                access_token: ACCESS_TOKEN.into(),
+                phone_number_id: PHONE_NUMBER_ID.into(),
                 ..SimConfig::default()
             })
             .await
             .expect("whatsapp-sim starts");
+            // Replies go out through the Graph API — here, the emulator's.
+            let graph = GraphClient::new(
+                GraphConfig::new(ACCESS_TOKEN, PHONE_NUMBER_ID)
+                    .with_base_url(sim.base_url().to_owned())
+                    .with_timeout(Duration::from_secs(10)),
+            )
+            .expect("Graph client");
+            let media = MediaConfig::next_to(&dir.path().join("relay.db"));
+            let (services, workers) =
+                relay_services::attach(relay.state(), graph, OutboundConfig::default(), media)
+                    .expect("send workers attach once");
             let now = Timestamp::now();
             storage
                 .write(move |tx| pairing::init_team(tx, "Corner Shop", now))
                 .await
                 .expect("team created");
-            (relay, sim)
+            (relay, sim, services, workers)
         });
         TeamEnv {
             relay_url: relay.base_url(),
@@ -72,6 +93,8 @@ impl TeamEnv {
             rt,
             relay: Some(relay),
             sim: Some(sim),
+            _services: services,
+            workers,
             storage,
             http: reqwest::blocking::Client::builder()
                 .timeout(Duration::from_secs(30))
@@ -173,6 +196,9 @@ impl Drop for TeamEnv {
     fn drop(&mut self) {
         let relay = self.relay.take();
         let sim = self.sim.take();
+        for worker in self.workers.drain(..) {
+            worker.abort();
+        }
         self.rt.block_on(async {
             if let Some(sim) = sim {
                 sim.shutdown().await;
