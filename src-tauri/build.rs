@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "labels",
     "send_text",
     "claim",
+    "mark_read",
     "outbox",
     "discard_outbox",
     "notification_settings",

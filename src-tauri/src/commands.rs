@@ -185,6 +185,12 @@ pub async fn claim(engine: State<'_, Engine>, conversation_id: Uuid) -> Reply<()
     Ok(())
 }
 
+/// Marks a conversation read on this device (the window opened it).
+#[tauri::command]
+pub async fn mark_read(engine: State<'_, Engine>, conversation_id: Uuid) -> Reply<bool> {
+    Ok(engine.client()?.mark_read(conversation_id).await?)
+}
+
 #[tauri::command]
 pub async fn outbox(engine: State<'_, Engine>) -> Reply<Vec<OutboxEntry>> {
     Ok(engine.client()?.outbox().await?)

@@ -154,6 +154,7 @@ fn forward(app: &AppHandle, client: &Client) {
                         event,
                         ClientEvent::Applied { .. }
                             | ClientEvent::ResyncDone { .. }
+                            | ClientEvent::Read { .. }
                             | ClientEvent::Unlinked
                     );
                     let _ = handle.emit("client-event", &event);

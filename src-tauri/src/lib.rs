@@ -52,6 +52,7 @@ pub fn run() {
             commands::labels,
             commands::send_text,
             commands::claim,
+            commands::mark_read,
             commands::outbox,
             commands::discard_outbox,
             commands::notification_settings,

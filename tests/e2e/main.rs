@@ -336,6 +336,11 @@ fn an_app_provisioned_from_the_command_line_syncs_and_raises_an_urgent_notificat
     session.wait_for_text("[data-testid=timeline-item][data-direction=inbound]", |t| {
         t.contains("Where is my order?")
     });
+    // Opened means seen: the unread count leaves the title (and the tray).
+    eventually("the title without an unread count", || {
+        let title = session.execute("return document.title", json!([]));
+        (title == "Teamline").then_some(())
+    });
     session.screenshot(&out.join("11-conversation.png"));
     session.close();
 }

@@ -637,6 +637,21 @@ impl Client {
         Ok(gone)
     }
 
+    /// Marks a conversation read on this device (opened in the window).
+    pub async fn mark_read(&self, conversation_id: Uuid) -> Result<bool> {
+        let changed = self
+            .inner
+            .with_store(move |s| Ok(s.mark_read(conversation_id)?))
+            .await?;
+        if changed {
+            let _ = self
+                .inner
+                .events
+                .send(ClientEvent::Read { conversation_id });
+        }
+        Ok(changed)
+    }
+
     // ---- history ----
 
     /// Fetches a page of a conversation's history from the relay (newest first, older

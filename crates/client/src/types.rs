@@ -79,6 +79,8 @@ pub enum ClientEvent {
         conversation_id: Uuid,
         messages: u32,
     },
+    /// A conversation was marked read on this device.
+    Read { conversation_id: Uuid },
     /// The outbox changed (queued, sent, failed or discarded).
     OutboxChanged,
     /// The transport changed (SSE ↔ long-poll).

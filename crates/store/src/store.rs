@@ -543,6 +543,15 @@ impl Store {
         )
     }
 
+    /// Marks a conversation read on this device (its unread count back to 0). Read state is
+    /// per device: each desktop clears what its own person has seen. `true` if it changed.
+    pub fn mark_read(&mut self, conversation_id: Uuid) -> Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE conversations SET unread_count = 0 WHERE id = ?1 AND unread_count > 0",
+            [conversation_id.to_string()],
+        )? == 1)
+    }
+
     /// Drops a failed or pending command the user chose to discard.
     pub fn outbox_discard(&mut self, idempotency_key: Uuid) -> Result<bool> {
         Ok(self.conn.execute(

@@ -376,3 +376,23 @@ fn the_outbox_keeps_commands_until_sent_across_reopen() {
     );
     assert!(store.outbox_item(a).unwrap().is_none());
 }
+
+#[test]
+fn marking_a_conversation_read_clears_its_unread_count_once() {
+    let (_dir, mut store) = store();
+    let c = Conversation {
+        unread_count: 3,
+        ..conversation(1)
+    };
+    store.write(|b| b.upsert_conversation(&c)).unwrap();
+    assert!(store.mark_read(c.id).unwrap());
+    assert_eq!(store.conversation(c.id).unwrap().unwrap().unread_count, 0);
+    assert!(
+        !store.mark_read(c.id).unwrap(),
+        "already read: nothing changes"
+    );
+    assert!(
+        !store.mark_read(Uuid::now_v7()).unwrap(),
+        "unknown conversation"
+    );
+}

@@ -56,6 +56,8 @@ export interface Backend {
   timeline(conversationId: string, limit?: number, before?: string): Promise<TimelineItem[]>;
   /** Fetches older history from the relay into the local store (then re-read `timeline`). */
   loadHistory(conversationId: string, before: string | null): Promise<HistoryPage>;
+  /** Marks a conversation read on this device (its unread count back to 0). */
+  markRead(conversationId: string): Promise<boolean>;
   sendText(conversationId: string, text: string): Promise<OutboxEntry | null>;
   claim(conversationId: string): Promise<void>;
   /**

@@ -75,6 +75,7 @@ export class TauriBackend implements Backend {
     });
   loadHistory = (conversationId: string, before: string | null) =>
     this.call<HistoryPage>('load_history', { conversationId, before });
+  markRead = (conversationId: string) => this.call<boolean>('mark_read', { conversationId });
   sendCommand = (command: Command) => this.call<OutboxEntry | null>('send_command', { command });
   search = (query: string, limit?: number) =>
     this.call<SearchResult[]>('search', { query, limit: limit ?? null });

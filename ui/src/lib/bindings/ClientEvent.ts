@@ -7,4 +7,4 @@ import type { Typing } from "./Typing";
  * Something the shell may want to react to (refresh a list, show a toast...). Sent on a
  * `tokio::sync::broadcast` channel; a slow receiver that lags just re-reads the store.
  */
-export type ClientEvent = { "type": "applied", first_seq: number, last_seq: number, count: number, conversations: Array<string>, } | { "type": "resync_progress" } & SyncProgress | { "type": "resync_done", cursor: number, } | { "type": "backfilled", conversation_id: string, messages: number, } | { "type": "outbox_changed" } | { "type": "transport", transport: Transport, } | { "type": "typing" } & Typing | { "type": "unlinked" };
+export type ClientEvent = { "type": "applied", first_seq: number, last_seq: number, count: number, conversations: Array<string>, } | { "type": "resync_progress" } & SyncProgress | { "type": "resync_done", cursor: number, } | { "type": "backfilled", conversation_id: string, messages: number, } | { "type": "read", conversation_id: string, } | { "type": "outbox_changed" } | { "type": "transport", transport: Transport, } | { "type": "typing" } & Typing | { "type": "unlinked" };

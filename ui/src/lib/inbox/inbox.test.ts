@@ -83,6 +83,18 @@ describe('Inbox list', () => {
     expect(screen.getByTestId('conversation')).toHaveAccessibleName('B');
   });
 
+  it('opening a conversation marks it read on this device and the badge goes away', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ customer_name: 'A', unread_count: 2 }), row({ customer_name: 'B', unread_count: 0 })];
+    const [a] = backend.rows;
+    await renderInbox(backend);
+    expect(screen.getAllByTestId('inbox-row-unread')).toHaveLength(1);
+    expect(backend.calls.filter((c) => c.name === 'markRead')).toHaveLength(0);
+    await fireEvent.keyDown(window, { key: 'Enter' });
+    await waitFor(() => expect(screen.queryAllByTestId('inbox-row-unread')).toHaveLength(0));
+    expect(backend.calls.filter((c) => c.name === 'markRead').map((c) => c.args[0])).toEqual([a.id]);
+  });
+
   it('ignores j and k while typing in a field', async () => {
     const backend = new FakeBackend();
     backend.rows = [row(), row()];

@@ -346,6 +346,13 @@ export class FakeBackend implements Backend {
     this.record('labels');
     return structuredClone(this.teamLabels);
   };
+  markRead = async (conversationId: string) => {
+    this.record('markRead', conversationId);
+    const row = this.rows.find((r) => r.id === conversationId);
+    if (!row || row.unread_count === 0) return false;
+    row.unread_count = 0;
+    return true;
+  };
   sendText = async (conversationId: string, text: string) => {
     this.record('sendText', conversationId, text);
     const entry: OutboxEntry = {
