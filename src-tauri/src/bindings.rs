@@ -153,4 +153,53 @@ mod tests {
             .collect();
         assert!(stale.is_empty(), "stale bindings: {stale:?}");
     }
+
+    #[test]
+    fn the_uis_preset_table_matches_teamline_core() {
+        // ui/src/lib/permissions.ts pre-fills the member editor with each preset's toggles;
+        // the relay is authoritative, but the editor must not offer a different preset.
+        let ts = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/permissions.ts"),
+        )
+        .expect("the UI's permission table");
+        let table = &ts[ts.find("PRESET_PERMISSIONS").expect("the preset table")..];
+        let table = &table[..table.find("};").expect("end of the table")];
+        for preset in [
+            Preset::Admin,
+            Preset::Supervisor,
+            Preset::Standard,
+            Preset::Restricted,
+        ] {
+            let core: Vec<String> = preset
+                .permissions()
+                .iter()
+                .map(|p| p.as_str().to_owned())
+                .collect();
+            let key = format!("{}:", preset.as_str());
+            let entry = &table[table.find(&key).expect("every preset is listed") + key.len()..];
+            let entry = entry.trim_start();
+            let mut ui: Vec<String> = if entry.starts_with("PERMISSIONS") {
+                Permission::ALL
+                    .iter()
+                    .map(|p| p.as_str().to_owned())
+                    .collect()
+            } else {
+                let list = &entry[..entry.find(']').expect("a list")];
+                list.split('\'')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_owned)
+                    .collect()
+            };
+            let mut core_sorted = core.clone();
+            core_sorted.sort();
+            ui.sort();
+            assert_eq!(
+                ui,
+                core_sorted,
+                "the UI's {} preset differs from core",
+                preset.as_str()
+            );
+        }
+    }
 }

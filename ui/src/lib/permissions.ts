@@ -39,6 +39,7 @@ export const PRESETS = ['admin', 'supervisor', 'standard', 'restricted'] as cons
  * The toggles each preset fills, mirroring `Preset::permissions` in teamline-core (the
  * relay is authoritative; this only pre-fills the editor).
  */
+// Checked against teamline-core by src-tauri/src/bindings.rs (the_uis_preset_table_matches_teamline_core).
 const PRESET_PERMISSIONS: Record<Preset, readonly Permission[]> = {
   admin: PERMISSIONS,
   supervisor: [
