@@ -288,6 +288,47 @@ fn others_manage_team(tx: &dyn ReadTx, id: Uuid) -> StorageResult<bool> {
     }))
 }
 
+/// A team change, as every ManageTeam route receives it: the caller may manage the team
+/// (core's permission, checked before the body is read), sent a `T` body, and re-entered
+/// their PIN (`x-teamline-pin` or the body's `pin`). Carries the audit context.
+pub struct Managed<T> {
+    pub req: T,
+    pub ctx: Ctx,
+}
+
+impl<T: DeserializeOwned + Send> axum::extract::FromRequest<Arc<AppState>> for Managed<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        st: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let p = req
+            .extensions()
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Sign in first.")
+            })?;
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0)
+            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+        authz::require(&p.actor, Permission::ManageTeam)?;
+        let headers = req.headers().clone();
+        let body = Bytes::from_request(req, st)
+            .await
+            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+        let (t, body_pin) = parse::<T>(&body)?;
+        manage(st, &p, pin_from(&headers, body_pin).as_deref(), peer).await?;
+        Ok(Managed {
+            req: t,
+            ctx: ctx(st, &p, peer),
+        })
+    }
+}
+
 /// A result of a write job that may refuse without writing.
 type Job<T> = Result<T, ApiError>;
 
@@ -325,17 +366,10 @@ struct MemberReq {
 
 async fn create_member(
     State(st): St,
-    Extension(p): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
+    Managed { req, ctx }: Managed<MemberReq>,
 ) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let (req, body_pin) = parse::<MemberReq>(&body)?;
-    manage(&st, &p, pin_from(&headers, body_pin).as_deref(), peer).await?;
     let name = valid_name(req.name.as_deref().unwrap_or_default())?;
     let (preset, toggles) = parse_toggles(&req.preset, &req.toggles);
-    let ctx = ctx(&st, &p, peer);
     let templates = req.templates.unwrap_or_default();
     let out = st
         .storage
@@ -373,17 +407,10 @@ async fn create_member(
 
 async fn update_member(
     State(st): St,
-    Extension(p): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    body: Bytes,
+    Managed { req, ctx }: Managed<MemberReq>,
 ) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let (req, body_pin) = parse::<MemberReq>(&body)?;
-    manage(&st, &p, pin_from(&headers, body_pin).as_deref(), peer).await?;
     let name = req.name.as_deref().map(valid_name).transpose()?;
-    let ctx = ctx(&st, &p, peer);
     let out = st
         .storage
         .write(move |tx| -> StorageResult<Job<Value>> {
@@ -437,21 +464,15 @@ async fn update_member(
 async fn deactivate_member(
     State(st): St,
     Extension(p): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    body: Bytes,
+    Managed { req: _, ctx }: Managed<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let (_, body_pin) = parse::<Value>(&body)?;
-    manage(&st, &p, pin_from(&headers, body_pin).as_deref(), peer).await?;
     if id == p.member.id {
         return Err(conflict(
             "cannot_deactivate_self",
             "You cannot deactivate yourself; ask another admin.",
         ));
     }
-    let ctx = ctx(&st, &p, peer);
     let out = st
         .storage
         .write(move |tx| -> StorageResult<Job<Value>> {
@@ -486,22 +507,15 @@ struct NewPin {
 
 async fn reset_pin(
     State(st): St,
-    Extension(p): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    body: Bytes,
+    Managed { req, ctx }: Managed<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let (req, body_pin) = parse::<Value>(&body)?;
-    manage(&st, &p, pin_from(&headers, body_pin).as_deref(), peer).await?;
     let new_pin = req
         .get("new_pin")
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::bad_request("`new_pin` is required"))?
         .to_owned();
     let hash = hash_pin(&st, new_pin).await?;
-    let ctx = ctx(&st, &p, peer);
     st.storage
         .write(move |tx| -> StorageResult<Job<()>> {
             if tx.member(id)?.is_none() {
@@ -605,16 +619,9 @@ struct NameReq {
 
 async fn create_group(
     State(st): St,
-    Extension(p): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
+    Managed { req, ctx }: Managed<NameReq>,
 ) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let (req, body_pin) = parse::<NameReq>(&body)?;
-    manage(&st, &p, pin_from(&headers, body_pin).as_deref(), peer).await?;
     let name = valid_name(&req.name)?;
-    let ctx = ctx(&st, &p, peer);
     let g = GroupRow {
         id: Uuid::now_v7(),
         name,
@@ -639,17 +646,10 @@ async fn create_group(
 
 async fn rename_group(
     State(st): St,
-    Extension(p): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    body: Bytes,
+    Managed { req, ctx }: Managed<NameReq>,
 ) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let (req, body_pin) = parse::<NameReq>(&body)?;
-    manage(&st, &p, pin_from(&headers, body_pin).as_deref(), peer).await?;
     let name = valid_name(&req.name)?;
-    let ctx = ctx(&st, &p, peer);
     let out = st
         .storage
         .write(move |tx| -> StorageResult<Job<GroupRow>> {
@@ -677,17 +677,10 @@ async fn rename_group(
 
 async fn group_membership(
     st: &AppState,
-    p: &Principal,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-    body: &Bytes,
+    ctx: Ctx,
     (group_id, member_id): (Uuid, Uuid),
     add: bool,
 ) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let (_, body_pin) = parse::<Value>(body)?;
-    manage(st, p, pin_from(headers, body_pin).as_deref(), peer).await?;
-    let ctx = ctx(st, p, peer);
     let out = st
         .storage
         .write(move |tx| -> StorageResult<Job<Value>> {
@@ -725,24 +718,18 @@ async fn group_membership(
 
 async fn add_to_group(
     State(st): St,
-    Extension(p): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((id, member_id)): Path<(Uuid, Uuid)>,
-    headers: HeaderMap,
-    body: Bytes,
+    Managed { req: _, ctx }: Managed<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    group_membership(&st, &p, peer, &headers, &body, (id, member_id), true).await
+    group_membership(&st, ctx, (id, member_id), true).await
 }
 
 async fn remove_from_group(
     State(st): St,
-    Extension(p): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((id, member_id)): Path<(Uuid, Uuid)>,
-    headers: HeaderMap,
-    body: Bytes,
+    Managed { req: _, ctx }: Managed<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    group_membership(&st, &p, peer, &headers, &body, (id, member_id), false).await
+    group_membership(&st, ctx, (id, member_id), false).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -779,17 +766,10 @@ struct DeviceReq {
 
 async fn update_device(
     State(st): St,
-    Extension(p): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    body: Bytes,
+    Managed { req, ctx }: Managed<DeviceReq>,
 ) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let (req, body_pin) = parse::<DeviceReq>(&body)?;
-    manage(&st, &p, pin_from(&headers, body_pin).as_deref(), peer).await?;
     let name = req.name.as_deref().map(valid_name).transpose()?;
-    let ctx = ctx(&st, &p, peer);
     let out = st
         .storage
         .write(move |tx| -> StorageResult<Job<Value>> {
@@ -859,15 +839,9 @@ pub fn unlink(tx: &mut dyn WriteTx, ctx: &Ctx, id: Uuid) -> StorageResult<bool> 
 pub async fn revoke(
     State(st): St,
     Extension(p): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    body: Bytes,
+    Managed { req: _, ctx }: Managed<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let (_, body_pin) = parse::<Value>(&body)?;
-    manage(&st, &p, pin_from(&headers, body_pin).as_deref(), peer).await?;
-    let ctx = ctx(&st, &p, peer);
     let revoked = st.storage.write(move |tx| unlink(tx, &ctx, id)).await?;
     if !revoked {
         return Err(ApiError::new(
@@ -953,18 +927,11 @@ struct SettingsReq {
 
 async fn put_settings(
     State(st): St,
-    Extension(p): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
+    Managed { req, ctx }: Managed<SettingsReq>,
 ) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let (req, body_pin) = parse::<SettingsReq>(&body)?;
-    manage(&st, &p, pin_from(&headers, body_pin).as_deref(), peer).await?;
     if req.device_cap.is_some_and(|c| !(1..=10_000).contains(&c)) {
         return Err(ApiError::bad_request("`device_cap` must be 1 to 10000"));
     }
-    let ctx = ctx(&st, &p, peer);
     let out = st
         .storage
         .write(move |tx| {
@@ -1032,21 +999,14 @@ struct TemplateReq {
 
 async fn create_template(
     State(st): St,
-    Extension(p): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
+    Managed { req, ctx }: Managed<TemplateReq>,
 ) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let (req, body_pin) = parse::<TemplateReq>(&body)?;
-    manage(&st, &p, pin_from(&headers, body_pin).as_deref(), peer).await?;
     let t = PermissionTemplate {
         id: Uuid::now_v7(),
         name: valid_name(&req.name)?,
         deny: req.deny,
         windows: req.windows,
     };
-    let ctx = ctx(&st, &p, peer);
     let out = template_view(&t, Vec::new());
     st.storage
         .write(move |tx| {
@@ -1066,22 +1026,15 @@ async fn create_template(
 
 async fn update_template(
     State(st): St,
-    Extension(p): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    body: Bytes,
+    Managed { req, ctx }: Managed<TemplateReq>,
 ) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let (req, body_pin) = parse::<TemplateReq>(&body)?;
-    manage(&st, &p, pin_from(&headers, body_pin).as_deref(), peer).await?;
     let t = PermissionTemplate {
         id,
         name: valid_name(&req.name)?,
         deny: req.deny,
         windows: req.windows,
     };
-    let ctx = ctx(&st, &p, peer);
     let out = st
         .storage
         .write(move |tx| -> StorageResult<Job<Value>> {
@@ -1109,16 +1062,9 @@ async fn update_template(
 
 async fn delete_template(
     State(st): St,
-    Extension(p): Extension<Principal>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    body: Bytes,
+    Managed { req: _, ctx }: Managed<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    let (_, body_pin) = parse::<Value>(&body)?;
-    manage(&st, &p, pin_from(&headers, body_pin).as_deref(), peer).await?;
-    let ctx = ctx(&st, &p, peer);
     st.storage
         .write(move |tx| -> StorageResult<Job<()>> {
             let Some(before) = tx.template(id)? else {
