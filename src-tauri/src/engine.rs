@@ -39,27 +39,8 @@ impl Engine {
     }
 }
 
-/// The name this device gets in the admin's device list unless `--device-name` says.
-pub fn default_device_name() -> String {
-    #[cfg(target_os = "linux")]
-    if let Ok(h) = std::fs::read_to_string("/etc/hostname") {
-        let h = h.trim();
-        if !h.is_empty() {
-            return h.chars().take(60).collect();
-        }
-    }
-    for var in ["COMPUTERNAME", "HOSTNAME"] {
-        if let Ok(h) = std::env::var(var)
-            && !h.trim().is_empty()
-        {
-            return h.trim().chars().take(60).collect();
-        }
-    }
-    format!("Teamline on {}", std::env::consts::OS)
-}
-
 pub fn device_info(app: &AppHandle, name: Option<&str>) -> DeviceInfo {
-    let name = name.map_or_else(default_device_name, str::to_owned);
+    let name = name.map_or_else(DeviceInfo::default_name, str::to_owned);
     DeviceInfo::this_machine(&name, &app.package_info().version.to_string())
 }
 

@@ -4,10 +4,8 @@
 //! device token live in the OS keyring under the profile id.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use jiff::Timestamp;
-use keyring_core::CredentialStore;
 use serde::{Deserialize, Serialize};
 use teamline_core::TimeWindow;
 use uuid::Uuid;
@@ -177,36 +175,11 @@ pub fn token_account(profile_id: &str) -> String {
     format!("device-token:{profile_id}")
 }
 
-/// The platform's persistent credential store, chosen at compile time exactly as
-/// `teamline-store` chooses it (no fallback to a mock or in-memory store).
-fn platform_store() -> keyring_core::Result<Arc<CredentialStore>> {
-    #[cfg(target_os = "macos")]
-    let store: Arc<CredentialStore> = apple_native_keyring_store::keychain::Store::new()?;
-    #[cfg(target_os = "windows")]
-    let store: Arc<CredentialStore> = windows_native_keyring_store::Store::new()?;
-    #[cfg(target_os = "linux")]
-    let store: Arc<CredentialStore> = zbus_secret_service_keyring_store::Store::new()?;
-    Ok(store)
-}
-
-#[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "linux")))]
-compile_error!(
-    "teamline-client keeps the device token in the OS keyring: macOS, Windows or Linux only"
-);
-
+/// The device token's keyring entry, in the same explicitly chosen OS keyring as the
+/// store key (teamline-store refuses a keyring that would not persist it).
 fn entry(account: &str) -> Result<keyring_core::Entry> {
-    let store = platform_store().map_err(|e| ClientError::Keyring(e.to_string()))?;
-    if !matches!(
-        store.persistence(),
-        keyring_core::CredentialPersistence::UntilDelete
-    ) {
-        return Err(ClientError::Keyring(format!(
-            "{} does not persist credentials",
-            store.vendor()
-        )));
-    }
-    store
-        .build(teamline_store::APP_ID, account, None)
+    teamline_store::OsKeyring::connect()
+        .and_then(|keyring| keyring.entry(account))
         .map_err(|e| ClientError::Keyring(e.to_string()))
 }
 

@@ -103,6 +103,26 @@ pub struct DeviceInfo {
 }
 
 impl DeviceInfo {
+    /// The name a device gets in the admin's list unless someone chose one: the host name,
+    /// else "Teamline on <os>".
+    pub fn default_name() -> String {
+        #[cfg(target_os = "linux")]
+        if let Ok(h) = std::fs::read_to_string("/etc/hostname") {
+            let h = h.trim();
+            if !h.is_empty() {
+                return h.chars().take(60).collect();
+            }
+        }
+        for var in ["COMPUTERNAME", "HOSTNAME"] {
+            if let Ok(h) = std::env::var(var)
+                && !h.trim().is_empty()
+            {
+                return h.trim().chars().take(60).collect();
+            }
+        }
+        format!("Teamline on {}", std::env::consts::OS)
+    }
+
     /// This machine's OS and kernel/OS version, with the given device name and app version.
     pub fn this_machine(name: &str, app_version: &str) -> DeviceInfo {
         DeviceInfo {

@@ -303,12 +303,6 @@ impl Client {
 
     /// Unread messages over all conversations (the tray badge).
     pub async fn unread_total(&self) -> Result<u32> {
-        self.read(|s| {
-            Ok(s.conversations()?
-                .iter()
-                .map(|c| c.unread_count)
-                .fold(0u32, u32::saturating_add))
-        })
-        .await
+        self.read(|s| s.unread_total()).await
     }
 }

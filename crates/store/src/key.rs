@@ -164,7 +164,9 @@ impl OsKeyring {
         self.store.vendor()
     }
 
-    fn entry(&self, account: &str) -> Result<keyring_core::Entry, KeyUnavailableReason> {
+    /// The entry for `account` under the app's service name; also how the client keeps its
+    /// device token, so both secrets live in the same, explicitly chosen keyring.
+    pub fn entry(&self, account: &str) -> Result<keyring_core::Entry, KeyUnavailableReason> {
         self.store
             .build(APP_ID, account, None)
             .map_err(map_keyring_error)

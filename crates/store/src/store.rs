@@ -543,6 +543,17 @@ impl Store {
         )
     }
 
+    /// Unread messages over all conversations (one aggregate, not a row per conversation:
+    /// it runs after every applied batch for the tray badge).
+    pub fn unread_total(&self) -> Result<u32> {
+        let total: i64 = self.conn.query_row(
+            "SELECT COALESCE(SUM(unread_count), 0) FROM conversations",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(u32::try_from(total).unwrap_or(u32::MAX))
+    }
+
     /// Marks a conversation read on this device (its unread count back to 0). Read state is
     /// per device: each desktop clears what its own person has seen. `true` if it changed.
     pub fn mark_read(&mut self, conversation_id: Uuid) -> Result<bool> {

@@ -385,7 +385,14 @@ fn marking_a_conversation_read_clears_its_unread_count_once() {
         ..conversation(1)
     };
     store.write(|b| b.upsert_conversation(&c)).unwrap();
+    let other = Conversation {
+        unread_count: 4,
+        ..conversation(2)
+    };
+    store.write(|b| b.upsert_conversation(&other)).unwrap();
+    assert_eq!(store.unread_total().unwrap(), 7);
     assert!(store.mark_read(c.id).unwrap());
+    assert_eq!(store.unread_total().unwrap(), 4);
     assert_eq!(store.conversation(c.id).unwrap().unwrap().unread_count, 0);
     assert!(
         !store.mark_read(c.id).unwrap(),
