@@ -54,6 +54,9 @@ pub enum StoreError {
     /// The OS random number generator failed.
     #[error("the OS random number generator failed: {0}")]
     Random(String),
+    /// SQLCipher's own set-up did not complete, so no store can be opened.
+    #[error("the encryption library could not start: {0}")]
+    CryptoUnavailable(String),
     /// Passphrase key derivation failed (bad parameters in the sidecar file, and so on).
     #[error("passphrase key derivation failed: {0}")]
     Kdf(String),
@@ -84,6 +87,7 @@ impl StoreError {
             StoreError::StoreTooNew { .. } => "store_too_new",
             StoreError::KeySaveFailed(_) => "store_key_save_failed",
             StoreError::Random(_) => "store_random_failed",
+            StoreError::CryptoUnavailable(_) => "store_crypto_unavailable",
             StoreError::Kdf(_) => "store_kdf_failed",
             StoreError::Invalid(_) => "store_invalid_input",
             StoreError::Corrupt(_) => "store_corrupt",

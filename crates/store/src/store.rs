@@ -660,8 +660,6 @@ fn refuse_plaintext(path: &Path) -> Result<()> {
 /// a crash, SQLite would otherwise copy it into the main file and delete it even though
 /// the key was wrong. A `-shm` index and an empty `-wal` that only this attempt created are
 /// removed again, so a refused open leaves the directory as it found it.
-static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 fn open_keyed(path: &Path, key: &StoreKey, create: bool) -> Result<Connection> {
     let shm = sibling(path, "-shm");
     let wal = sibling(path, "-wal");
@@ -685,21 +683,15 @@ fn open_keyed(path: &Path, key: &StoreKey, create: bool) -> Result<Connection> {
         }
         err
     };
-    // Keying is serialised across the process: SQLCipher sets up its crypto provider on
-    // first use, and two threads keying fresh stores at the same moment once failed here
-    // with "An error occurred with PRAGMA key or rekey". Opens are rare, so the lock is free.
-    let keyed = {
-        let _one_at_a_time = KEYING
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        conn.execute_batch(&key.pragma())
-            .and_then(|()| conn.execute_batch("PRAGMA cipher_compatibility = 4;"))
-            .and_then(|()| {
-                conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-                    r.get::<_, i64>(0)
-                })
+    sqlcipher_ready()?;
+    let keyed = conn
+        .execute_batch(&key.pragma())
+        .and_then(|()| conn.execute_batch("PRAGMA cipher_compatibility = 4;"))
+        .and_then(|()| {
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
             })
-    };
+        });
     match keyed {
         Ok(_) => {}
         Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::NotADatabase => {
@@ -725,6 +717,34 @@ fn open_keyed(path: &Path, key: &StoreKey, create: bool) -> Result<Connection> {
     // default cache of 16 would re-prepare some of them on every call in a sync batch.
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+/// Waits once per process until SQLCipher has finished its own set-up.
+///
+/// SQLite marks itself initialised *before* it runs SQLCipher's set-up hook
+/// (`SQLITE_EXTRA_INIT`), outside its init mutex, so a second thread opening a connection
+/// at that moment can key it before SQLCipher is ready and gets "An error occurred with
+/// PRAGMA key" ("sqlcipher not initialized" in SQLCipher's log). Keying a throw-away
+/// in-memory connection succeeds exactly when the set-up is done; it takes microseconds.
+fn sqlcipher_ready() -> Result<()> {
+    static READY: std::sync::OnceLock<std::result::Result<(), String>> = std::sync::OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            loop {
+                let probe = Connection::open_in_memory()
+                    .and_then(|c| c.execute_batch("PRAGMA key = 'readiness probe';"));
+                match probe {
+                    Ok(()) => return Ok(()),
+                    Err(e) if std::time::Instant::now() >= deadline => {
+                        return Err(format!("SQLCipher did not finish its set-up: {e}"));
+                    }
+                    Err(_) => std::thread::yield_now(),
+                }
+            }
+        })
+        .clone()
+        .map_err(StoreError::CryptoUnavailable)
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
