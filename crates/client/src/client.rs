@@ -21,7 +21,9 @@ use crate::apply::{self, Outcome};
 use crate::commands::Command;
 use crate::error::{ClientError, Result};
 use crate::notify::{Candidate, DesktopNotifier, Dispatcher, Notifier, Recipient, decide};
-use crate::profile::{self, DeviceToken, NotificationSettings, ProfileDir, ProfileFile};
+use crate::profile::{
+    self, DeviceToken, NotificationSettings, ProfileDir, ProfileFile, StoreKeyMode,
+};
 use crate::types::{
     ClientEvent, ConnectionState, DeviceInfo, OutboxEntry, SyncProgress, Transport,
 };
@@ -242,7 +244,10 @@ pub struct Client {
 
 pub(crate) struct Inner {
     dir: ProfileDir,
-    key: StoreKeyChoice,
+    /// Replaced when the user links with, or unlocks with, a passphrase.
+    key: Mutex<StoreKeyChoice>,
+    /// A passphrase profile whose passphrase has not been entered yet (no store open).
+    locked: AtomicBool,
     vault: TokenVault,
     tuning: SyncTuning,
     http: reqwest::Client,
@@ -262,6 +267,22 @@ pub(crate) struct Inner {
     started: AtomicBool,
     unlinked: AtomicBool,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// The store's device value holding a passphrase profile's device token.
+const TOKEN_VALUE: &str = "device_token";
+
+/// Shortest passphrase accepted for a new store: it is the only thing between a stolen
+/// laptop and the customers' chats (Argon2id slows guessing, it cannot save a short one).
+pub const MIN_PASSPHRASE_CHARS: usize = 10;
+
+fn check_new_passphrase(passphrase: &str) -> Result<()> {
+    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(ClientError::Invalid(format!(
+            "the passphrase must have at least {MIN_PASSPHRASE_CHARS} characters"
+        )));
+    }
+    Ok(())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -291,7 +312,8 @@ impl Client {
         };
         let inner = Arc::new(Inner {
             dir,
-            key: opts.store_key,
+            key: Mutex::new(opts.store_key),
+            locked: AtomicBool::new(false),
             vault: opts.token_vault,
             tuning: opts.tuning,
             http: api::http_client(),
@@ -313,32 +335,16 @@ impl Client {
             tasks: Mutex::new(Vec::new()),
         });
         if profile.is_linked() {
-            let (Some(profile_id), Some(relay)) = (profile.profile_id, profile.relay_url) else {
-                return Err(ClientError::NotLinked);
-            };
-            let key = inner.key.clone();
-            let vault = inner.vault.clone();
-            let path = inner.dir.store_path();
-            let pid = profile_id.clone();
-            let (store, token) = tokio::task::spawn_blocking(move || -> Result<_> {
-                let token = vault.load(&pid)?.ok_or_else(|| {
-                    ClientError::Keyring(
-                        "the OS keyring has no device token for this profile; link the device again"
-                            .into(),
-                    )
-                })?;
-                let store = Store::open(&path, key.source(&pid))?;
-                Ok((store, token))
-            })
-            .await
-            .map_err(|e| ClientError::Profile(e.to_string()))??;
-            let me: Option<MeView> = store
-                .my_permissions()?
-                .and_then(|v| serde_json::from_value(v).ok());
-            *lock(&inner.store) = Some(store);
-            *inner.api.write().unwrap_or_else(|p| p.into_inner()) =
-                Some(RelayApi::new(inner.http.clone(), &relay, &token));
-            *inner.me.write().unwrap_or_else(|p| p.into_inner()) = me;
+            let key = lock(&inner.key).clone();
+            if profile.store_key == StoreKeyMode::Passphrase
+                && !matches!(key, StoreKeyChoice::Passphrase(_))
+            {
+                // Nothing is opened until the user enters the passphrase (`unlock`).
+                inner.locked.store(true, Ordering::SeqCst);
+                inner.state.send_replace(ConnectionState::Locked);
+            } else {
+                inner.open_store(key).await?;
+            }
         }
         Ok(Client { inner })
     }
@@ -364,6 +370,35 @@ impl Client {
     /// keyring, creates the encrypted store (and its key), and records relay URL and ids
     /// in `profile.json`. Starts syncing at once if [`Client::start`] was called.
     pub async fn link(&self, relay_url: &str, code: &str, device: &DeviceInfo) -> Result<LinkInfo> {
+        let key = lock(&self.inner.key).clone();
+        self.link_with(relay_url, code, device, key, StoreKeyMode::Keyring)
+            .await
+    }
+
+    /// Links this profile like [`Client::link`], for a computer without an OS keyring: the
+    /// store is encrypted with a key derived from `passphrase` (Argon2id) and the device
+    /// token is kept inside it. Every start then asks for the passphrase ([`Client::unlock`]).
+    pub async fn link_with_passphrase(
+        &self,
+        relay_url: &str,
+        code: &str,
+        device: &DeviceInfo,
+        passphrase: &str,
+    ) -> Result<LinkInfo> {
+        check_new_passphrase(passphrase)?;
+        let key = StoreKeyChoice::Passphrase(passphrase.to_owned());
+        self.link_with(relay_url, code, device, key, StoreKeyMode::Passphrase)
+            .await
+    }
+
+    async fn link_with(
+        &self,
+        relay_url: &str,
+        code: &str,
+        device: &DeviceInfo,
+        key: StoreKeyChoice,
+        mode: StoreKeyMode,
+    ) -> Result<LinkInfo> {
         let inner = &self.inner;
         if self.is_linked() {
             return Err(ClientError::AlreadyLinked);
@@ -388,16 +423,25 @@ impl Client {
         .await?;
         let token = DeviceToken(claim.token);
         let profile_id = Uuid::now_v7().simple().to_string();
-        let key = inner.key.clone();
         let vault = inner.vault.clone();
         let path = inner.dir.store_path();
         let pid = profile_id.clone();
         let tok = token.clone();
+        let source = key.source(&pid);
         let store = tokio::task::spawn_blocking(move || -> Result<Store> {
             // Leftovers of an earlier, never-finished link hold nothing of value.
             Store::destroy(&path)?;
-            vault.save(&pid, &tok)?;
-            Ok(Store::open(&path, key.source(&pid))?)
+            match mode {
+                StoreKeyMode::Keyring => {
+                    vault.save(&pid, &tok)?;
+                    Ok(Store::open(&path, source)?)
+                }
+                StoreKeyMode::Passphrase => {
+                    let mut store = Store::open(&path, source)?;
+                    store.set_device_value(TOKEN_VALUE, Some(&tok.0))?;
+                    Ok(store)
+                }
+            }
         })
         .await
         .map_err(|e| ClientError::Profile(e.to_string()))??;
@@ -408,7 +452,10 @@ impl Client {
         p.member_id = claim.member_id;
         p.linked_at = Some(Timestamp::now());
         p.unlinked_at = None;
+        p.store_key = mode;
         inner.dir.save(&p)?;
+        *lock(&inner.key) = key;
+        inner.locked.store(false, Ordering::SeqCst);
         *lock(&inner.profile) = p;
         *lock(&inner.store) = Some(store);
         let api = RelayApi::new(inner.http.clone(), &relay_url, &token);
@@ -438,9 +485,37 @@ impl Client {
         if self.inner.started.swap(true, Ordering::SeqCst) {
             return;
         }
-        if self.is_linked() {
+        if self.is_linked() && !self.inner.locked.load(Ordering::SeqCst) {
             self.spawn_tasks();
         }
+    }
+
+    /// Opens a passphrase-protected profile (state [`ConnectionState::Locked`]) and starts
+    /// syncing if [`Client::start`] was called. A wrong passphrase fails with the store's
+    /// `store_wrong_key` and leaves the profile locked and its files untouched.
+    pub async fn unlock(&self, passphrase: &str) -> Result<()> {
+        let inner = &self.inner;
+        if !inner.locked.load(Ordering::SeqCst) {
+            return Err(ClientError::Invalid(
+                "this device's data is not locked".into(),
+            ));
+        }
+        let key = StoreKeyChoice::Passphrase(passphrase.to_owned());
+        inner.open_store(key.clone()).await?;
+        *lock(&inner.key) = key;
+        inner.locked.store(false, Ordering::SeqCst);
+        inner
+            .state
+            .send_replace(ConnectionState::Reconnecting { retry_in_secs: 0 });
+        if inner.started.load(Ordering::SeqCst) {
+            self.spawn_tasks();
+        }
+        Ok(())
+    }
+
+    /// Whether the profile waits for its passphrase.
+    pub fn is_locked(&self) -> bool {
+        self.inner.locked.load(Ordering::SeqCst)
     }
 
     fn spawn_tasks(&self) {
@@ -769,16 +844,60 @@ impl Inner {
         &self.outbox_wake
     }
 
+    /// Opens the linked profile's store with `key` and reads its device token (from the
+    /// keyring, or from inside the store for a passphrase profile); then the relay API and
+    /// the last known permissions are ready.
+    async fn open_store(&self, key: StoreKeyChoice) -> Result<()> {
+        let profile = lock(&self.profile).clone();
+        let (Some(profile_id), Some(relay)) = (profile.profile_id, profile.relay_url) else {
+            return Err(ClientError::NotLinked);
+        };
+        let vault = self.vault.clone();
+        let path = self.dir.store_path();
+        let mode = profile.store_key;
+        let (store, token) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let no_token = || {
+                ClientError::Keyring(
+                    "no device token is kept for this profile; link the device again".into(),
+                )
+            };
+            match mode {
+                StoreKeyMode::Keyring => {
+                    let token = vault.load(&profile_id)?.ok_or_else(no_token)?;
+                    let store = Store::open(&path, key.source(&profile_id))?;
+                    Ok((store, token))
+                }
+                StoreKeyMode::Passphrase => {
+                    let store = Store::open(&path, key.source(&profile_id))?;
+                    let token = store.device_value(TOKEN_VALUE)?.ok_or_else(no_token)?;
+                    Ok((store, DeviceToken(token)))
+                }
+            }
+        })
+        .await
+        .map_err(|e| ClientError::Profile(e.to_string()))??;
+        let me: Option<MeView> = store
+            .my_permissions()?
+            .and_then(|v| serde_json::from_value(v).ok());
+        *lock(&self.store) = Some(store);
+        *self.api.write().unwrap_or_else(|p| p.into_inner()) =
+            Some(RelayApi::new(self.http.clone(), &relay, &token));
+        *self.me.write().unwrap_or_else(|p| p.into_inner()) = me;
+        Ok(())
+    }
+
     /// Runs `f` with the store on a blocking thread. `Unlinked` once the store was wiped.
     pub(crate) async fn with_store<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let store = Arc::clone(&self.store);
+        let locked = self.locked.load(Ordering::SeqCst);
         tokio::task::spawn_blocking(move || {
             let mut guard = lock(&store);
             match guard.as_mut() {
                 Some(s) => f(s),
+                None if locked => Err(ClientError::Locked),
                 None => Err(ClientError::Unlinked),
             }
         })
@@ -922,7 +1041,8 @@ impl Inner {
         let path = self.dir.store_path();
         let profile_id = lock(&self.profile).profile_id.clone();
         let vault = self.vault.clone();
-        let wipe_key = matches!(self.key, StoreKeyChoice::OsKeyring);
+        let keyring_profile = lock(&self.profile).store_key == StoreKeyMode::Keyring;
+        let wipe_key = keyring_profile && matches!(*lock(&self.key), StoreKeyChoice::OsKeyring);
         let wiped = tokio::task::spawn_blocking(move || {
             // Dropping the store closes its connection (and checkpoints nothing on purpose).
             drop(lock(&store).take());
@@ -940,7 +1060,9 @@ impl Inner {
                         Err(e) => tracing::warn!(error = %e, "keyring unreachable while wiping"),
                     }
                 }
-                if let Err(e) = vault.delete(&pid) {
+                if keyring_profile
+                    && let Err(e) = vault.delete(&pid)
+                {
                     tracing::error!(error = %e, "could not delete the device credential from the keyring");
                 }
             }
@@ -955,6 +1077,7 @@ impl Inner {
         p.member_id = None;
         p.linked_at = None;
         p.unlinked_at = Some(Timestamp::now());
+        p.store_key = StoreKeyMode::default();
         if let Err(e) = self.dir.save(&p) {
             tracing::error!(error = %e, "could not record the unlinking in the profile");
         }

@@ -33,6 +33,9 @@ pub enum ClientError {
     /// The device was unlinked by an admin and its local data wiped.
     #[error("This device was unlinked by an admin")]
     Unlinked,
+    /// The store is protected by a passphrase that has not been entered yet.
+    #[error("this device's data is locked; enter its passphrase")]
+    Locked,
     /// The OS keyring failed for the device token.
     #[error("the OS keyring failed: {0}")]
     Keyring(String),
@@ -55,6 +58,7 @@ impl ClientError {
             ClientError::NotLinked => "not_linked".to_owned(),
             ClientError::AlreadyLinked => "already_linked".to_owned(),
             ClientError::Unlinked => "device_unlinked".to_owned(),
+            ClientError::Locked => "locked".to_owned(),
             ClientError::Keyring(_) => "keyring".to_owned(),
             ClientError::Profile(_) => "profile".to_owned(),
             ClientError::Invalid(_) => "invalid_input".to_owned(),

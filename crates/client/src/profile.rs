@@ -57,6 +57,18 @@ impl Default for NotificationSettings {
     }
 }
 
+/// Where a linked profile's secrets live.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKeyMode {
+    /// The store key and the device token are in the OS keyring (the normal case).
+    #[default]
+    Keyring,
+    /// No keyring on this computer: the user chose a passphrase (Argon2id) for the store,
+    /// and the device token is kept inside the encrypted store. Each start asks for it.
+    Passphrase,
+}
+
 /// What `profile.json` holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileFile {
@@ -71,6 +83,8 @@ pub struct ProfileFile {
     pub unlinked_at: Option<Timestamp>,
     #[serde(default)]
     pub notifications: NotificationSettings,
+    #[serde(default)]
+    pub store_key: StoreKeyMode,
 }
 
 impl Default for ProfileFile {
@@ -84,6 +98,7 @@ impl Default for ProfileFile {
             linked_at: None,
             unlinked_at: None,
             notifications: NotificationSettings::default(),
+            store_key: StoreKeyMode::default(),
         }
     }
 }

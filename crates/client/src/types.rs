@@ -24,6 +24,8 @@ pub enum ConnectionState {
     Offline,
     /// An admin unlinked this device; its local data has been wiped.
     Unlinked,
+    /// Linked, but the store is protected by a passphrase that has not been entered yet.
+    Locked,
 }
 
 impl ConnectionState {
@@ -222,6 +224,10 @@ mod tests {
         assert_eq!(
             j(&ConnectionState::Unlinked),
             serde_json::json!({"state": "unlinked"})
+        );
+        assert_eq!(
+            j(&ConnectionState::Locked),
+            serde_json::json!({"state": "locked"})
         );
     }
 }

@@ -6,7 +6,9 @@ mod common;
 
 use common::*;
 use teamline_client::profile::load_token;
-use teamline_client::{Client, ClientError, ClientEvent, Command, ConnectionState, StoreKeyChoice};
+use teamline_client::{
+    Client, ClientError, ClientEvent, Command, ConnectionState, StoreKeyChoice, TokenVault,
+};
 use teamline_core::Preset;
 use teamline_store::{OsKeyring, keyring_account};
 
@@ -127,4 +129,90 @@ async fn a_used_code_is_refused_with_the_relays_code() {
         *second.connection_state().borrow(),
         ConnectionState::NotLinked
     );
+}
+
+/// A computer without an OS keyring: the user links with a passphrase. Nothing goes to the
+/// keyring (the token lives inside the encrypted store), every start is `Locked` until the
+/// passphrase is entered, a wrong one changes nothing, and unlinking still wipes it all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passphrase_profile_needs_no_keyring_and_starts_locked() {
+    let env = Env::start().await;
+    let dir = env.dir.path().join("device");
+    let vault = TokenVault::memory_for_tests_and_benches();
+    let opts = || {
+        let mut o = options(&dir);
+        o.store_key = StoreKeyChoice::OsKeyring;
+        o.token_vault = vault.clone();
+        o
+    };
+    let client = Client::open(opts()).await.unwrap();
+    let code = env.code(Preset::Standard, "Hana").await;
+    let short = client
+        .link_with_passphrase(&env.relay_url, &code, &device("Kiosk"), "too short")
+        .await
+        .unwrap_err();
+    assert_eq!(short.code(), "invalid_input");
+    assert!(!client.is_linked());
+    let passphrase = "correct horse battery staple";
+    let info = client
+        .link_with_passphrase(&env.relay_url, &code, &device("Kiosk"), passphrase)
+        .await
+        .unwrap();
+    let TokenVault::MemoryForTestsAndBenches(kept) = &vault else {
+        unreachable!()
+    };
+    assert!(kept.lock().unwrap().is_none(), "the vault must stay unused");
+    let key_mode = || {
+        let text = std::fs::read_to_string(dir.join("profile.json")).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        json["store_key"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(key_mode(), "passphrase");
+    client.start();
+    wait_state(&client, ConnectionState::Connected).await;
+    env.customer_says("15553331111", "Ivo", "where is my order")
+        .await;
+    env.wait_messages(1).await;
+    wait_cursor(&client, env.head()).await;
+    client.shutdown().await;
+    drop(client);
+
+    // The next start waits for the passphrase and opens nothing.
+    let locked = Client::open(opts()).await.unwrap();
+    assert!(locked.is_locked());
+    assert_eq!(*locked.connection_state().borrow(), ConnectionState::Locked);
+    let refused = locked.read(|s| s.conversations()).await.unwrap_err();
+    assert_eq!(refused.code(), "locked");
+    locked.start();
+    let before: Vec<_> = store_files(&dir)
+        .iter()
+        .filter(|p| p.exists())
+        .map(|p| (p.clone(), std::fs::read(p).unwrap()))
+        .collect();
+    let wrong = locked
+        .unlock("correct horse battery stapler")
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), "store_wrong_key");
+    assert!(locked.is_locked());
+    let after: Vec<_> = before
+        .iter()
+        .map(|(p, _)| (p.clone(), std::fs::read(p).unwrap()))
+        .collect();
+    assert_eq!(
+        before, after,
+        "a wrong passphrase must leave the files untouched"
+    );
+
+    locked.unlock(passphrase).await.unwrap();
+    wait_state(&locked, ConnectionState::Connected).await;
+    let conversations = locked.read(|s| s.conversations()).await.unwrap();
+    assert_eq!(conversations.len(), 1);
+
+    env.revoke(info.device_id).await;
+    wait_state(&locked, ConnectionState::Unlinked).await;
+    assert!(!dir.join("teamline.db").exists());
+    assert!(!teamline_store::kdf_sidecar_path(&dir.join("teamline.db")).exists());
+    assert_eq!(key_mode(), "keyring");
+    locked.shutdown().await;
 }

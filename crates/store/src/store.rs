@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_recent_first_search.sql"),
     include_str!("../migrations/0003_deferred_search_index.sql"),
+    include_str!("../migrations/0004_device_values.sql"),
 ];
 
 /// The newest schema this build understands.
@@ -439,6 +440,33 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A value this device keeps for itself (see migration 0004), if set.
+    pub fn device_value(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM device_values WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Sets (or, with `None`, removes) a value this device keeps for itself.
+    pub fn set_device_value(&mut self, key: &str, value: Option<&str>) -> Result<()> {
+        match value {
+            Some(v) => self.conn.execute(
+                "INSERT INTO device_values (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, v],
+            )?,
+            None => self
+                .conn
+                .execute("DELETE FROM device_values WHERE key = ?1", [key])?,
+        };
+        Ok(())
     }
 
     /// This device's effective permissions as last sent by the relay (opaque JSON here).
