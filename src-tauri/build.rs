@@ -4,6 +4,8 @@ const COMMANDS: &[&str] = &[
     "connection_state",
     "session",
     "link_device",
+    "unlock",
+    "retry_open",
     "reconnect_now",
     "inbox",
     "timeline",

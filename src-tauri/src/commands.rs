@@ -18,7 +18,7 @@ type Reply<T> = Result<T, IpcError>;
 
 #[tauri::command]
 pub fn app_info(app: AppHandle, engine: State<'_, Engine>) -> Reply<AppInfo> {
-    let data_dir = match engine.client.as_ref() {
+    let data_dir = match engine.current() {
         Some(c) => c.data_dir(),
         None => app.path().app_data_dir().map_err(|e| {
             IpcError::new(
@@ -38,7 +38,7 @@ pub fn app_info(app: AppHandle, engine: State<'_, Engine>) -> Reply<AppInfo> {
 
 #[tauri::command]
 pub fn connection_state(engine: State<'_, Engine>) -> Reply<ConnectionState> {
-    Ok(match engine.client.as_ref() {
+    Ok(match engine.current() {
         Some(c) => c.connection_state().borrow().clone(),
         None => ConnectionState::NotLinked,
     })
@@ -47,7 +47,7 @@ pub fn connection_state(engine: State<'_, Engine>) -> Reply<ConnectionState> {
 #[tauri::command]
 pub fn session(engine: State<'_, Engine>) -> Reply<Session> {
     let startup_error = engine.startup_error.lock().ok().and_then(|e| e.clone());
-    Ok(match engine.client.as_ref() {
+    Ok(match engine.current() {
         Some(c) => Session {
             linked: c.is_linked(),
             me: c.me(),
@@ -71,14 +71,35 @@ pub async fn link_device(
     relay_url: String,
     code: String,
     device_name: Option<String>,
+    passphrase: Option<String>,
 ) -> Reply<LinkInfo> {
     let client = engine.client()?;
     let device = engine::device_info(&app, device_name.as_deref());
-    let info = client.link(relay_url.trim(), code.trim(), &device).await?;
+    let (relay_url, code) = (relay_url.trim(), code.trim());
+    let info = match passphrase {
+        Some(p) => {
+            client
+                .link_with_passphrase(relay_url, code, &device, &p)
+                .await?
+        }
+        None => client.link(relay_url, code, &device).await?,
+    };
     if let Ok(mut e) = engine.startup_error.lock() {
         *e = None;
     }
     Ok(info)
+}
+
+/// Opens a passphrase-protected profile (connection state `locked`).
+#[tauri::command]
+pub async fn unlock(engine: State<'_, Engine>, passphrase: String) -> Reply<()> {
+    Ok(engine.client()?.unlock(&passphrase).await?)
+}
+
+/// Tries again to open a profile that could not be opened at start.
+#[tauri::command]
+pub async fn retry_open(app: AppHandle, engine: State<'_, Engine>) -> Reply<()> {
+    engine.retry(&app).await
 }
 
 #[tauri::command]

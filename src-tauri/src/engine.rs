@@ -7,7 +7,7 @@
 //! - `open-conversation` — a conversation id, when a notification was clicked.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -19,15 +19,17 @@ use crate::ipc::{ErrorCode, IpcError};
 
 /// The engine as the commands reach it.
 pub struct Engine {
-    /// `None` when the profile could not be opened (see `startup_error`).
-    pub client: Option<Client>,
+    /// `None` while the profile cannot be opened (see `startup_error`); `retry` may fill it.
+    client: RwLock<Option<Client>>,
     pub startup_error: Mutex<Option<IpcError>>,
+    /// Where the profile lives (`None` when not even that could be found).
+    data_dir: Option<PathBuf>,
 }
 
 impl Engine {
     /// The client, or why there is none.
-    pub fn client(&self) -> Result<&Client, IpcError> {
-        self.client.as_ref().ok_or_else(|| {
+    pub fn client(&self) -> Result<Client, IpcError> {
+        self.current().ok_or_else(|| {
             self.startup_error
                 .lock()
                 .ok()
@@ -36,6 +38,35 @@ impl Engine {
                     IpcError::new(ErrorCode::EngineUnavailable, "the engine is not running")
                 })
         })
+    }
+
+    /// The client if the profile is open.
+    pub fn current(&self) -> Option<Client> {
+        self.client
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Tries again to open a profile that could not be opened at start (e.g. the keyring
+    /// was locked and has been unlocked since). A running engine is left as it is.
+    pub async fn retry(&self, app: &AppHandle) -> Result<(), IpcError> {
+        if self.current().is_some() {
+            return Ok(());
+        }
+        let Some(dir) = self.data_dir.clone() else {
+            return Err(self.client().err().unwrap_or_else(|| {
+                IpcError::new(ErrorCode::DataDirUnavailable, "no data directory")
+            }));
+        };
+        let client = Client::open(ClientOptions::new(dir)).await?;
+        client.start();
+        forward(app, &client);
+        *self.client.write().unwrap_or_else(|p| p.into_inner()) = Some(client);
+        if let Ok(mut e) = self.startup_error.lock() {
+            *e = None;
+        }
+        Ok(())
     }
 }
 
@@ -58,24 +89,30 @@ pub fn open(app: &AppHandle, args: &Args) -> Engine {
         Ok(dir) => dir,
         Err(e) => return failed(e),
     };
-    let opened = tauri::async_runtime::block_on(open_client(app, args, data_dir));
+    let opened = tauri::async_runtime::block_on(open_client(app, args, data_dir.clone()));
     match opened {
         Ok((client, provision_error)) => {
             forward(app, &client);
             Engine {
-                client: Some(client),
+                client: RwLock::new(Some(client)),
                 startup_error: Mutex::new(provision_error),
+                data_dir: Some(data_dir),
             }
         }
-        Err(e) => failed(e),
+        Err(e) => {
+            let mut engine = failed(e);
+            engine.data_dir = Some(data_dir);
+            engine
+        }
     }
 }
 
 fn failed(e: IpcError) -> Engine {
     tracing::error!(code = %e.code, "the engine could not start: {}", e.message);
     Engine {
-        client: None,
+        client: RwLock::new(None),
         startup_error: Mutex::new(Some(e)),
+        data_dir: None,
     }
 }
 

@@ -41,6 +41,8 @@ pub fn run() {
             commands::connection_state,
             commands::session,
             commands::link_device,
+            commands::unlock,
+            commands::retry_open,
             commands::reconnect_now,
             commands::inbox,
             commands::timeline,

@@ -60,6 +60,27 @@ describe('App frame', () => {
     expect(banner).toHaveTextContent('Unlock your system keyring');
   });
 
+  it('a locked keyring can be retried without restarting the app', async () => {
+    const banner = await startupBanner('store_key_unavailable', 'keyring locked');
+    await fireEvent.click(within(banner).getByTestId('startup-retry'));
+    await waitFor(() => expect(screen.queryByTestId('startup-error')).not.toBeInTheDocument());
+  });
+
+  it('a passphrase-protected device asks for the passphrase before showing anything', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row()];
+    backend.connection = { state: 'locked' };
+    render(App, { info, backend });
+    expect(await screen.findByTestId('unlock-form')).toBeInTheDocument();
+    await waitFor(() => expect(screen.getByTestId('connection')).toHaveTextContent('Locked'));
+    expect(screen.queryByTestId('inbox-row')).not.toBeInTheDocument();
+    expect(backend.called('inbox')).toHaveLength(0);
+    await fireEvent.input(screen.getByTestId('unlock-passphrase'), { target: { value: backend.passphrase } });
+    await fireEvent.click(screen.getByTestId('unlock-submit'));
+    expect(await screen.findByTestId('inbox-row')).toBeInTheDocument();
+    expect(screen.queryByTestId('unlock-form')).not.toBeInTheDocument();
+  });
+
   it('a failed --pair at start-up is explained and leads to the join form', async () => {
     const banner = await startupBanner(
       'pairing_rejected',

@@ -8,7 +8,7 @@ type ClientEventHandler = (event: ClientEvent) => void;
 
 /** Connected, reconnecting and offline are all "linked"; only a move between groups matters. */
 function linkGroup(state: string): string {
-  return state === 'not_linked' || state === 'unlinked' ? state : 'linked';
+  return state === 'not_linked' || state === 'unlinked' || state === 'locked' ? state : 'linked';
 }
 
 
@@ -43,8 +43,13 @@ export class AppSession {
   /** Linked to a team and not unlinked since. */
   get linked(): boolean {
     const state = this.connection.state?.state;
-    if (state === 'unlinked' || state === 'not_linked') return false;
+    if (state === 'unlinked' || state === 'not_linked' || state === 'locked') return false;
     return this.session?.linked ?? false;
+  }
+
+  /** Linked, but the device's data waits for its passphrase. */
+  get locked(): boolean {
+    return this.connection.state?.state === 'locked';
   }
 
   get unlinkedByAdmin(): boolean {

@@ -46,8 +46,20 @@ export interface Backend {
   appInfo(): Promise<AppInfo>;
   connectionState(): Promise<ConnectionState>;
   session(): Promise<Session>;
-  /** "Join my team": link this device with a pairing code. */
-  linkDevice(relayUrl: string, code: string, deviceName?: string): Promise<LinkInfo>;
+  /**
+   * "Join my team": link this device with a pairing code. With `passphrase` (computers
+   * without a system keyring) the device's data is protected by it instead of the keyring.
+   */
+  linkDevice(
+    relayUrl: string,
+    code: string,
+    deviceName?: string,
+    passphrase?: string,
+  ): Promise<LinkInfo>;
+  /** Opens a passphrase-protected device (connection state `locked`). */
+  unlock(passphrase: string): Promise<void>;
+  /** Tries again to open this device's data after it could not be opened at start. */
+  retryOpen(): Promise<void>;
   reconnectNow(): Promise<void>;
   listen(handlers: Partial<BackendEvents>): Promise<Unlisten>;
 

@@ -50,8 +50,15 @@ export class TauriBackend implements Backend {
   appInfo = () => this.call<AppInfo>('app_info');
   connectionState = () => this.call<ConnectionState>('connection_state');
   session = () => this.call<Session>('session');
-  linkDevice = (relayUrl: string, code: string, deviceName?: string) =>
-    this.call<LinkInfo>('link_device', { relayUrl, code, deviceName: deviceName ?? null });
+  linkDevice = (relayUrl: string, code: string, deviceName?: string, passphrase?: string) =>
+    this.call<LinkInfo>('link_device', {
+      relayUrl,
+      code,
+      deviceName: deviceName ?? null,
+      passphrase: passphrase ?? null,
+    });
+  unlock = (passphrase: string) => this.call<void>('unlock', { passphrase });
+  retryOpen = () => this.call<void>('retry_open');
   reconnectNow = () => this.call<void>('reconnect_now');
 
   async listen(handlers: Partial<BackendEvents>): Promise<Unlisten> {

@@ -4,4 +4,4 @@
  * The link between this device and the team's relay, as the status bar shows it.
  * Same variants, fields and serde shape as the shell's `ipc::ConnectionState`.
  */
-export type ConnectionState = { "state": "not_linked" } | { "state": "connected" } | { "state": "reconnecting", retry_in_secs: number, } | { "state": "offline" } | { "state": "unlinked" };
+export type ConnectionState = { "state": "not_linked" } | { "state": "connected" } | { "state": "reconnecting", retry_in_secs: number, } | { "state": "offline" } | { "state": "unlinked" } | { "state": "locked" };

@@ -39,7 +39,12 @@ describe('Join my team', () => {
     render(JoinForm, { backend, onlinked });
     await fill(' https://relay.example.com ', '7k3qd m9xwa');
     await waitFor(() => expect(onlinked).toHaveBeenCalledOnce());
-    expect(backend.called('linkDevice')[0].args).toEqual(['https://relay.example.com', '7K3QD-M9XWA', undefined]);
+    expect(backend.called('linkDevice')[0].args).toEqual([
+      'https://relay.example.com',
+      '7K3QD-M9XWA',
+      undefined,
+      undefined,
+    ]);
     expect(screen.queryByTestId('join-error')).not.toBeInTheDocument();
   });
 
@@ -75,5 +80,34 @@ describe('Join my team', () => {
     render(JoinForm, { backend, onlinked: vi.fn() });
     await fill('https://relay.example.com', '7K3QD-M9XWA');
     expect(await screen.findByTestId('join-error')).toHaveTextContent('The relay is in maintenance until 14:00.');
+  });
+
+  it('protects the data with a checked passphrase when asked to', async () => {
+    const backend = new FakeBackend();
+    const onlinked = vi.fn();
+    render(JoinForm, { backend, onlinked });
+    await fireEvent.click(screen.getByTestId('join-use-passphrase'));
+    await fireEvent.input(screen.getByTestId('join-passphrase'), { target: { value: 'short' } });
+    await fill('https://relay.example.com', '7K3QD-M9XWA');
+    expect(screen.getByTestId('join-passphrase-problem')).toHaveTextContent('at least 10 characters');
+    await fireEvent.input(screen.getByTestId('join-passphrase'), { target: { value: 'correct horse battery' } });
+    await fireEvent.input(screen.getByTestId('join-passphrase-again'), { target: { value: 'correct horse battery!' } });
+    await fireEvent.click(screen.getByTestId('join-submit'));
+    expect(screen.getByTestId('join-passphrase-problem')).toHaveTextContent('differ');
+    expect(backend.called('linkDevice')).toHaveLength(0);
+    await fireEvent.input(screen.getByTestId('join-passphrase-again'), { target: { value: 'correct horse battery' } });
+    await fireEvent.click(screen.getByTestId('join-submit'));
+    await waitFor(() => expect(onlinked).toHaveBeenCalledOnce());
+    expect(backend.called('linkDevice')[0].args[3]).toBe('correct horse battery');
+  });
+
+  it('offers the passphrase when the system keyring cannot be used', async () => {
+    const backend = new FakeBackend();
+    backend.failNext.set('linkDevice', new BackendError('store_key_save_failed', 'no Secret Service'));
+    render(JoinForm, { backend, onlinked: vi.fn() });
+    await fill('https://relay.example.com', '7K3QD-M9XWA');
+    expect(await screen.findByTestId('join-keyring-hint')).toHaveTextContent('passphrase instead');
+    expect(screen.getByTestId('join-use-passphrase')).toBeChecked();
+    expect(screen.getByTestId('join-passphrase')).toBeInTheDocument();
   });
 });

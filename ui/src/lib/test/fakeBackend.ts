@@ -227,8 +227,15 @@ export class FakeBackend implements Backend {
     this.record('session');
     return structuredClone(this.session_);
   };
-  linkDevice = async (relayUrl: string, code: string, deviceName?: string): Promise<LinkInfo> => {
-    this.record('linkDevice', relayUrl, code, deviceName);
+  /** The passphrase `unlock` accepts (a locked fake starts with `connection = locked`). */
+  passphrase = 'correct horse battery staple';
+  linkDevice = async (
+    relayUrl: string,
+    code: string,
+    deviceName?: string,
+    passphrase?: string,
+  ): Promise<LinkInfo> => {
+    this.record('linkDevice', relayUrl, code, deviceName, passphrase);
     if (this.linkGate) await this.linkGate;
     this.session_ = { ...this.session_, linked: true, relay_url: relayUrl };
     this.connection = { state: 'connected' };
@@ -236,6 +243,21 @@ export class FakeBackend implements Backend {
   };
   reconnectNow = async () => {
     this.record('reconnectNow');
+  };
+  unlock = async (passphrase: string) => {
+    this.record('unlock', passphrase);
+    if (passphrase !== this.passphrase) {
+      throw new BackendError(
+        'store_wrong_key',
+        'the key does not open the local store (wrong key or passphrase)',
+      );
+    }
+    this.connection = { state: 'connected' };
+    this.emit('connectionState', this.connection);
+  };
+  retryOpen = async () => {
+    this.record('retryOpen');
+    this.session_ = { ...this.session_, startup_error: null };
   };
   listen = async (handlers: Partial<BackendEvents>): Promise<Unlisten> => {
     this.record('listen');
