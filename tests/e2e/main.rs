@@ -6,6 +6,7 @@ mod team_env;
 mod webdriver;
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -38,6 +39,22 @@ struct Driver {
 
 impl Driver {
     fn start(lang: &str) -> Driver {
+        Driver::start_with_env(lang, &[])
+    }
+
+    /// As [`Driver::start`], for a computer whose session bus (and so keyring and
+    /// notification daemon) cannot be reached.
+    fn start_without_keyring(lang: &str) -> Driver {
+        Driver::start_with_env(
+            lang,
+            &[(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/teamline-e2e-bus",
+            )],
+        )
+    }
+
+    fn start_with_env(lang: &str, extra_env: &[(&str, &str)]) -> Driver {
         let home = tempfile::tempdir().expect("temporary HOME");
         for dir in [".local/share", ".config", ".cache", "runtime"] {
             std::fs::create_dir_all(home.path().join(dir)).expect("XDG dir");
@@ -59,7 +76,14 @@ impl Driver {
             .env("LANG", lang)
             .env("LANGUAGE", lang.split('.').next().unwrap_or(lang))
             .env("LC_ALL", lang)
-            .stdout(Stdio::null())
+            .envs(extra_env.iter().copied())
+            // The app logs to stdout; TEAMLINE_E2E_APP_LOGS=1 shows it when debugging a test.
+            .process_group(0)
+            .stdout(if std::env::var_os("TEAMLINE_E2E_APP_LOGS").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("tauri-driver is installed (cargo xtask test installs it)");
         let url = format!("http://127.0.0.1:{port}");
@@ -122,6 +146,11 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // tauri-driver leaves its WebKitWebDriver behind (holding our stdout open), so
+        // the whole process group it leads goes.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.process.id())])
+            .status();
         let _ = self.process.kill();
         let _ = self.process.wait();
     }
@@ -486,5 +515,71 @@ fn an_agent_claims_notes_labels_and_finds_a_conversation() {
     let hit = session.wait_for_text("[data-testid=search-result]", |t| t.contains("Marta Ruiz"));
     assert!(hit.contains("заказ"), "the snippet shows the match: {hit}");
     session.screenshot(&out.join("14-search-ru.png"));
+    session.close();
+}
+
+#[test]
+#[ignore = "needs a display and tauri-driver; run by `cargo xtask test`"]
+fn a_computer_without_a_keyring_links_with_a_passphrase_and_unlocks_at_start() {
+    let team = TeamEnv::start();
+    team.customer_says("15550004321", "Lena Vogel", "Is the shop open on Sunday?");
+    team.conversation_of("15550004321");
+    let driver = Driver::start_without_keyring("en_US.UTF-8");
+    let code = team.code(Preset::Standard, "Kiosk", false);
+    let profile = driver.profile("kiosk");
+    let args = vec![
+        "--data-dir".to_owned(),
+        profile.to_str().expect("UTF-8 path").to_owned(),
+    ];
+    let out = out_dir();
+    let session = driver.session_with_args("no-keyring", &args);
+    session.wait_for("[data-testid=connection][data-state=not_linked]");
+    session
+        .wait_for("nav button[data-section=settings]")
+        .click();
+    session
+        .wait_for("[data-testid=settings-tab-connection]")
+        .click();
+    session
+        .wait_for("[data-testid=join-relay]")
+        .send_keys(&team.relay_url);
+    session.wait_for("[data-testid=join-code]").send_keys(&code);
+    session.wait_for("[data-testid=join-submit]").click();
+
+    // The keyring is checked before the one-time code is used; the passphrase is offered.
+    session.wait_for_text("[data-testid=join-error]", |t| {
+        t.contains("keyring") && t.contains("passphrase")
+    });
+    let passphrase = "sunday opening hours";
+    session
+        .wait_for("[data-testid=join-passphrase]")
+        .send_keys(passphrase);
+    session
+        .wait_for("[data-testid=join-passphrase-again]")
+        .send_keys(passphrase);
+    session.screenshot(&out.join("30-no-keyring-passphrase.png"));
+    session.wait_for("[data-testid=join-submit]").click();
+    session.wait_for("[data-testid=connection][data-state=connected]");
+    session.wait_for("nav button[data-section=inbox]").click();
+    session.wait_for_text("[data-testid=inbox-row-name]", |t| t == "Lena Vogel");
+    session.close();
+
+    // Every start asks for the passphrase; a wrong one says so and changes nothing.
+    let session = driver.session_with_args("no-keyring-unlock", &args);
+    session.wait_for("[data-testid=connection][data-state=locked]");
+    session.wait_for("[data-testid=unlock-form]");
+    assert!(session.find("[data-testid=inbox-row]").is_none());
+    session
+        .wait_for("[data-testid=unlock-passphrase]")
+        .send_keys("monday opening hours\u{E007}");
+    session.wait_for_text("[data-testid=unlock-error]", |t| {
+        t.contains("Nothing was changed")
+    });
+    session.screenshot(&out.join("31-unlock-wrong-passphrase.png"));
+    let field = session.wait_for("[data-testid=unlock-passphrase]");
+    field.clear();
+    field.send_keys(&format!("{passphrase}\u{E007}"));
+    session.wait_for("[data-testid=connection][data-state=connected]");
+    session.wait_for_text("[data-testid=inbox-row-name]", |t| t == "Lena Vogel");
     session.close();
 }

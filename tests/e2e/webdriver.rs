@@ -237,4 +237,14 @@ impl Element<'_> {
         self.session
             .post(&format!("/element/{}/click", self.id), json!({}));
     }
+
+    /// Empties a text field the way typing would (an `input` event, which Svelte's
+    /// `bind:value` listens to).
+    pub fn clear(&self) {
+        self.session.execute(
+            "arguments[0].value = ''; \
+             arguments[0].dispatchEvent(new Event('input', { bubbles: true }))",
+            json!([{ ELEMENT_KEY: self.id }]),
+        );
+    }
 }

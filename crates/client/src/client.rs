@@ -409,6 +409,17 @@ impl Client {
                 "the relay address must start with https:// (or http:// on a local network)".into(),
             ));
         }
+        // A pairing code works once: make sure the secrets can be kept before using it.
+        let needs_keyring = matches!(key, StoreKeyChoice::OsKeyring)
+            || (mode == StoreKeyMode::Keyring && matches!(inner.vault, TokenVault::OsKeyring));
+        if needs_keyring {
+            tokio::task::spawn_blocking(|| {
+                OsKeyring::connect().and_then(|k| k.load(&keyring_account("reachability-probe")))
+            })
+            .await
+            .map_err(|e| ClientError::Profile(e.to_string()))?
+            .map_err(|reason| ClientError::Keyring(reason.to_string()))?;
+        }
         let claim = api::claim(
             &inner.http,
             &relay_url,

@@ -146,6 +146,8 @@ async fn a_passphrase_profile_needs_no_keyring_and_starts_locked() {
         o
     };
     let client = Client::open(opts()).await.unwrap();
+    // As the app does: started first, linked later from the join form.
+    client.start();
     let code = env.code(Preset::Standard, "Hana").await;
     let short = client
         .link_with_passphrase(&env.relay_url, &code, &device("Kiosk"), "too short")
@@ -168,7 +170,6 @@ async fn a_passphrase_profile_needs_no_keyring_and_starts_locked() {
         json["store_key"].as_str().unwrap().to_owned()
     };
     assert_eq!(key_mode(), "passphrase");
-    client.start();
     wait_state(&client, ConnectionState::Connected).await;
     env.customer_says("15553331111", "Ivo", "where is my order")
         .await;

@@ -696,6 +696,7 @@ fn open_keyed(path: &Path, key: &StoreKey, create: bool) -> Result<Connection> {
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
+    sqlcipher_ready()?;
     let conn = Connection::open_with_flags(path, flags)?;
     register_sql_functions(&conn)?;
     // A C API setting, not a statement: `PRAGMA key` stays the first statement.
@@ -711,7 +712,6 @@ fn open_keyed(path: &Path, key: &StoreKey, create: bool) -> Result<Connection> {
         }
         err
     };
-    sqlcipher_ready()?;
     let keyed = conn
         .execute_batch(&key.pragma())
         .and_then(|()| conn.execute_batch("PRAGMA cipher_compatibility = 4;"))

@@ -106,7 +106,7 @@ describe('Join my team', () => {
     backend.failNext.set('linkDevice', new BackendError('store_key_save_failed', 'no Secret Service'));
     render(JoinForm, { backend, onlinked: vi.fn() });
     await fill('https://relay.example.com', '7K3QD-M9XWA');
-    expect(await screen.findByTestId('join-keyring-hint')).toHaveTextContent('passphrase instead');
+    expect(await screen.findByTestId('join-error')).toHaveTextContent('passphrase instead');
     expect(screen.getByTestId('join-use-passphrase')).toBeChecked();
     expect(screen.getByTestId('join-passphrase')).toBeInTheDocument();
   });
