@@ -385,6 +385,9 @@ impl<'k> Verifier<'k> {
     fn check(&mut self, s: &Stored<'_>) -> Result<(), Break> {
         let e = &s.entry;
         let fail = |reason| Err(Break { seq: e.seq, reason });
+        let Some(mac) = s.mac else {
+            return fail(Broken::NotSealed);
+        };
         if self.checkpoint.is_none() {
             return fail(Broken::CheckpointMissing);
         }
@@ -398,9 +401,6 @@ impl<'k> Verifier<'k> {
         if e.index < expected || (self.head.count > 0 && e.seq <= self.head.seq) {
             return fail(Broken::OutOfOrder);
         }
-        let Some(mac) = s.mac else {
-            return fail(Broken::NotSealed);
-        };
         if !entry_mac_ok(self.key, &self.head.mac, e, &mac) {
             return fail(Broken::MacMismatch);
         }
