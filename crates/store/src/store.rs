@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_recent_first_search.sql"),
     include_str!("../migrations/0003_deferred_search_index.sql"),
+    include_str!("../migrations/0004_settings.sql"),
 ];
 
 /// The newest schema this build understands.
@@ -451,6 +452,27 @@ impl Store {
                 |r| json_col(r, 0),
             )
             .optional()?)
+    }
+
+    // ---- settings ----
+
+    /// A per-device setting, `None` when never set. Kept across resyncs.
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
     }
 
     // ---- outbox ----

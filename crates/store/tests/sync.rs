@@ -403,3 +403,17 @@ fn marking_a_conversation_read_clears_its_unread_count_once() {
         "unknown conversation"
     );
 }
+
+#[test]
+fn settings_round_trip_and_survive_a_resync() {
+    let (dir, mut store) = store();
+    assert_eq!(store.setting("audit_head").unwrap(), None);
+    store.set_setting("audit_head", "one").unwrap();
+    store.set_setting("audit_head", "two").unwrap();
+    store.reset_replica().unwrap();
+    assert_eq!(store.setting("audit_head").unwrap().as_deref(), Some("two"));
+    drop(store);
+    let store = Store::open(dir.path().join("s.db"), raw()).unwrap();
+    assert_eq!(store.setting("audit_head").unwrap().as_deref(), Some("two"));
+    assert_eq!(store.setting("other").unwrap(), None);
+}
