@@ -320,13 +320,40 @@ impl RelayApi {
         }
         self.json(req).await
     }
+
+    /// A GET whose answer is a file (an export): its content type and text.
+    pub async fn download(
+        &self,
+        path: &str,
+        pin: Option<&str>,
+    ) -> Result<(String, String), ApiError> {
+        let mut req = self.get(path).timeout(REQUEST_TIMEOUT);
+        if let Some(pin) = pin {
+            let mut v = HeaderValue::from_str(pin)
+                .map_err(|_| ApiError::Transport("the PIN must be digits".into()))?;
+            v.set_sensitive(true);
+            req = req.header(PIN_HEADER, v);
+        }
+        let resp = req.send().await.map_err(ApiError::from_reqwest)?;
+        if !resp.status().is_success() {
+            return Err(error_of(resp).await);
+        }
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let text = resp.text().await.map_err(ApiError::from_reqwest)?;
+        Ok((content_type, text))
+    }
 }
 
 /// The relay reads a PIN re-verification from this header.
 const PIN_HEADER: &str = "x-teamline-pin";
 
 /// Percent-encodes what a timestamp may contain (`+`, `:`).
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {

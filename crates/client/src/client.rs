@@ -649,6 +649,15 @@ impl Client {
         self.inner.with_store(move |s| Ok(f(s)?)).await
     }
 
+    /// Runs `f` on the store, for the crate's own small writes (e.g. the audit head the
+    /// team calls remember).
+    pub(crate) async fn with_store_mut<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.inner.with_store(f).await
+    }
+
     /// The last applied relay seq.
     pub async fn cursor(&self) -> Result<u64> {
         self.read(|s| s.cursor()).await

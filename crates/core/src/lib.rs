@@ -5,6 +5,7 @@
 //! `notes/core-api.md`.
 
 pub mod access;
+pub mod audit_chain;
 pub mod permissions;
 pub mod schedule;
 pub mod summary;

@@ -1,4 +1,4 @@
-//! The `teamline-relay` command line: `serve`, `init`, `pair`, `check`.
+//! The `teamline-relay` command line: `serve`, `init`, `pair`, `check`, `audit verify`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,8 +11,9 @@ use teamline_whatsapp::graph::GraphClient;
 
 use crate::app::AppSettings;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{AuditKeySource, Config};
 use crate::pairing;
+use crate::storage::team::AuditSettings;
 use crate::storage::{self, Storage, sqlite};
 
 #[derive(Debug, Parser)]
@@ -56,35 +57,94 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit log's chain; name the first broken entry (exit status 1) if any.
+    Verify {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { config } => serve(Config::load(config.as_deref())?).await,
         Command::Init { config, team_name } => {
-            let db = Config::load_database(config.as_deref())?;
-            init(&db, &team_name, &Clock::system()).await
+            create_audit_key(config.as_deref())?;
+            let (db, audit) = Config::load_storage(config.as_deref())?;
+            init(&db, audit, &team_name, &Clock::system()).await
         }
         Command::Pair {
             config,
             level,
             member,
         } => {
-            let db = Config::load_database(config.as_deref())?;
-            pair(&db, &level, member, &Clock::system()).await
+            let (db, audit) = Config::load_storage(config.as_deref())?;
+            pair(&db, audit, &level, member, &Clock::system()).await
         }
         Command::Check { config } => check(config).await,
+        Command::Audit {
+            command: AuditCommand::Verify { config },
+        } => {
+            let (db, audit) = Config::load_storage(config.as_deref())?;
+            verify_audit(&db, audit).await
+        }
     }
 }
 
-fn open(database: &str) -> anyhow::Result<Arc<dyn Storage>> {
-    storage::open(database, sqlite::Options::default())
+/// Opens the database with the audit chain's key (every command that may append to the
+/// audit log must sign with the configured key).
+fn open(database: &str, audit: AuditSettings) -> anyhow::Result<Arc<dyn Storage>> {
+    let options = sqlite::Options {
+        audit: Some(audit),
+        ..sqlite::Options::default()
+    };
+    storage::open(database, options)
         .with_context(|| "could not open the database (configuration key `database`)")
+}
+
+/// Creates the audit key file when the configuration points at one that does not exist.
+fn create_audit_key(config: Option<&std::path::Path>) -> anyhow::Result<()> {
+    if let AuditKeySource::File(path) = Config::audit_key_source(config)?
+        && !path.exists()
+    {
+        crate::config::create_audit_key_file(&path).with_context(|| {
+            format!(
+                "cannot create the audit key file {} (configuration key `audit_key_file`)",
+                path.display()
+            )
+        })?;
+        println!(
+            "Created the audit key file {} (owner-only). Back it up apart from the database: without it the audit log cannot be verified.",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// `audit verify`: one line in plain words; an error (exit status 1) when broken.
+pub async fn verify_audit(database: &str, audit: AuditSettings) -> anyhow::Result<()> {
+    let storage = open(database, audit)?;
+    let v = storage.read(crate::audit::verify).await?;
+    println!("{}", v.words());
+    if !v.report.ok() {
+        bail!("the audit log does not verify");
+    }
+    Ok(())
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let stop = shutdown_signal();
-    let storage = open(&config.database)?;
+    let storage = open(&config.database, config.audit.clone())?;
+    // Entries from before the chain existed are sealed before anything new is appended.
+    storage.write(crate::audit::seal_legacy).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| {
@@ -142,8 +202,13 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-pub async fn init(database: &str, team_name: &str, clock: &Clock) -> anyhow::Result<()> {
-    let storage = open(database)?;
+pub async fn init(
+    database: &str,
+    audit: AuditSettings,
+    team_name: &str,
+    clock: &Clock,
+) -> anyhow::Result<()> {
+    let storage = open(database, audit)?;
     let now = clock.now();
     let name = team_name.to_owned();
     let (code, hash) = pairing::new_code();
@@ -177,13 +242,14 @@ pub async fn init(database: &str, team_name: &str, clock: &Clock) -> anyhow::Res
 
 pub async fn pair(
     database: &str,
+    audit: AuditSettings,
     level: &str,
     member: Option<String>,
     clock: &Clock,
 ) -> anyhow::Result<()> {
     let device_level =
         pairing::level_from_preset(level).with_context(|| format!("unknown level {level:?}"))?;
-    let storage = open(database)?;
+    let storage = open(database, audit)?;
     if storage.read(|tx| tx.team()).await?.is_none() {
         bail!("no team yet: run `teamline-relay init` first");
     }

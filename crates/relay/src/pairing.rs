@@ -158,7 +158,84 @@ pub fn store_code(
     Ok(expires_at)
 }
 
-fn record_failure(tx: &mut dyn WriteTx, address: &str, now: Timestamp) -> StorageResult<()> {
+/// Why a claim linked nothing, as the audit log records it (the claimant is only told
+/// "rejected").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    UnknownCode,
+    ExpiredCode,
+    UsedCode,
+    InvalidLevel,
+    MemberUnavailable,
+    DeviceCapReached,
+}
+
+impl Refusal {
+    fn as_str(self) -> &'static str {
+        match self {
+            Refusal::UnknownCode => "unknown_code",
+            Refusal::ExpiredCode => "expired_code",
+            Refusal::UsedCode => "used_code",
+            Refusal::InvalidLevel => "invalid_level",
+            Refusal::MemberUnavailable => "member_unavailable",
+            Refusal::DeviceCapReached => "device_cap_reached",
+        }
+    }
+}
+
+/// Logs a failed pairing attempt (`audit.pairing_failed`) with the address and what the
+/// claimant said about the device; never the code.
+fn audit_refusal(
+    tx: &mut dyn WriteTx,
+    req: &ClaimRequest,
+    address: &str,
+    reason: Refusal,
+    failures: Option<&PairingFailures>,
+    now: Timestamp,
+) -> StorageResult<()> {
+    crate::audit::record(
+        tx,
+        &crate::audit::Ctx {
+            actor_member_id: None,
+            device_id: None,
+            address: Some(address.to_owned()),
+            now,
+        },
+        crate::audit::kind::PAIRING_FAILED,
+        json!({ "address": address }),
+        serde_json::Value::Null,
+        json!({
+            "reason": reason.as_str(),
+            "name": req.name.trim(),
+            "os": req.os.trim(),
+            "os_version": req.os_version.trim(),
+            "app_version": req.app_version.trim(),
+            "failures": failures.map(|f| f.failures),
+            "locked_until": failures.and_then(|f| f.locked_until),
+        }),
+    )
+    .map(drop)
+}
+
+/// Counts a failed claim against the address and logs it; the claim is rejected.
+fn refuse(
+    tx: &mut dyn WriteTx,
+    req: &ClaimRequest,
+    address: &str,
+    reason: Refusal,
+    now: Timestamp,
+) -> StorageResult<ClaimOutcome> {
+    let f = record_failure(tx, address, now)?;
+    audit_refusal(tx, req, address, reason, Some(&f), now)?;
+    Ok(ClaimOutcome::Rejected)
+}
+
+/// Counts one failure; returns the address's state after it (a lock-out resets the count).
+fn record_failure(
+    tx: &mut dyn WriteTx,
+    address: &str,
+    now: Timestamp,
+) -> StorageResult<PairingFailures> {
     let mut f = tx.pairing_failures(address)?.unwrap_or(PairingFailures {
         address: address.to_owned(),
         failures: 0,
@@ -177,11 +254,15 @@ fn record_failure(tx: &mut dyn WriteTx, address: &str, now: Timestamp) -> Storag
         f.locked_until = now.checked_add(COOLDOWN).ok();
         f.failures = 0;
     }
-    tx.put_pairing_failures(&f)
+    tx.put_pairing_failures(&f)?;
+    Ok(f)
 }
 
 /// Claims a code: checks the address's cool-down, the code, then links a device (and
-/// creates its member when needed), all in the caller's transaction.
+/// creates its member when needed), all in the caller's transaction. Every attempt is in
+/// the audit log (`audit.device_linked` or `audit.pairing_failed`) except those refused
+/// while the address cools down: they check nothing, and logging each would let anyone
+/// flood the log without limit.
 pub fn claim(
     tx: &mut dyn WriteTx,
     code_hash: Option<[u8; 32]>,
@@ -199,16 +280,19 @@ pub fn claim(
         Some(h) => tx.pairing_code(&h)?,
         None => None,
     };
-    let Some(code) = code.filter(|c| c.used_at.is_none() && c.expires_at > now) else {
-        record_failure(tx, address, now)?;
-        return Ok(ClaimOutcome::Rejected);
+    let code = match code {
+        None => return refuse(tx, req, address, Refusal::UnknownCode, now),
+        Some(c) if c.used_at.is_some() => {
+            return refuse(tx, req, address, Refusal::UsedCode, now);
+        }
+        Some(c) if c.expires_at <= now => {
+            return refuse(tx, req, address, Refusal::ExpiredCode, now);
+        }
+        Some(c) => c,
     };
     let level = match authz::parse_level(&code.level) {
         Ok(l) => l,
-        Err(_) => {
-            record_failure(tx, address, now)?;
-            return Ok(ClaimOutcome::Rejected);
-        }
+        Err(_) => return refuse(tx, req, address, Refusal::InvalidLevel, now),
     };
     let cap = crate::team::device_cap(tx)?;
     let linked = tx
@@ -217,21 +301,19 @@ pub fn claim(
         .filter(|d| d.revoked_at.is_none())
         .count() as u64;
     if linked >= cap {
+        // Not the claimant's fault: no failure counted, the code stays usable.
+        audit_refusal(tx, req, address, Refusal::DeviceCapReached, None, now)?;
         return Ok(ClaimOutcome::CapReached { cap });
     }
     let extra = tx.code_extra(&code.code_hash)?.filter(|e| e.shared);
     if !tx.mark_pairing_code_used(&code.code_hash, now)? {
-        record_failure(tx, address, now)?;
-        return Ok(ClaimOutcome::Rejected);
+        return refuse(tx, req, address, Refusal::UsedCode, now);
     }
     let team_id = tx.team()?.map(|t| t.id);
     let shared_owner = match &extra {
         Some(e) => match e.created_by.map(|id| tx.member(id)).transpose()?.flatten() {
             Some(m) => Some(m),
-            None => {
-                record_failure(tx, address, now)?;
-                return Ok(ClaimOutcome::Rejected);
-            }
+            None => return refuse(tx, req, address, Refusal::MemberUnavailable, now),
         },
         None => None,
     };
@@ -239,10 +321,7 @@ pub fn claim(
         _ if shared_owner.is_some() => shared_owner,
         (Some(id), _) => match tx.member(id)? {
             Some(m) if m.active => Some(m),
-            _ => {
-                record_failure(tx, address, now)?;
-                return Ok(ClaimOutcome::Rejected);
-            }
+            _ => return refuse(tx, req, address, Refusal::MemberUnavailable, now),
         },
         (None, Some(name)) => tx.member_by_name(name)?,
         (None, None) => None,

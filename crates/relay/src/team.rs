@@ -33,7 +33,7 @@ use crate::app::{ApiError, AppState, Principal, St};
 use crate::audit::{self, Ctx, kind};
 use crate::authz;
 use crate::pin::{self, PinRefusal};
-use crate::storage::team::{GroupRow, PinRow, SessionRow};
+use crate::storage::team::{AuditFilter, GroupRow, PinRow, SessionRow};
 use crate::storage::{DeviceRow, MemberRow, ReadTx, StorageResult, WriteTx};
 
 pub const DEFAULT_DEVICE_CAP: u64 = 20;
@@ -69,6 +69,8 @@ pub fn routes() -> Router<Arc<AppState>> {
             put(update_template).delete(delete_template),
         )
         .route("/v1/team/audit", get(list_audit))
+        .route("/v1/team/audit/verify", get(verify_audit))
+        .route("/v1/team/audit/export", get(export_audit))
         .route("/v1/me/pin", put(set_own_pin))
         .route("/v1/session/sign-in", post(sign_in))
         .route("/v1/session/sign-out", post(sign_out))
@@ -154,6 +156,18 @@ pub async fn check_pin(
     outcome.map_err(refusal)
 }
 
+/// A permission (through core) and the PIN again: what every sensitive action asks.
+async fn reverify(
+    st: &AppState,
+    p: &Principal,
+    permission: Permission,
+    pin: Option<&str>,
+    peer: SocketAddr,
+) -> Result<(), ApiError> {
+    authz::require(&p.actor, permission)?;
+    check_pin(st, p, pin, &peer.ip().to_string()).await
+}
+
 /// `ManageTeam` (through core) and the PIN again.
 async fn manage(
     st: &AppState,
@@ -161,8 +175,7 @@ async fn manage(
     pin: Option<&str>,
     peer: SocketAddr,
 ) -> Result<(), ApiError> {
-    authz::require(&p.actor, Permission::ManageTeam)?;
-    check_pin(st, p, pin, &peer.ip().to_string()).await
+    reverify(st, p, Permission::ManageTeam, pin, peer).await
 }
 
 fn pin_from(headers: &HeaderMap, body_pin: Option<String>) -> Option<String> {
@@ -897,6 +910,9 @@ pub async fn idle_loop(st: Arc<AppState>, mut stop: tokio::sync::watch::Receiver
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "auto-unlink failed"),
         }
+        if let Err(e) = audit::apply_retention(&st).await {
+            tracing::warn!(error = %e, "audit retention failed");
+        }
     }
 }
 
@@ -1092,26 +1108,202 @@ async fn delete_template(
 // ---------------------------------------------------------------------------------------
 // Audit log
 
-#[derive(Deserialize)]
+/// `GET /v1/team/audit` and `/export` filters; times are RFC 3339.
+#[derive(Deserialize, Default)]
 struct AuditQuery {
     #[serde(default)]
     before: Option<u64>,
     #[serde(default)]
     limit: Option<usize>,
+    /// The acting member's id.
+    #[serde(default)]
+    member: Option<String>,
+    /// The device's id.
+    #[serde(default)]
+    device: Option<String>,
+    /// A kind prefix: `member` or `audit.member` match every `audit.member_*`.
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    /// `csv` or `json` (export only).
+    #[serde(default)]
+    format: Option<String>,
 }
 
+impl AuditQuery {
+    fn filter(&self, limit: usize) -> Result<AuditFilter, ApiError> {
+        let id = |name: &str, v: &Option<String>| -> Result<Option<Uuid>, ApiError> {
+            v.as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<Uuid>()
+                        .map_err(|_| ApiError::bad_request(format!("`{name}` must be an id")))
+                })
+                .transpose()
+        };
+        let time = |name: &str, v: &Option<String>| -> Result<Option<Timestamp>, ApiError> {
+            v.as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<Timestamp>().map_err(|_| {
+                        ApiError::bad_request(format!(
+                            "`{name}` must be an RFC 3339 time, like 2025-01-31T08:00:00Z"
+                        ))
+                    })
+                })
+                .transpose()
+        };
+        let action = self
+            .action
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                if a.starts_with("audit.") {
+                    a.to_owned()
+                } else {
+                    format!("audit.{a}")
+                }
+            });
+        Ok(AuditFilter {
+            before: self.before,
+            limit,
+            member: id("member", &self.member)?,
+            device: id("device", &self.device)?,
+            action,
+            from: time("from", &self.from)?,
+            to: time("to", &self.to)?,
+        })
+    }
+
+    /// The filters as given, for the export's own audit entry.
+    fn json(&self) -> Value {
+        json!({
+            "member": self.member, "device": self.device, "action": self.action,
+            "from": self.from, "to": self.to, "before": self.before,
+        })
+    }
+}
+
+/// Query strings are parsed here (not by axum's `Query`), so a bad one answers with the
+/// usual `{code, message}`.
+fn audit_query(uri: &axum::http::Uri) -> Result<AuditQuery, ApiError> {
+    Query::<AuditQuery>::try_from_uri(uri)
+        .map(|q| q.0)
+        .map_err(|e| ApiError::bad_request(e.body_text()))
+}
+
+/// `GET /v1/team/audit?member=&device=&action=&from=&to=&before=&limit=` (ViewAuditLog):
+/// `{entries: [AuditRow], next_before}`, newest first.
 async fn list_audit(
     State(st): St,
     Extension(p): Extension<Principal>,
-    Query(q): Query<AuditQuery>,
+    uri: axum::http::Uri,
 ) -> Result<Json<Value>, ApiError> {
     authz::require(&p.actor, Permission::ViewAuditLog)?;
+    let q = audit_query(&uri)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let rows = st.storage.read(move |tx| tx.audit(q.before, limit)).await?;
+    let filter = q.filter(limit)?;
+    let rows = st
+        .storage
+        .read(move |tx| tx.audit_filtered(&filter))
+        .await?;
     let next = (rows.len() == limit)
         .then(|| rows.last().map(|r| r.seq))
         .flatten();
     Ok(Json(json!({ "entries": rows, "next_before": next })))
+}
+
+/// `GET /v1/team/audit/verify` (ViewAuditLog): the chain checked against the newest
+/// checkpoint, see [`audit::Verification::json`].
+async fn verify_audit(
+    State(st): St,
+    Extension(p): Extension<Principal>,
+) -> Result<Json<Value>, ApiError> {
+    authz::require(&p.actor, Permission::ViewAuditLog)?;
+    let v = st.storage.read(audit::verify).await?;
+    if let Some(b) = v.report.first_broken {
+        tracing::error!(
+            seq = b.seq,
+            code = b.reason.code(),
+            "the audit log does not verify"
+        );
+    }
+    Ok(Json(v.json()))
+}
+
+/// Most entries one export holds (the newest that match).
+pub const EXPORT_MAX: usize = 100_000;
+
+/// `GET /v1/team/audit/export?format=csv|json&<filters>` (ViewAuditLog and ExportHistory,
+/// and the PIN in `x-teamline-pin`): the matching entries oldest first, as a download.
+/// The export itself is logged (`audit.exported`).
+async fn export_audit(
+    State(st): St,
+    Extension(p): Extension<Principal>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    authz::require(&p.actor, Permission::ViewAuditLog)?;
+    let q = audit_query(&uri)?;
+    let csv = match q.format.as_deref().unwrap_or("json") {
+        "csv" => true,
+        "json" => false,
+        _ => return Err(ApiError::bad_request("`format` must be csv or json")),
+    };
+    let filter = q.filter(EXPORT_MAX)?;
+    reverify(
+        &st,
+        &p,
+        Permission::ExportHistory,
+        pin_from(&headers, None).as_deref(),
+        peer,
+    )
+    .await?;
+    let (mut rows, names) = st
+        .storage
+        .read(move |tx| Ok((tx.audit_filtered(&filter)?, audit::Names::load(tx)?)))
+        .await?;
+    rows.reverse();
+    let ctx = ctx(&st, &p, peer);
+    let now = ctx.now;
+    let (format, filters, count) = (if csv { "csv" } else { "json" }, q.json(), rows.len());
+    let logged = filters.clone();
+    st.storage
+        .write(move |tx| {
+            audit::record(
+                tx,
+                &ctx,
+                kind::EXPORTED,
+                json!({ "format": format }),
+                Value::Null,
+                json!({ "format": format, "filters": logged, "entries": count }),
+            )
+        })
+        .await?;
+    let stamp = now.strftime("%Y%m%d-%H%M%S");
+    let (content_type, body) = if csv {
+        ("text/csv; charset=utf-8", audit::to_csv(&rows, &names))
+    } else {
+        (
+            "application/json",
+            audit::to_json(&rows, &names, &filters, now).to_string(),
+        )
+    };
+    let disposition = format!("attachment; filename=\"teamline-audit-{stamp}.{format}\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 // ---------------------------------------------------------------------------------------

@@ -36,6 +36,12 @@ graph_url = "{graph_url}"
         db = dir.join("relay.db").display()
     );
     std::fs::write(&path, text).unwrap();
+    // The audit key `init` would create next to the config (`serve` refuses to start
+    // without one).
+    let key = dir.join("audit.key");
+    if !key.exists() {
+        std::fs::write(&key, "5a".repeat(32)).unwrap();
+    }
     path
 }
 

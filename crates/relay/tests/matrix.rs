@@ -23,13 +23,14 @@ use team_env::*;
 use Permission::*;
 
 /// What a route needs. `Any`: any signed-in device. `Perm`: that permission. `PermPin`:
-/// that permission and the PIN. `View`: the conversation is visible. `Cmd`: visible, then
+/// that permission and the PIN. `BothPin`: both permissions and the PIN. `View`: the conversation is visible. `Cmd`: visible, then
 /// the permission. `Status`: the same answer for everybody (no rights involved).
 #[derive(Clone, Copy, Debug)]
 enum Need {
     Any,
     Perm(Permission),
     PermPin(Permission),
+    BothPin(Permission, Permission),
     View(Conv),
     Cmd(Conv, Permission),
     Status(u16),
@@ -227,6 +228,18 @@ const CASES: &[(&str, &str, &str, Need)] = &[
         Need::PermPin(ManageTeam),
     ),
     ("audit", "GET", "/v1/team/audit", Need::Perm(ViewAuditLog)),
+    (
+        "audit_verify",
+        "GET",
+        "/v1/team/audit/verify",
+        Need::Perm(ViewAuditLog),
+    ),
+    (
+        "audit_export",
+        "GET",
+        "/v1/team/audit/export",
+        Need::BothPin(ViewAuditLog, ExportHistory),
+    ),
     ("own_pin", "PUT", "/v1/me/pin", Need::Any),
     // Sign-in/out are for shared devices; every matrix device is personal: 409 for all.
     ("sign_in", "POST", "/v1/session/sign-in", Need::Status(409)),
@@ -538,6 +551,8 @@ async fn prepare(t: &TestRelay, fx: &Fixture, cell: &Cell, name: &str) -> (Strin
             )
         }
         "audit" => ("/v1/team/audit".into(), None),
+        "audit_verify" => ("/v1/team/audit/verify".into(), None),
+        "audit_export" => ("/v1/team/audit/export?format=csv".into(), None),
         "own_pin" => (
             "/v1/me/pin".into(),
             Some(json!({"current_pin": MEMBER_PIN, "new_pin": MEMBER_PIN})),
@@ -559,6 +574,13 @@ fn expected_status(fx: &Fixture, cell: &Cell, e: PermissionSet, need: Need) -> u
         Need::Any => 200,
         Need::Perm(p) | Need::PermPin(p) => {
             if e.contains(p) {
+                200
+            } else {
+                403
+            }
+        }
+        Need::BothPin(p, q) => {
+            if e.contains(p) && e.contains(q) {
                 200
             } else {
                 403

@@ -304,27 +304,3 @@ fn a_wrong_key_leaves_a_crash_image_with_its_wal_untouched() {
     let store = Store::open(&image, raw()).unwrap();
     assert_eq!(store.messages(conv, None, 5).unwrap().len(), 1);
 }
-
-/// Device values (the token of a passphrase profile) survive a reopen, can be replaced
-/// and removed.
-#[test]
-fn device_values_round_trip() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("s.db");
-    let mut store = Store::open(&db, raw()).unwrap();
-    assert_eq!(store.device_value("device_token").unwrap(), None);
-    store
-        .set_device_value("device_token", Some("first"))
-        .unwrap();
-    store
-        .set_device_value("device_token", Some("second"))
-        .unwrap();
-    drop(store);
-    let mut store = Store::open(&db, raw()).unwrap();
-    assert_eq!(
-        store.device_value("device_token").unwrap().as_deref(),
-        Some("second")
-    );
-    store.set_device_value("device_token", None).unwrap();
-    assert_eq!(store.device_value("device_token").unwrap(), None);
-}

@@ -403,3 +403,25 @@ fn marking_a_conversation_read_clears_its_unread_count_once() {
         "unknown conversation"
     );
 }
+
+#[test]
+fn device_values_round_trip_and_survive_a_resync() {
+    let (dir, mut store) = store();
+    assert_eq!(store.device_value("audit_head").unwrap(), None);
+    store.set_device_value("audit_head", Some("one")).unwrap();
+    store.set_device_value("audit_head", Some("two")).unwrap();
+    store.set_device_value("other", Some("gone soon")).unwrap();
+    store.reset_replica().unwrap();
+    assert_eq!(
+        store.device_value("audit_head").unwrap().as_deref(),
+        Some("two")
+    );
+    drop(store);
+    let mut store = Store::open(dir.path().join("s.db"), raw()).unwrap();
+    assert_eq!(
+        store.device_value("audit_head").unwrap().as_deref(),
+        Some("two")
+    );
+    store.set_device_value("other", None).unwrap();
+    assert_eq!(store.device_value("other").unwrap(), None);
+}

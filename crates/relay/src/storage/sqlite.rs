@@ -21,6 +21,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use uuid::Uuid;
 
 use super::*;
+use crate::storage::team::AuditSettings;
 
 mod team;
 mod work;
@@ -139,6 +140,7 @@ CREATE TABLE pairing_failures (
 "#,
     include_str!("sqlite/work.sql"),
     include_str!("sqlite/team.sql"),
+    include_str!("sqlite/audit.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -155,6 +157,10 @@ pub struct Options {
     pub event_cache: usize,
     /// `FULL` survives power loss; `NORMAL` (WAL) survives a process crash only.
     pub synchronous_full: bool,
+    /// The audit chain's key and retention (kept outside the database). `None`: a random
+    /// key for this process only, for tests and benchmarks; the relay's commands always
+    /// pass the configured one.
+    pub audit: Option<AuditSettings>,
 }
 
 impl Default for Options {
@@ -164,6 +170,7 @@ impl Default for Options {
             max_group: 4096,
             event_cache: 16_384,
             synchronous_full: true,
+            audit: None,
         }
     }
 }
@@ -174,6 +181,7 @@ struct WriteReq {
 }
 
 struct Shared {
+    audit: Arc<AuditSettings>,
     head: watch::Sender<u64>,
     floor: AtomicU64,
     cache: Mutex<VecDeque<Arc<Event>>>,
@@ -311,6 +319,12 @@ impl SqliteStorage {
 
         let (head_tx, _) = watch::channel(head);
         let shared = Arc::new(Shared {
+            audit: Arc::new(
+                options
+                    .audit
+                    .clone()
+                    .unwrap_or_else(AuditSettings::ephemeral),
+            ),
             head: head_tx,
             floor: AtomicU64::new(floor),
             cache: Mutex::new(VecDeque::new()),
@@ -418,7 +432,7 @@ fn run_group(conn: &Connection, batch: &mut Vec<WriteReq>, shared: &Shared) {
         }
         return;
     }
-    let mut sql = Sql::new(conn);
+    let mut sql = Sql::new(conn, Arc::clone(&shared.audit));
     let mut results = Vec::with_capacity(batch.len());
     for req in batch.iter_mut() {
         let job = std::mem::replace(&mut req.job, Box::new(|_| Err(StorageError::Closed)));
@@ -488,8 +502,9 @@ impl Storage for SqliteStorage {
             .expect("reader pool lock")
             .pop()
             .ok_or(StorageError::Closed)?;
+        let audit = Arc::clone(&self.shared.audit);
         let (conn, result) = tokio::task::spawn_blocking(move || {
-            let result = job(&Sql::new(&conn));
+            let result = job(&Sql::new(&conn, audit));
             (conn, result)
         })
         .await
@@ -564,14 +579,16 @@ struct Sql<'a> {
     c: &'a Connection,
     new_events: Vec<Event>,
     pruned_floor: Option<u64>,
+    audit: Arc<AuditSettings>,
 }
 
 impl<'a> Sql<'a> {
-    fn new(c: &'a Connection) -> Self {
+    fn new(c: &'a Connection, audit: Arc<AuditSettings>) -> Self {
         Sql {
             c,
             new_events: Vec::new(),
             pruned_floor: None,
+            audit,
         }
     }
 }

@@ -1,0 +1,213 @@
+//! The Audit page's calls through the client against a real relay: filtered pages,
+//! exports with the PIN, and "Verify" remembering the relay's head in the store so a relay
+//! whose log goes back (an old copy restored, a log replaced) raises a warning.
+
+mod common;
+
+use common::*;
+use teamline_client::core::Preset;
+use teamline_client::store::rusqlite;
+use teamline_client::team::{AuditFilter, AuditFormat};
+use teamline_client::{Client, ClientError, MemberChange};
+
+const OWNER_PIN: &str = "246810";
+
+async fn owner(env: &Env) -> Client {
+    env.relay
+        .as_ref()
+        .expect("relay running")
+        .state()
+        .pin_cost
+        .set(8, 1);
+    let client = Client::open(options(&env.dir.path().join("owner")))
+        .await
+        .unwrap();
+    let code = env.code(Preset::Admin, "Olga").await;
+    client
+        .link(&env.relay_url, &code, &device("Owner desk"))
+        .await
+        .unwrap();
+    client.set_own_pin(OWNER_PIN, None).await.unwrap();
+    client
+}
+
+async fn add_member(client: &Client, name: &str) {
+    let standard = MemberChange {
+        preset: Some(Preset::Standard),
+        ..MemberChange::default()
+    };
+    client
+        .create_member(name, &standard, OWNER_PIN)
+        .await
+        .unwrap();
+}
+
+/// Changes the relay's database file behind its back, as restoring an old copy or
+/// swapping the log would (the triggers that refuse such changes are dropped first).
+fn rewrite_relay_db(env: &Env, sql: &str) {
+    let c = rusqlite::Connection::open(env.dir.path().join("relay.db")).unwrap();
+    c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    c.execute_batch(
+        "DROP TRIGGER audit_log_delete_only_cut; DROP TRIGGER audit_checkpoints_no_delete;",
+    )
+    .unwrap();
+    c.execute_batch(sql).unwrap();
+}
+
+fn relay_code(e: &ClientError) -> String {
+    match e {
+        ClientError::Relay { code, .. } => code.clone(),
+        other => panic!("expected a relay refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_remembers_the_head_and_warns_when_the_relay_log_goes_back() {
+    let env = Env::start().await;
+    let client = owner(&env).await;
+    add_member(&client, "Ana").await;
+
+    let first = client.verify_audit().await.unwrap();
+    assert!(first.ok, "{first:?}");
+    assert!(first.rolled_back.is_none());
+    let page = client.audit(&AuditFilter::default()).await.unwrap();
+    assert_eq!(first.checked as usize, page.entries.len());
+    assert_eq!(first.head_seq, page.entries[0].seq);
+    assert_eq!(
+        Some(first.head_mac.as_str()),
+        page.entries[0].mac.as_deref()
+    );
+
+    add_member(&client, "Bo").await;
+    let second = client.verify_audit().await.unwrap();
+    assert!(second.ok && second.rolled_back.is_none(), "{second:?}");
+    assert!(second.head_count > first.head_count);
+
+    // The relay is put back to the first state, as restoring an old copy would: what is
+    // left verifies on the relay, but this device saw more.
+    rewrite_relay_db(
+        &env,
+        &format!(
+            "DELETE FROM audit_log WHERE seq > {s}; DELETE FROM audit_checkpoints WHERE seq > {s};",
+            s = first.head_seq
+        ),
+    );
+    let third = client.verify_audit().await.unwrap();
+    assert!(third.ok, "the relay's own check passes: {third:?}");
+    assert_eq!(third.head_seq, first.head_seq);
+    let warning = third.rolled_back.expect("a rollback warning");
+    assert_eq!(warning.code, "head_behind");
+    assert_eq!(warning.remembered.seq, second.head_seq);
+    assert_eq!(warning.remembered.count, second.head_count);
+    assert!(warning.message.contains("went back"), "{}", warning.message);
+    // The remembered head is not lowered: the warning stays.
+    let again = client.verify_audit().await.unwrap();
+    assert_eq!(
+        again.rolled_back.map(|r| r.code).as_deref(),
+        Some("head_behind")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_log_is_caught_even_after_the_relay_moved_past_the_remembered_head() {
+    let env = Env::start().await;
+    let client = owner(&env).await;
+    add_member(&client, "Ana").await;
+    let seen = client.verify_audit().await.unwrap();
+    assert!(seen.ok && seen.rolled_back.is_none(), "{seen:?}");
+
+    // The whole log is swapped for a fresh one that grows past the old head.
+    rewrite_relay_db(
+        &env,
+        "DELETE FROM audit_log; DELETE FROM audit_checkpoints;",
+    );
+    for i in 0..=seen.head_count {
+        add_member(&client, &format!("New {i}")).await;
+    }
+    let now = client.verify_audit().await.unwrap();
+    assert!(now.ok, "the new log verifies on its own: {now:?}");
+    assert!(now.head_seq > seen.head_seq && now.head_count > seen.head_count);
+    let warning = now.rolled_back.expect("a replaced log is caught");
+    assert_eq!(warning.code, "head_replaced");
+    assert!(warning.message.contains("is gone"), "{}", warning.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_filter_and_exports_need_the_pin() {
+    let env = Env::start().await;
+    let client = owner(&env).await;
+    for name in ["Ana", "Bo", "Cy"] {
+        add_member(&client, name).await;
+    }
+    let members = client
+        .audit(&AuditFilter {
+            action: Some("member_created".into()),
+            limit: Some(2),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(members.entries.len(), 2);
+    assert!(
+        members
+            .entries
+            .iter()
+            .all(|e| e.kind == "audit.member_created")
+    );
+    let rest = client
+        .audit(&AuditFilter {
+            action: Some("member_created".into()),
+            before: members.next_before,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rest.entries.len(), 1);
+    assert_eq!(rest.entries[0].after["name"], "Ana");
+
+    let wrong = client
+        .export_audit(AuditFormat::Csv, &AuditFilter::default(), "000000")
+        .await
+        .unwrap_err();
+    assert_eq!(relay_code(&wrong), "pin_invalid");
+    let csv = client
+        .export_audit(AuditFormat::Csv, &AuditFilter::default(), OWNER_PIN)
+        .await
+        .unwrap();
+    assert_eq!(csv.content_type, "text/csv; charset=utf-8");
+    assert!(csv.file_name.ends_with(".csv"));
+    assert!(
+        csv.body.starts_with("seq,index,created_at,kind,"),
+        "{}",
+        csv.body
+    );
+    let json = client
+        .export_audit(
+            AuditFormat::Json,
+            &AuditFilter {
+                action: Some("member".into()),
+                ..AuditFilter::default()
+            },
+            OWNER_PIN,
+        )
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    let names: Vec<&str> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "audit.member_created")
+        .map(|e| e["after"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Ana", "Bo", "Cy"]);
+    let exports = client
+        .audit(&AuditFilter {
+            action: Some("exported".into()),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(exports.entries.len(), 2);
+    assert!(client.verify_audit().await.unwrap().ok);
+}
