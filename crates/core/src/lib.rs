@@ -5,6 +5,8 @@
 //! `notes/core-api.md`.
 
 pub mod access;
+pub mod advisor;
+pub mod anomaly;
 pub mod permissions;
 pub mod schedule;
 pub mod summary;
