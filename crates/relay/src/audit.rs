@@ -56,6 +56,7 @@ pub fn record(
     before: Value,
     after: Value,
 ) -> StorageResult<u64> {
+    crate::alerts::on_audit(tx, ctx, kind, &target, &before, &after)?;
     let seq = tx.append_event(NewEvent {
         kind,
         conversation_id: None,

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use super::*;
 
+mod alerts;
 mod team;
 mod work;
 
@@ -139,6 +140,7 @@ CREATE TABLE pairing_failures (
 "#,
     include_str!("sqlite/work.sql"),
     include_str!("sqlite/team.sql"),
+    include_str!("sqlite/alerts.sql"),
 ];
 
 /// The schema version this binary writes.
