@@ -418,6 +418,14 @@ fn names<'a>(members: impl Iterator<Item = &'a MemberAccess>) -> String {
 }
 
 /// The English sentence of an advice. Missing parameters read as "?".
+///
+/// Parameter keys per code (string values; `names` is comma-separated member names):
+/// - `too_many_broadcasters`, `too_many_data_editors`, `too_many_deleters`: `count`,
+///   `total`, `limit`, `percent`, `names`
+/// - `delete_and_broadcast`: `name`
+/// - `too_few_admins`: `count`, `names`
+/// - `template_conflict`: `template_a`, `template_b` (equal for a self-conflict),
+///   `permissions` (English labels), `names`, `never` and `same_template` (`"true"`/`"false"`)
 pub fn summary(code: AdviceCode, params: &BTreeMap<String, String>) -> String {
     let p = |k: &str| params.get(k).map(String::as_str).unwrap_or("?");
     let guide = |what: &str| {
@@ -1234,7 +1242,7 @@ mod tests {
         /// Capabilities agree with `mask_at`: a permission is kept iff some moment of the
         /// week has it in every template's mask.
         #[test]
-        fn capabilities_match_mask_at_on_whole_hours(
+        fn capabilities_match_mask_at_every_minute_of_the_week(
             w1 in arb_window(), w2 in arb_window(), deny in 0u32..4
         ) {
             let perms = [Reply, SendBroadcasts];

@@ -655,6 +655,19 @@ pub fn normalize_os(os: &str) -> String {
 
 /// The English sentence of an alert, from its rule and parameters. Missing parameters read
 /// as "?" (stored alerts from an older relay still render).
+///
+/// Parameter keys per rule (all values are strings; `who` is a member's name or
+/// "Someone"; times are `HH:MM` team time):
+/// - `permission_change_off_hours`: `who`, `change`, `local_time`, `utc_offset`,
+///   `timezone`, `work_start`, `work_end`
+/// - `permission_change_burst`: `who` (the last change's actor), `address`, `count`,
+///   `window_minutes`
+/// - `night_sign_in`: `who`, `device`, `switch` (`"true"` for a member switch),
+///   `local_time`, `utc_offset`, `timezone`, `night_start`, `night_end`
+/// - `new_device_os`: `device`, `os`, `who`, `known_os` (comma-separated)
+/// - `pairing_failure_burst`: `address`, `count`, `window_minutes`
+/// - `device_idle`: `device`, `idle_days` (whole days), `days` (the threshold),
+///   `last_seen_local` (`YYYY-MM-DD HH:MM`), `timezone`
 pub fn summary(rule: Rule, params: &BTreeMap<String, String>) -> String {
     let p = |k: &str| params.get(k).map(String::as_str).unwrap_or("?");
     match rule {

@@ -26,13 +26,15 @@ fn madrid() -> TimeZone {
     teamline_core::schedule::time_zone("Europe/Madrid").unwrap()
 }
 
-/// The first instant after `now` whose Madrid wall-clock time is `h:m`.
+/// The first instant after `now` whose Madrid wall-clock time is `h:m` (skipping a day
+/// whose DST change leaves that time out).
 fn next_local(now: Timestamp, h: i8, m: i8) -> Timestamp {
     let tz = madrid();
     let mut date = tz.to_datetime(now).date();
     loop {
-        let at = tz.to_timestamp(date.at(h, m, 0, 0)).unwrap();
-        if at > now {
+        let wanted = date.at(h, m, 0, 0);
+        let at = tz.to_timestamp(wanted).unwrap();
+        if at > now && tz.to_datetime(at) == wanted {
             return at;
         }
         date = date.tomorrow().unwrap();
