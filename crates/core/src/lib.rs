@@ -5,6 +5,8 @@
 //! `notes/core-api.md`.
 
 pub mod access;
+pub mod advisor;
+pub mod anomaly;
 pub mod audit_chain;
 pub mod permissions;
 pub mod schedule;

@@ -90,6 +90,7 @@ pub fn record(
     before: Value,
     after: Value,
 ) -> StorageResult<u64> {
+    crate::alerts::on_audit(tx, ctx, kind, &target, &before, &after)?;
     // The entry keeps the exact JSON text its MAC covers.
     let (target_text, before_text, after_text) =
         (target.to_string(), before.to_string(), after.to_string());

@@ -6,6 +6,7 @@
 //! the storage traits), [`authz`] (the one door to `teamline-core`), [`app`] and
 //! [`delivery`] (HTTP), [`config`] and [`cli`] (the binary).
 
+pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod authz;
@@ -65,6 +66,7 @@ impl Relay {
         let addr = listener.local_addr()?;
         let (stop, stop_rx) = watch::channel(false);
         let state = AppState::new(storage, clock, settings, stop_rx.clone());
+        alerts::start(Arc::clone(&state), stop_rx.clone()).await?;
         let app = router(Arc::clone(&state));
         let mut graceful = stop_rx.clone();
         let server = tokio::spawn(async move {

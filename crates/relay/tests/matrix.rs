@@ -415,6 +415,7 @@ fn may_receive(fx: &Fixture, e: PermissionSet, me: Uuid, ev: &Value) -> bool {
             e.contains(ManageTeam) || is_me(&p["device"]["member_id"]) || is_me(&p["member_id"])
         }
         "webhook" => e.contains(ManageTeam),
+        "alert" | "advisor" => e.contains(ManageTeam),
         "template" => true,
         other => panic!("event family {other:?} ({kind}) has no row in the visibility table"),
     }

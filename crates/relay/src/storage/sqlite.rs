@@ -23,6 +23,7 @@ use uuid::Uuid;
 use super::*;
 use crate::storage::team::AuditSettings;
 
+mod alerts;
 mod team;
 mod work;
 
@@ -141,6 +142,7 @@ CREATE TABLE pairing_failures (
     include_str!("sqlite/work.sql"),
     include_str!("sqlite/team.sql"),
     include_str!("sqlite/audit.sql"),
+    include_str!("sqlite/alerts.sql"),
 ];
 
 /// The schema version this binary writes.
