@@ -202,6 +202,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/admin/quarantine", get(quarantine))
         .merge(crate::commands::routes())
         .merge(crate::team::routes())
+        .merge(crate::backup::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), auth));
     Router::new()
         .route(
