@@ -39,13 +39,13 @@ pub struct ImportSummary {
 
 impl Store {
     /// Writes this store, encrypted with `passphrase`, to `writer` (default cost).
-    pub fn export_to<W: Write>(&mut self, writer: W, passphrase: &str) -> Result<Sealed> {
+    pub fn export_to<W: Write>(&self, writer: W, passphrase: &str) -> Result<Sealed> {
         self.export_to_with(writer, passphrase, &SealOptions::default())
     }
 
     /// As [`Store::export_to`] with an explicit key-derivation cost.
     pub fn export_to_with<W: Write>(
-        &mut self,
+        &self,
         writer: W,
         passphrase: &str,
         options: &SealOptions,
@@ -64,7 +64,7 @@ impl Store {
     /// Exports into the file `path`, written whole or not at all (a temporary file next to
     /// it is renamed at the end).
     pub fn export_to_file(
-        &mut self,
+        &self,
         path: impl AsRef<Path>,
         passphrase: &str,
         options: &SealOptions,
@@ -99,9 +99,9 @@ impl Store {
             )));
         }
         // Everything that can be refused is refused before a file or key is made.
-        let snapshot = Snapshot::decrypt(reader, passphrase)?;
+        let backup = StoreBackup::decrypt(reader, passphrase)?;
         let mut store = Store::open(path, key)?;
-        match store.fill_from(snapshot) {
+        match store.fill_from(backup) {
             Ok(summary) => Ok((store, summary)),
             Err(e) => {
                 drop(store);
@@ -111,10 +111,10 @@ impl Store {
         }
     }
 
-    /// Replaces the content of this store with a backup's, in one transaction. Only for a
-    /// store that has not synced anything yet (a device linked a moment ago): a store with
-    /// a cursor, messages or queued commands is refused rather than overwritten.
-    pub fn import_backup<R: Read>(&mut self, reader: R, passphrase: &str) -> Result<ImportSummary> {
+    /// Replaces the content of this store with a decrypted backup's, in one transaction.
+    /// Only for a store that has not synced anything yet (a device linked a moment ago): a
+    /// store with a cursor, messages or queued commands is refused rather than overwritten.
+    pub fn import_backup(&mut self, backup: StoreBackup) -> Result<ImportSummary> {
         let held: i64 = self.conn.query_row(
             "SELECT (SELECT cursor FROM sync_state WHERE id = 1)
                   + (SELECT COUNT(*) FROM messages) + (SELECT COUNT(*) FROM outbox)",
@@ -126,14 +126,13 @@ impl Store {
                 "this device's store already holds synced data; a backup is only restored into a store that has not synced yet".into(),
             ));
         }
-        let snapshot = Snapshot::decrypt(reader, passphrase)?;
-        self.fill_from(snapshot)
+        self.fill_from(backup)
     }
 
     /// Runs `f` on the serialized bytes of an in-memory copy of the store: a plain
     /// database with this build's schema and every row (the search indexes stay empty;
     /// an import rebuilds them), read in one transaction.
-    fn with_snapshot<T>(&mut self, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
+    fn with_snapshot<T>(&self, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
         let mut mem = Connection::open_in_memory()?;
         crate::store::register_sql_functions(&mem)?;
         migrate(&mut mem, MIGRATIONS)?;
@@ -142,7 +141,9 @@ impl Store {
             [],
         )?;
         {
-            let from = self.conn.transaction()?;
+            // The store has one connection and `&self` excludes writers on it only by
+            // convention, so the read runs in an explicit transaction all the same.
+            let from = self.conn.unchecked_transaction()?;
             let to = mem.transaction()?;
             copy_rows(&from, &to)?;
             to.commit()?;
@@ -154,11 +155,11 @@ impl Store {
 
     /// Writes `snapshot` over every table of this store in one transaction; the search
     /// indexes are rebuilt from the messages at the end.
-    fn fill_from(&mut self, snapshot: Snapshot) -> Result<ImportSummary> {
-        let Snapshot {
+    fn fill_from(&mut self, backup: StoreBackup) -> Result<ImportSummary> {
+        let StoreBackup {
             conn: mem,
             schema_version_in_backup,
-        } = snapshot;
+        } = backup;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -187,15 +188,27 @@ impl Store {
     }
 }
 
-/// A decrypted backup as a plain in-memory database, checked and migrated to this build's
-/// schema (never written to disk).
-struct Snapshot {
+/// A decrypted store backup, held in memory only (a plain in-memory database, checked and
+/// migrated to this build's schema). Decrypting first lets a caller refuse a wrong
+/// passphrase or a bad file before it changes anything (e.g. before linking a device).
+pub struct StoreBackup {
     conn: Connection,
     schema_version_in_backup: u32,
 }
 
-impl Snapshot {
-    fn decrypt<R: Read>(reader: R, passphrase: &str) -> Result<Snapshot> {
+impl std::fmt::Debug for StoreBackup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreBackup")
+            .field("schema_version_in_backup", &self.schema_version_in_backup)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoreBackup {
+    /// Decrypts and checks a store backup: a wrong passphrase, a file that is not a
+    /// backup, a relay backup, a damaged file or a store from a newer Teamline are refused
+    /// with their own error.
+    pub fn decrypt<R: Read>(reader: R, passphrase: &str) -> Result<StoreBackup> {
         let mut plain = Zeroizing::new(Vec::new());
         let kind = teamline_backup::open(reader, &mut *plain, passphrase)?;
         if kind != Kind::Store {
@@ -240,10 +253,15 @@ impl Snapshot {
             }
         }
         migrate(&mut conn, MIGRATIONS)?;
-        Ok(Snapshot {
+        Ok(StoreBackup {
             conn,
             schema_version_in_backup: version,
         })
+    }
+
+    /// The store schema version the backup was written with.
+    pub fn schema_version(&self) -> u32 {
+        self.schema_version_in_backup
     }
 }
 

@@ -19,7 +19,7 @@ mod store;
 
 pub use batch::Batch;
 pub use error::{KeyUnavailableReason, Result, StoreError};
-pub use export::ImportSummary;
+pub use export::{ImportSummary, StoreBackup};
 pub use key::{
     APP_ID, KdfParams, KeySource, OsKeyring, StoreKey, kdf_sidecar_path, keyring_account,
 };

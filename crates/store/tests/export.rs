@@ -163,7 +163,7 @@ fn names(dir: &Path) -> Vec<String> {
 fn an_export_holds_no_plaintext_and_a_new_device_gets_every_table_back_under_its_own_key() {
     let old_dir = tempfile::tempdir().unwrap();
     let old_path = old_dir.path().join("teamline.db");
-    let mut store = populated(&old_path);
+    let store = populated(&old_path);
     let before = names(old_dir.path());
 
     let out_dir = tempfile::tempdir().unwrap();
@@ -231,7 +231,7 @@ fn an_export_holds_no_plaintext_and_a_new_device_gets_every_table_back_under_its
 #[test]
 fn a_wrong_passphrase_a_bad_file_or_an_existing_store_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = populated(&dir.path().join("old.db"));
+    let store = populated(&dir.path().join("old.db"));
     let mut sealed = Vec::new();
     store.export_to_with(&mut sealed, PASS, &CHEAP).unwrap();
     drop(store);
@@ -298,12 +298,11 @@ fn a_freshly_linked_store_takes_a_backup_in_place_but_a_synced_one_refuses() {
                 .map(drop)
         })
         .unwrap();
-    let err = fresh
-        .import_backup(&sealed[..], "not the passphrase")
-        .unwrap_err();
+    let err = StoreBackup::decrypt(&sealed[..], "not the passphrase").unwrap_err();
     assert_eq!(err.code(), "backup_wrong_passphrase");
-    assert_eq!(fresh.cursor().unwrap(), 0);
-    let summary = fresh.import_backup(&sealed[..], PASS).unwrap();
+    let backup = StoreBackup::decrypt(&sealed[..], PASS).unwrap();
+    assert_eq!(backup.schema_version(), SCHEMA_VERSION);
+    let summary = fresh.import_backup(backup).unwrap();
     assert_eq!(summary.cursor, 42);
     assert_eq!(fresh.conversations().unwrap(), old.conversations().unwrap());
     assert_eq!(fresh.search(CANARY, 5).unwrap().len(), 1);
@@ -314,7 +313,9 @@ fn a_freshly_linked_store_takes_a_backup_in_place_but_a_synced_one_refuses() {
     );
 
     // A store that has synced (cursor, messages) is not overwritten.
-    let err = old.import_backup(&sealed[..], PASS).unwrap_err();
+    let err = old
+        .import_backup(StoreBackup::decrypt(&sealed[..], PASS).unwrap())
+        .unwrap_err();
     assert_eq!(err.code(), "store_invalid_input", "{err}");
     assert_eq!(old.cursor().unwrap(), 42);
 }
@@ -382,7 +383,7 @@ fn an_import_through_the_os_keyring_makes_a_new_key_for_the_new_device() {
     let profile = format!("export-test-{}", Uuid::now_v7().simple());
     let account = keyring_account(&profile);
     let dir = tempfile::tempdir().unwrap();
-    let mut old = populated(&dir.path().join("old.db"));
+    let old = populated(&dir.path().join("old.db"));
     let mut sealed = Vec::new();
     old.export_to_with(&mut sealed, PASS, &CHEAP).unwrap();
 
