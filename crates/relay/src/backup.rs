@@ -236,6 +236,7 @@ pub fn backup_database(
     if passphrase.chars().count() < teamline_backup::MIN_PASSPHRASE_CHARS {
         return Err(BackupError::WeakPassphrase.into());
     }
+    refuse_to_overwrite_database(database, out)?;
     let started = Instant::now();
     // No CREATE: a missing file is an error, not a new empty database.
     let src = Connection::open_with_flags(
@@ -286,6 +287,23 @@ pub fn backup_database(
         snapshot_time,
         seal_time,
     })
+}
+
+/// `--out` must not name the database or one of its companion files: the backup is renamed
+/// over its target at the end, which would replace the live database.
+fn refuse_to_overwrite_database(database: &Path, out: &Path) -> anyhow::Result<()> {
+    let Ok(out) = std::fs::canonicalize(out) else {
+        return Ok(()); // does not exist yet, so it is none of the database's files
+    };
+    for suffix in SQLITE_SUFFIXES {
+        if std::fs::canonicalize(with_suffix(database, suffix)).is_ok_and(|p| p == out) {
+            bail!(
+                "--out {} would overwrite the database itself; choose another file",
+                out.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Copies every page in one backup step: one read transaction, so one consistent commit.

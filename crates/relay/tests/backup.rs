@@ -388,6 +388,20 @@ async fn a_quiet_backup_restores_every_table_row_for_row() {
         assert_eq!(rows(&src, &table), rows(&dst, &table), "table {table}");
     }
     drop((src, dst));
+    // `--out` naming the database itself is refused before anything is written.
+    let source_cfg = config_for(dir.path(), &source_db);
+    let mut args = vec!["backup", "--config", source_cfg.to_str().unwrap(), "--out"];
+    args.push(source_db.to_str().unwrap());
+    args.extend(CHEAP);
+    let o = cli(&args, PASS).await;
+    assert!(!o.ok);
+    assert!(
+        o.stderr.contains("would overwrite the database"),
+        "{}",
+        o.stderr
+    );
+    let (status, _) = t.get(&root, "/v1/me").await;
+    assert_eq!(status, 200);
     // Not the plaintext: the database's text is not in the file.
     let sealed = std::fs::read(&file).unwrap();
     assert!(!sealed.windows(7).any(|w| w == b"wamid.b"));

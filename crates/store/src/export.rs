@@ -70,6 +70,19 @@ impl Store {
         options: &SealOptions,
     ) -> Result<Sealed> {
         let path = path.as_ref();
+        // The file is renamed over `path` at the end: never over the store itself.
+        if let Ok(target) = std::fs::canonicalize(path) {
+            for suffix in ["", "-wal", "-shm", ".kdf.json"] {
+                let mut own = self.path().as_os_str().to_owned();
+                own.push(suffix);
+                if std::fs::canonicalize(&own).is_ok_and(|p| p == target) {
+                    return Err(StoreError::Invalid(format!(
+                        "{} is the store's own file; export to another file",
+                        path.display()
+                    )));
+                }
+            }
+        }
         self.with_snapshot(|bytes| {
             Ok(teamline_backup::seal_to_file(
                 bytes,

@@ -168,6 +168,10 @@ fn an_export_holds_no_plaintext_and_a_new_device_gets_every_table_back_under_its
 
     let out_dir = tempfile::tempdir().unwrap();
     let file = out_dir.path().join("store.tlbk");
+    // Exporting over the store's own file is refused.
+    let err = store.export_to_file(&old_path, PASS, &CHEAP).unwrap_err();
+    assert_eq!(err.code(), "store_invalid_input", "{err}");
+    assert_eq!(names(old_dir.path()), before);
     let sealed = store.export_to_file(&file, PASS, &CHEAP).unwrap();
     assert_eq!(sealed.kind, Kind::Store);
     // No plaintext copy appeared next to the store (nor anything else), and neither the
