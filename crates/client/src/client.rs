@@ -51,7 +51,8 @@ impl std::fmt::Debug for StoreKeyChoice {
 }
 
 impl StoreKeyChoice {
-    fn source(&self, profile_id: &str) -> KeySource {
+    /// The store key of a profile, as [`Client::open`] obtains it.
+    pub(crate) fn source(&self, profile_id: &str) -> KeySource {
         match self {
             StoreKeyChoice::OsKeyring => KeySource::os_keyring(profile_id),
             StoreKeyChoice::Passphrase(p) => KeySource::passphrase(p),

@@ -14,6 +14,7 @@
 mod api;
 mod apply;
 mod backoff;
+pub mod backup;
 mod client;
 pub mod commands;
 mod error;

@@ -1,4 +1,5 @@
-//! The `teamline-relay` command line: `serve`, `init`, `pair`, `check`, `audit verify`.
+//! The `teamline-relay` command line: `serve`, `init`, `pair`, `check`, `backup`, `restore`,
+//! `audit verify`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -57,6 +58,26 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Write an encrypted backup of the database; the relay may keep running. The
+    /// passphrase comes from TEAMLINE_BACKUP_PASSPHRASE or is asked for.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        cost: crate::backup::CostArgs,
+    },
+    /// Rebuild the database from a backup (the relay must be stopped).
+    Restore {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Replace an existing database (it is kept next to it, renamed).
+        #[arg(long)]
+        force: bool,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -96,6 +117,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let (db, audit) = Config::load_storage(config.as_deref())?;
             verify_audit(&db, audit).await
         }
+        Command::Backup { config, out, cost } => {
+            crate::backup::run_backup(config.as_deref(), &out, &cost).await
+        }
+        Command::Restore {
+            config,
+            from,
+            force,
+        } => crate::backup::run_restore(config.as_deref(), &from, force).await,
     }
 }
 

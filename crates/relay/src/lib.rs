@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod authz;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -75,6 +75,10 @@ pub enum StoreError {
     },
     #[error("JSON error: {0}")]
     Json(#[from] serde_json::Error),
+    /// An encrypted backup could not be written or read (wrong passphrase, not a backup,
+    /// damaged...): its own code says which.
+    #[error(transparent)]
+    Backup(#[from] teamline_backup::BackupError),
 }
 
 impl StoreError {
@@ -94,6 +98,7 @@ impl StoreError {
             StoreError::Sqlite(_) => "store_sqlite",
             StoreError::Io { .. } => "store_io",
             StoreError::Json(_) => "store_json",
+            StoreError::Backup(e) => e.code(),
         }
     }
 }

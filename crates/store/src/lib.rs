@@ -5,10 +5,13 @@
 //! outbox. The 32-byte key lives in the OS keyring ([`KeySource::os_keyring`]); with a
 //! store present and no key reachable, [`Store::open`] fails closed with
 //! [`StoreError::KeyUnavailable`] or [`StoreError::WrongKey`] and leaves the file as it
-//! was. Message text is indexed for full-text search ([`Store::search`]).
+//! was. Message text is indexed for full-text search ([`Store::search`]). A store is
+//! exported as an encrypted backup file ([`Store::export_to`]) and restored on a new
+//! device under that device's own key ([`Store::import_from`], [`Store::import_backup`]).
 
 mod batch;
 mod error;
+mod export;
 mod key;
 mod model;
 mod search;
@@ -16,6 +19,7 @@ mod store;
 
 pub use batch::Batch;
 pub use error::{KeyUnavailableReason, Result, StoreError};
+pub use export::{ImportSummary, StoreBackup};
 pub use key::{
     APP_ID, KdfParams, KeySource, OsKeyring, StoreKey, kdf_sidecar_path, keyring_account,
 };
@@ -28,6 +32,7 @@ pub use store::{
 
 /// The crates whose types appear in this API, re-exported so callers use the same versions.
 pub use jiff;
+pub use teamline_backup;
 pub use uuid;
 
 /// The rusqlite this crate links (with SQLCipher), for benchmarks that compare against a

@@ -834,7 +834,7 @@ fn finish_deferred_index(conn: &Connection, cursor: u64) -> Result<()> {
 /// writing a segment: fewer, larger segments and far less merging (the trigram rebuild of
 /// 100,000 messages took about half the time here). The default is set back after, so
 /// ordinary writes keep the small buffer.
-fn rebuild_search_indexes(conn: &Connection) -> Result<()> {
+pub(crate) fn rebuild_search_indexes(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "INSERT INTO messages_fts (messages_fts, rank) VALUES ('hashsize', 16777216);
          INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
