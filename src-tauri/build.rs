@@ -39,6 +39,15 @@ const COMMANDS: &[&str] = &[
     "create_pairing_code",
     "sign_in",
     "sign_out",
+    "audit_page",
+    "verify_audit",
+    "export_audit",
+    "alerts",
+    "acknowledge_alert",
+    "alert_thresholds",
+    "set_alert_thresholds",
+    "advisor",
+    "apply_advice_fix",
 ];
 
 fn main() {

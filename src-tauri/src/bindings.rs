@@ -9,11 +9,19 @@ mod tests {
     use ts_rs::{Config, TS};
 
     use crate::ipc::{AppInfo, BuildProfile, ErrorCode, IpcError, Session};
+    use teamline_client::core::anomaly::{Burst, Idle, Night, OffHours, Thresholds, Toggle};
     use teamline_client::core::{
         DeviceLevel, Permission, PermissionSet, PermissionTemplate, Preset, WindowRule,
         schedule::TimeWindow,
     };
+    use teamline_client::team::{
+        AuditBreak, AuditCheckpoint, AuditEntry, AuditFilter, AuditFormat, AuditHead, AuditPage,
+        AuditRollback, AuditVerification,
+    };
     use teamline_client::wire::Typing;
+    use teamline_client::{
+        AdviceFix, AdviceView, AdvisorReport, AlertAck, AlertPage, AlertView, RemoveToggles,
+    };
     use teamline_client::{
         ClientEvent, Command, ConnectionState, DeviceChange, HistoryPage, InboxRow, LabelChip,
         LinkInfo, MeView, MediaRef, MemberChange, MemberName, NewPairingCode, NoteItem,
@@ -78,6 +86,28 @@ mod tests {
             MediaRef,
             HistoryPage,
             NoteItem,
+            AuditFilter,
+            AuditEntry,
+            AuditPage,
+            AuditBreak,
+            AuditCheckpoint,
+            AuditHead,
+            AuditRollback,
+            AuditVerification,
+            AuditFormat,
+            AlertAck,
+            AlertView,
+            AlertPage,
+            RemoveToggles,
+            AdviceFix,
+            AdviceView,
+            AdvisorReport,
+            Thresholds,
+            OffHours,
+            Burst,
+            Night,
+            Toggle,
+            Idle,
             SearchResult,
             SnippetPart,
         ]

@@ -2,12 +2,14 @@
 //! Arguments arrive camelCased from JavaScript (`conversationId`), as Tauri does.
 
 use tauri::{AppHandle, Manager, State};
+use teamline_client::core::anomaly::Thresholds;
 use teamline_client::store::jiff::Timestamp;
+use teamline_client::team::{AuditFilter, AuditFormat, AuditPage, AuditVerification};
 use teamline_client::{
-    Command, ConnectionState, DeviceChange, HistoryPage, InboxRow, LabelChip, LinkInfo,
-    MemberChange, MemberName, NewPairingCode, NoteItem, NotificationSettings, OutboxEntry,
-    PairingCode, SearchResult, SignedIn, TeamDevice, TeamDevices, TeamMember, TeamSettings,
-    TeamTemplate, TemplateDraft, TimelineItem,
+    AdviceFix, AdvisorReport, AlertPage, AlertView, Command, ConnectionState, DeviceChange,
+    HistoryPage, InboxRow, LabelChip, LinkInfo, MemberChange, MemberName, NewPairingCode, NoteItem,
+    NotificationSettings, OutboxEntry, PairingCode, SearchResult, SignedIn, TeamDevice,
+    TeamDevices, TeamMember, TeamSettings, TeamTemplate, TemplateDraft, TimelineItem,
 };
 use uuid::Uuid;
 
@@ -370,4 +372,152 @@ pub async fn sign_in(engine: State<'_, Engine>, member_id: Uuid, pin: String) ->
 #[tauri::command]
 pub async fn sign_out(engine: State<'_, Engine>) -> Reply<()> {
     Ok(engine.client()?.sign_out().await?)
+}
+
+// ---- audit, alerts, advisor (issue 9) ----
+
+/// A page of the audit log, newest first.
+#[tauri::command]
+pub async fn audit_page(engine: State<'_, Engine>, filter: AuditFilter) -> Reply<AuditPage> {
+    Ok(engine.client()?.audit(&filter).await?)
+}
+
+/// "Verify": the relay's chain check plus this device's rollback check.
+#[tauri::command]
+pub async fn verify_audit(engine: State<'_, Engine>) -> Reply<AuditVerification> {
+    Ok(engine.client()?.verify_audit().await?)
+}
+
+/// Exports the (filtered) log with the PIN and saves it in the Downloads folder; returns
+/// the file's path.
+#[tauri::command]
+pub async fn export_audit(
+    app: AppHandle,
+    engine: State<'_, Engine>,
+    format: AuditFormat,
+    filter: AuditFilter,
+    pin: String,
+) -> Reply<String> {
+    let export = engine.client()?.export_audit(format, &filter, &pin).await?;
+    let path = save_download(&app, &export.file_name, export.body.as_bytes())?;
+    Ok(path.display().to_string())
+}
+
+#[tauri::command]
+pub async fn alerts(
+    engine: State<'_, Engine>,
+    open_only: bool,
+    before: Option<Uuid>,
+) -> Reply<AlertPage> {
+    Ok(engine.client()?.alerts(open_only, before).await?)
+}
+
+#[tauri::command]
+pub async fn acknowledge_alert(
+    engine: State<'_, Engine>,
+    id: Uuid,
+    comment: String,
+    pin: String,
+) -> Reply<AlertView> {
+    Ok(engine
+        .client()?
+        .acknowledge_alert(id, &comment, &pin)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn alert_thresholds(engine: State<'_, Engine>) -> Reply<Thresholds> {
+    Ok(engine.client()?.alert_thresholds().await?)
+}
+
+#[tauri::command]
+pub async fn set_alert_thresholds(
+    engine: State<'_, Engine>,
+    thresholds: Thresholds,
+    pin: String,
+) -> Reply<Thresholds> {
+    Ok(engine
+        .client()?
+        .set_alert_thresholds(&thresholds, &pin)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn advisor(engine: State<'_, Engine>) -> Reply<AdvisorReport> {
+    Ok(engine.client()?.advisor().await?)
+}
+
+#[tauri::command]
+pub async fn apply_advice_fix(
+    engine: State<'_, Engine>,
+    fix: AdviceFix,
+    pin: String,
+) -> Reply<TeamMember> {
+    Ok(engine.client()?.apply_advice_fix(&fix, &pin).await?)
+}
+
+/// Writes `bytes` as `name` in the user's Downloads folder (the app's data folder when
+/// there is none), never over an existing file.
+fn save_download(app: &AppHandle, name: &str, bytes: &[u8]) -> Reply<std::path::PathBuf> {
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().app_data_dir())
+        .map_err(|e| {
+            IpcError::new(
+                ErrorCode::DataDirUnavailable,
+                format!("no folder to save to: {e}"),
+            )
+        })?;
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        IpcError::new(
+            ErrorCode::DataDirUnavailable,
+            format!("{}: {e}", dir.display()),
+        )
+    })?;
+    // Only the file name the relay suggested, never a path it might smuggle in.
+    let name = std::path::Path::new(name).file_name().map_or_else(
+        || "teamline-export".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) => (s.to_owned(), format!(".{e}")),
+        None => (name.clone(), String::new()),
+    };
+    for n in 0..1000 {
+        let candidate = if n == 0 {
+            dir.join(&name)
+        } else {
+            dir.join(format!("{stem} ({n}){ext}"))
+        };
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
+            Ok(mut f) => {
+                use std::io::Write;
+                f.write_all(bytes)
+                    .and_then(|()| f.sync_all())
+                    .map_err(|e| {
+                        IpcError::new(
+                            ErrorCode::DataDirUnavailable,
+                            format!("{}: {e}", candidate.display()),
+                        )
+                    })?;
+                return Ok(candidate);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(IpcError::new(
+                    ErrorCode::DataDirUnavailable,
+                    format!("{}: {e}", candidate.display()),
+                ));
+            }
+        }
+    }
+    Err(IpcError::new(
+        ErrorCode::DataDirUnavailable,
+        "too many files with this name",
+    ))
 }

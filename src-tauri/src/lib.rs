@@ -76,6 +76,15 @@ pub fn run() {
             commands::create_pairing_code,
             commands::sign_in,
             commands::sign_out,
+            commands::audit_page,
+            commands::verify_audit,
+            commands::export_audit,
+            commands::alerts,
+            commands::acknowledge_alert,
+            commands::alert_thresholds,
+            commands::set_alert_thresholds,
+            commands::advisor,
+            commands::apply_advice_fix,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

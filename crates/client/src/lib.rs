@@ -11,6 +11,7 @@
 //!   [`Client::check`] (local permission view).
 //! - Relay wire shapes live in [`wire`] only.
 
+pub mod alerts;
 mod api;
 mod apply;
 mod backoff;
@@ -28,6 +29,9 @@ mod types;
 pub mod views;
 pub mod wire;
 
+pub use alerts::{
+    AdviceFix, AdviceView, AdvisorReport, AlertAck, AlertPage, AlertView, RemoveToggles,
+};
 pub use api::ApiError;
 pub use client::{
     Client, ClientOptions, HistoryPage, LinkInfo, MeView, StoreKeyChoice, SyncTuning, TokenVault,

@@ -201,7 +201,7 @@ fn body<T: Serialize>(t: &T) -> Result<Value> {
 }
 
 impl Client {
-    async fn team_call<T: DeserializeOwned>(
+    pub(crate) async fn team_call<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,

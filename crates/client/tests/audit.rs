@@ -211,3 +211,93 @@ async fn pages_filter_and_exports_need_the_pin() {
     assert_eq!(exports.entries.len(), 2);
     assert!(client.verify_audit().await.unwrap().ok);
 }
+
+/// The Alerts and Advisor tabs' calls: three members added within the hour raise the
+/// burst alert, which is acknowledged with a comment and the PIN; a member who may both
+/// delete history and broadcast gets advice whose one-click fix removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_are_acknowledged_and_advice_is_fixed_in_one_click() {
+    use teamline_client::core::{Permission, PermissionSet};
+
+    let env = Env::start().await;
+    let client = owner(&env).await;
+    for name in ["Ana", "Ben", "Cai"] {
+        add_member(&client, name).await;
+    }
+    let open = client.alerts(true, None).await.unwrap();
+    let burst = open
+        .alerts
+        .iter()
+        .find(|a| a.rule == "permission_change_burst")
+        .unwrap_or_else(|| panic!("a burst alert: {open:?}"));
+    assert!(burst.acknowledged.is_none());
+    assert!(!burst.summary.is_empty());
+
+    let refused = client
+        .acknowledge_alert(burst.id, "   ", OWNER_PIN)
+        .await
+        .unwrap_err();
+    assert_eq!(relay_code(&refused), "comment_required");
+    let acked = client
+        .acknowledge_alert(burst.id, "Onboarding the new shift", OWNER_PIN)
+        .await
+        .unwrap();
+    let ack = acked.acknowledged.expect("acknowledged");
+    assert_eq!(ack.comment, "Onboarding the new shift");
+    let still_open = client.alerts(true, None).await.unwrap();
+    assert!(still_open.alerts.iter().all(|a| a.id != burst.id));
+
+    let mut thresholds = client.alert_thresholds().await.unwrap();
+    thresholds.permission_change_burst.count = 5;
+    let saved = client
+        .set_alert_thresholds(&thresholds, OWNER_PIN)
+        .await
+        .unwrap();
+    assert_eq!(saved.permission_change_burst.count, 5);
+    assert_eq!(client.alert_thresholds().await.unwrap(), saved);
+
+    let risky = MemberChange {
+        toggles: Some(PermissionSet::from([
+            Permission::Reply,
+            Permission::DeleteHistory,
+            Permission::SendBroadcasts,
+        ])),
+        ..MemberChange::default()
+    };
+    let dana = client
+        .create_member("Dana", &risky, OWNER_PIN)
+        .await
+        .unwrap();
+    let report = client.advisor().await.unwrap();
+    let advice = report
+        .advice
+        .iter()
+        .find(|a| a.code == "delete_and_broadcast" && a.member_ids.contains(&dana.id))
+        .unwrap_or_else(|| panic!("delete-and-broadcast advice: {report:?}"));
+    let fix = advice
+        .fixes
+        .iter()
+        .find(|f| f.remove_toggles.member_id == dana.id)
+        .expect("a one-click fix for Dana");
+    assert!(fix.toggles_after.is_some());
+    // The fix crosses IPC as JSON and comes back: it must read back the same.
+    let round_trip: teamline_client::AdviceFix =
+        serde_json::from_value(serde_json::to_value(fix).unwrap()).unwrap();
+    assert_eq!(&round_trip, fix);
+    let fixed = client
+        .apply_advice_fix(&round_trip, OWNER_PIN)
+        .await
+        .unwrap();
+    assert!(
+        !(fixed.permissions.contains(Permission::DeleteHistory)
+            && fixed.permissions.contains(Permission::SendBroadcasts))
+    );
+    let after = client.advisor().await.unwrap();
+    assert!(
+        after
+            .advice
+            .iter()
+            .all(|a| !(a.code == "delete_and_broadcast" && a.member_ids.contains(&dana.id))),
+        "{after:?}"
+    );
+}

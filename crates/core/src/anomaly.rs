@@ -103,6 +103,11 @@ impl FromStr for Rule {
 ///  "device_idle": {"enabled": true, "days": 7}}
 /// ```
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename = "AlertThresholds", export_to = "AlertThresholds.ts")
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct Thresholds {
     pub permission_change_off_hours: OffHours,
@@ -116,6 +121,11 @@ pub struct Thresholds {
 /// Permission changes inside `work_hours` are expected; outside raise an alert. A window
 /// whose start equals its end covers the whole day (never alerts).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename = "AlertOffHours", export_to = "AlertOffHours.ts")
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct OffHours {
     pub enabled: bool,
@@ -134,6 +144,11 @@ impl Default for OffHours {
 /// `count` or more events from one address within `window_minutes` (inclusive: the first
 /// and the last may be exactly `window_minutes` apart).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename = "AlertBurst", export_to = "AlertBurst.ts")
+)]
 #[serde(deny_unknown_fields)]
 pub struct Burst {
     #[serde(default = "yes")]
@@ -156,6 +171,11 @@ impl Default for Burst {
 
 /// Sign-ins and member switches inside `night` raise an alert.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename = "AlertNight", export_to = "AlertNight.ts")
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct Night {
     pub enabled: bool,
@@ -173,6 +193,11 @@ impl Default for Night {
 
 /// A rule with nothing to set but whether it runs.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename = "AlertToggle", export_to = "AlertToggle.ts")
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct Toggle {
     pub enabled: bool,
@@ -186,6 +211,11 @@ impl Default for Toggle {
 
 /// A device not seen for more than `days` × 24 hours raises an alert.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename = "AlertIdle", export_to = "AlertIdle.ts")
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct Idle {
     pub enabled: bool,
