@@ -23,7 +23,8 @@ use team_env::*;
 use Permission::*;
 
 /// What a route needs. `Any`: any signed-in device. `Perm`: that permission. `PermPin`:
-/// that permission and the PIN. `BothPin`: both permissions and the PIN. `View`: the conversation is visible. `Cmd`: visible, then
+/// that permission and the PIN. `BothPin`: both permissions and the PIN. `PermPinMissing`:
+/// as `PermPin`, on an unknown id (404 once allowed). `View`: the conversation is visible. `Cmd`: visible, then
 /// the permission. `Status`: the same answer for everybody (no rights involved).
 #[derive(Clone, Copy, Debug)]
 enum Need {
@@ -31,6 +32,8 @@ enum Need {
     Perm(Permission),
     PermPin(Permission),
     BothPin(Permission, Permission),
+    /// That permission and the PIN, on an object that does not exist: 404 when allowed.
+    PermPinMissing(Permission),
     View(Conv),
     Cmd(Conv, Permission),
     Status(u16),
@@ -240,6 +243,32 @@ const CASES: &[(&str, &str, &str, Need)] = &[
         "/v1/team/audit/export",
         Need::BothPin(ViewAuditLog, ExportHistory),
     ),
+    ("alerts", "GET", "/v1/team/alerts", Need::Perm(ManageTeam)),
+    (
+        "alert_thresholds",
+        "GET",
+        "/v1/team/alerts/thresholds",
+        Need::Perm(ManageTeam),
+    ),
+    (
+        "alert_thresholds_put",
+        "PUT",
+        "/v1/team/alerts/thresholds",
+        Need::PermPin(ManageTeam),
+    ),
+    (
+        "alert_ack",
+        "POST",
+        "/v1/team/alerts/{id}/ack",
+        Need::PermPinMissing(ManageTeam),
+    ),
+    ("advisor", "GET", "/v1/team/advisor", Need::Perm(ManageTeam)),
+    (
+        "export_verify",
+        "POST",
+        "/v1/exports/verify",
+        Need::PermPin(ExportHistory),
+    ),
     ("own_pin", "PUT", "/v1/me/pin", Need::Any),
     // Sign-in/out are for shared devices; every matrix device is personal: 409 for all.
     ("sign_in", "POST", "/v1/session/sign-in", Need::Status(409)),
@@ -280,6 +309,8 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
         include_str!("../src/app.rs"),
         include_str!("../src/commands.rs"),
         include_str!("../src/team.rs"),
+        include_str!("../src/alerts.rs"),
+        include_str!("../src/backup.rs"),
     ] {
         let mut rest = src;
         while let Some(i) = rest.find(".route(") {
@@ -554,6 +585,18 @@ async fn prepare(t: &TestRelay, fx: &Fixture, cell: &Cell, name: &str) -> (Strin
         "audit" => ("/v1/team/audit".into(), None),
         "audit_verify" => ("/v1/team/audit/verify".into(), None),
         "audit_export" => ("/v1/team/audit/export?format=csv".into(), None),
+        "alerts" => ("/v1/team/alerts".into(), None),
+        "alert_thresholds" => ("/v1/team/alerts/thresholds".into(), None),
+        "alert_thresholds_put" => (
+            "/v1/team/alerts/thresholds".into(),
+            Some(json!({"thresholds": {}})),
+        ),
+        "alert_ack" => (
+            format!("/v1/team/alerts/{}/ack", Uuid::now_v7()),
+            Some(json!({"comment": "checked"})),
+        ),
+        "advisor" => ("/v1/team/advisor".into(), None),
+        "export_verify" => ("/v1/exports/verify".into(), Some(json!({}))),
         "own_pin" => (
             "/v1/me/pin".into(),
             Some(json!({"current_pin": MEMBER_PIN, "new_pin": MEMBER_PIN})),
@@ -583,6 +626,13 @@ fn expected_status(fx: &Fixture, cell: &Cell, e: PermissionSet, need: Need) -> u
         Need::BothPin(p, q) => {
             if e.contains(p) && e.contains(q) {
                 200
+            } else {
+                403
+            }
+        }
+        Need::PermPinMissing(p) => {
+            if e.contains(p) {
+                404
             } else {
                 403
             }

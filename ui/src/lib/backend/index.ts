@@ -1,3 +1,12 @@
+import type { AdviceFix } from '../bindings/AdviceFix';
+import type { AdvisorReport } from '../bindings/AdvisorReport';
+import type { AlertPage } from '../bindings/AlertPage';
+import type { AlertThresholds } from '../bindings/AlertThresholds';
+import type { AlertView } from '../bindings/AlertView';
+import type { AuditFilter } from '../bindings/AuditFilter';
+import type { AuditFormat } from '../bindings/AuditFormat';
+import type { AuditPage } from '../bindings/AuditPage';
+import type { AuditVerification } from '../bindings/AuditVerification';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { ClientEvent } from '../bindings/ClientEvent';
 import type { Command } from '../bindings/Command';
@@ -113,6 +122,23 @@ export interface Backend {
   /** Shared devices: sign a member in (or switch) with their PIN. */
   signIn(memberId: string, pin: string): Promise<SignedIn>;
   signOut(): Promise<void>;
+
+  /** The audit log, newest first (ViewAuditLog). Page with `filter.before = next_before`. */
+  auditPage(filter: AuditFilter): Promise<AuditPage>;
+  /** "Verify": the relay checks its chain; this device checks it did not go back. */
+  verifyAudit(): Promise<AuditVerification>;
+  /** Exports the filtered log (ExportHistory + PIN) into Downloads; resolves to the file's path. */
+  exportAudit(format: AuditFormat, filter: AuditFilter, pin: string): Promise<string>;
+  /** Anomaly alerts, newest first (ManageTeam); `before` is an alert id for the next page. */
+  alerts(openOnly: boolean, before?: string): Promise<AlertPage>;
+  /** Acknowledges an alert; the comment is required. */
+  acknowledgeAlert(id: string, comment: string, pin: string): Promise<AlertView>;
+  alertThresholds(): Promise<AlertThresholds>;
+  setAlertThresholds(thresholds: AlertThresholds, pin: string): Promise<AlertThresholds>;
+  /** The permission advisor's advice as of now (ManageTeam). */
+  advisor(): Promise<AdvisorReport>;
+  /** Applies a one-click fix (switches the named toggles off for the member). */
+  applyAdviceFix(fix: AdviceFix, pin: string): Promise<TeamMember>;
 }
 
 /** Codes the UI itself can raise besides the app's, the engine's and the relay's. */

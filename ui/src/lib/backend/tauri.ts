@@ -1,3 +1,12 @@
+import type { AdviceFix } from '../bindings/AdviceFix';
+import type { AdvisorReport } from '../bindings/AdvisorReport';
+import type { AlertPage } from '../bindings/AlertPage';
+import type { AlertThresholds } from '../bindings/AlertThresholds';
+import type { AlertView } from '../bindings/AlertView';
+import type { AuditFilter } from '../bindings/AuditFilter';
+import type { AuditFormat } from '../bindings/AuditFormat';
+import type { AuditPage } from '../bindings/AuditPage';
+import type { AuditVerification } from '../bindings/AuditVerification';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { Command } from '../bindings/Command';
 import type { ConnectionState } from '../bindings/ConnectionState';
@@ -113,6 +122,19 @@ export class TauriBackend implements Backend {
   updateDevice = (id: string, change: DeviceChange, pin: string) =>
     this.call<TeamDevice>('update_device', { id, change, pin });
   unlinkDevice = (id: string, pin: string) => this.call<void>('unlink_device', { id, pin });
+  auditPage = (filter: AuditFilter) => this.call<AuditPage>('audit_page', { filter });
+  verifyAudit = () => this.call<AuditVerification>('verify_audit');
+  exportAudit = (format: AuditFormat, filter: AuditFilter, pin: string) =>
+    this.call<string>('export_audit', { format, filter, pin });
+  alerts = (openOnly: boolean, before?: string) =>
+    this.call<AlertPage>('alerts', { openOnly, before: before ?? null });
+  acknowledgeAlert = (id: string, comment: string, pin: string) =>
+    this.call<AlertView>('acknowledge_alert', { id, comment, pin });
+  alertThresholds = () => this.call<AlertThresholds>('alert_thresholds');
+  setAlertThresholds = (thresholds: AlertThresholds, pin: string) =>
+    this.call<AlertThresholds>('set_alert_thresholds', { thresholds, pin });
+  advisor = () => this.call<AdvisorReport>('advisor');
+  applyAdviceFix = (fix: AdviceFix, pin: string) => this.call<TeamMember>('apply_advice_fix', { fix, pin });
   teamTemplates = () => this.call<TeamTemplate[]>('team_templates');
   saveTemplate = (id: string | null, draft: TemplateDraft, pin: string) =>
     this.call<TeamTemplate>('save_template', { id, draft, pin });
