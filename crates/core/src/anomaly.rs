@@ -35,7 +35,8 @@ pub enum Rule {
     NightSignIn,
     /// A newly linked device runs an operating system no device of the team ran before.
     NewDeviceOs,
-    /// A burst of failed pairing attempts from one address (default ≥ 5 in 10 minutes).
+    /// A burst of failed pairing attempts from one address (default ≥ 3 in 10 minutes: the
+    /// relay locks an address out after 3 wrong codes, so the lock-out itself alerts).
     PairingFailureBurst,
     /// A linked device has not been seen for more than a number of days (default 7).
     DeviceIdle,
@@ -99,7 +100,7 @@ impl FromStr for Rule {
 ///  "permission_change_burst": {"enabled": true, "count": 3, "window_minutes": 60},
 ///  "night_sign_in": {"enabled": true, "night": {"start": "03:00", "end": "05:00"}},
 ///  "new_device_os": {"enabled": true},
-///  "pairing_failure_burst": {"enabled": true, "count": 5, "window_minutes": 10},
+///  "pairing_failure_burst": {"enabled": true, "count": 3, "window_minutes": 10},
 ///  "device_idle": {"enabled": true, "days": 7}}
 /// ```
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -246,7 +247,7 @@ pub const MAX_IDLE_DAYS: u32 = 365;
 
 impl Thresholds {
     /// The defaults from issue 9: 08:00–20:00, 3 changes in 60 min, 03:00–05:00, new OS,
-    /// 5 failed pairings in 10 min, 7 idle days.
+    /// 3 failed pairings in 10 min (the relay's lock-out), 7 idle days.
     pub fn defaults() -> Thresholds {
         Thresholds {
             permission_change_off_hours: OffHours::default(),
@@ -255,7 +256,7 @@ impl Thresholds {
             new_device_os: Toggle::default(),
             pairing_failure_burst: Burst {
                 enabled: true,
-                count: 5,
+                count: 3,
                 window_minutes: 10,
             },
             device_idle: Idle::default(),
@@ -1184,23 +1185,23 @@ mod tests {
     }
 
     #[test]
-    fn five_failed_pairings_within_ten_minutes_fire_four_do_not() {
+    fn three_failed_pairings_within_ten_minutes_fire_two_do_not() {
         let t0 = utc("2025-01-15T12:00:00Z");
         let t = Thresholds::defaults();
-        let four: Vec<_> = (0..4).map(|i| mins(t0, i * 2)).collect();
-        assert!(pairing(mins(t0, 7), &four[..3], &t).is_empty());
-        let fired = pairing(mins(t0, 10), &four, &t);
+        let two: Vec<_> = (0..2).map(|i| mins(t0, i * 4)).collect();
+        assert!(pairing(mins(t0, 7), &two[..1], &t).is_empty());
+        let fired = pairing(mins(t0, 10), &two, &t);
         assert_eq!(rules_of(&fired), [Rule::PairingFailureBurst]);
         assert_eq!(fired[0].key.as_deref(), Some("203.0.113.9"));
         assert_eq!(
             fired[0].summary(),
-            "5 failed pairing attempts from address 203.0.113.9 within 10 minutes."
+            "3 failed pairing attempts from address 203.0.113.9 within 10 minutes."
         );
-        // The first of the four is 10 min 1 s before: only 4 in the window.
+        // The first of the two is 10 min 1 s before: only 2 in the window.
         let late = mins(t0, 10)
             .checked_add(SignedDuration::from_secs(1))
             .unwrap();
-        assert!(pairing(late, &four, &t).is_empty());
+        assert!(pairing(late, &two, &t).is_empty());
     }
 
     #[test]
@@ -1291,7 +1292,7 @@ mod tests {
     fn thresholds_default_from_empty_json_and_round_trip() {
         let t: Thresholds = serde_json::from_str("{}").unwrap();
         assert_eq!(t, Thresholds::defaults());
-        assert_eq!(t.pairing_failure_burst.count, 5);
+        assert_eq!(t.pairing_failure_burst.count, 3);
         assert_eq!(t.permission_change_burst.count, 3);
         let json = serde_json::to_value(&t).unwrap();
         assert_eq!(
@@ -1300,14 +1301,14 @@ mod tests {
         );
         assert_eq!(
             json["pairing_failure_burst"],
-            serde_json::json!({"enabled": true, "count": 5, "window_minutes": 10})
+            serde_json::json!({"enabled": true, "count": 3, "window_minutes": 10})
         );
         let back: Thresholds = serde_json::from_value(json).unwrap();
         assert_eq!(back, t);
         let partial: Thresholds = serde_json::from_str(r#"{"device_idle": {"days": 3}}"#).unwrap();
         assert_eq!(partial.device_idle.days, 3);
         assert!(partial.device_idle.enabled);
-        assert_eq!(partial.pairing_failure_burst.count, 5);
+        assert_eq!(partial.pairing_failure_burst.count, 3);
     }
 
     #[test]

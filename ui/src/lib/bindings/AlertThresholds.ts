@@ -14,7 +14,7 @@ import type { AlertToggle } from "./AlertToggle";
  *  "permission_change_burst": {"enabled": true, "count": 3, "window_minutes": 60},
  *  "night_sign_in": {"enabled": true, "night": {"start": "03:00", "end": "05:00"}},
  *  "new_device_os": {"enabled": true},
- *  "pairing_failure_burst": {"enabled": true, "count": 5, "window_minutes": 10},
+ *  "pairing_failure_burst": {"enabled": true, "count": 3, "window_minutes": 10},
  *  "device_idle": {"enabled": true, "days": 7}}
  * ```
  */
