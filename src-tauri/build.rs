@@ -48,6 +48,7 @@ const COMMANDS: &[&str] = &[
     "set_alert_thresholds",
     "advisor",
     "apply_advice_fix",
+    "export_device_backup",
 ];
 
 fn main() {

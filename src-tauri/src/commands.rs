@@ -456,26 +456,17 @@ pub async fn apply_advice_fix(
     Ok(engine.client()?.apply_advice_fix(&fix, &pin).await?)
 }
 
-/// Writes `bytes` as `name` in the user's Downloads folder (the app's data folder when
-/// there is none), never over an existing file.
-fn save_download(app: &AppHandle, name: &str, bytes: &[u8]) -> Reply<std::path::PathBuf> {
+/// A path for `name` in the user's Downloads folder (the app's data folder when there is
+/// none) that no file uses yet: `name`, then `name (1)`, ...
+fn download_path(app: &AppHandle, name: &str) -> Reply<std::path::PathBuf> {
+    let unavailable = |e: String| IpcError::new(ErrorCode::DataDirUnavailable, e);
     let dir = app
         .path()
         .download_dir()
         .or_else(|_| app.path().app_data_dir())
-        .map_err(|e| {
-            IpcError::new(
-                ErrorCode::DataDirUnavailable,
-                format!("no folder to save to: {e}"),
-            )
-        })?;
-    std::fs::create_dir_all(&dir).map_err(|e| {
-        IpcError::new(
-            ErrorCode::DataDirUnavailable,
-            format!("{}: {e}", dir.display()),
-        )
-    })?;
-    // Only the file name the relay suggested, never a path it might smuggle in.
+        .map_err(|e| unavailable(format!("no folder to save to: {e}")))?;
+    std::fs::create_dir_all(&dir).map_err(|e| unavailable(format!("{}: {e}", dir.display())))?;
+    // Only a file name, never a path the relay might smuggle in.
     let name = std::path::Path::new(name).file_name().map_or_else(
         || "teamline-export".into(),
         |n| n.to_string_lossy().into_owned(),
@@ -484,40 +475,47 @@ fn save_download(app: &AppHandle, name: &str, bytes: &[u8]) -> Reply<std::path::
         Some((s, e)) => (s.to_owned(), format!(".{e}")),
         None => (name.clone(), String::new()),
     };
-    for n in 0..1000 {
-        let candidate = if n == 0 {
-            dir.join(&name)
-        } else {
-            dir.join(format!("{stem} ({n}){ext}"))
-        };
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate)
-        {
-            Ok(mut f) => {
-                use std::io::Write;
-                f.write_all(bytes)
-                    .and_then(|()| f.sync_all())
-                    .map_err(|e| {
-                        IpcError::new(
-                            ErrorCode::DataDirUnavailable,
-                            format!("{}: {e}", candidate.display()),
-                        )
-                    })?;
-                return Ok(candidate);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(IpcError::new(
-                    ErrorCode::DataDirUnavailable,
-                    format!("{}: {e}", candidate.display()),
-                ));
-            }
-        }
-    }
-    Err(IpcError::new(
-        ErrorCode::DataDirUnavailable,
-        "too many files with this name",
-    ))
+    (0..1000)
+        .map(|n| match n {
+            0 => dir.join(&name),
+            n => dir.join(format!("{stem} ({n}){ext}")),
+        })
+        .find(|p| !p.exists())
+        .ok_or_else(|| unavailable("too many files with this name".into()))
+}
+
+/// Writes `bytes` as a new file `name` in Downloads; returns its path.
+fn save_download(app: &AppHandle, name: &str, bytes: &[u8]) -> Reply<std::path::PathBuf> {
+    use std::io::Write;
+    let path = download_path(app, name)?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .map_err(|e| {
+            IpcError::new(
+                ErrorCode::DataDirUnavailable,
+                format!("{}: {e}", path.display()),
+            )
+        })?;
+    Ok(path)
+}
+
+/// Exports this device's data as an encrypted file into Downloads (the relay checks the
+/// export permission and the PIN first); returns the file's path.
+#[tauri::command]
+pub async fn export_device_backup(
+    app: AppHandle,
+    engine: State<'_, Engine>,
+    pin: String,
+    passphrase: String,
+) -> Reply<String> {
+    let stamp = Timestamp::now().strftime("%Y%m%d-%H%M%S");
+    let path = download_path(&app, &format!("teamline-device-{stamp}.tlbk"))?;
+    let done = engine
+        .client()?
+        .export_backup(&path, &pin, &passphrase)
+        .await?;
+    Ok(done.path.display().to_string())
 }

@@ -85,6 +85,7 @@ pub fn run() {
             commands::set_alert_thresholds,
             commands::advisor,
             commands::apply_advice_fix,
+            commands::export_device_backup,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {
