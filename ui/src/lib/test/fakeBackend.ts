@@ -1,7 +1,18 @@
 // An in-memory Backend for UI unit tests: it keeps state like the app would, records every
 // call, refuses wrong PINs like the relay, and lets a test push the app's events.
 import { BackendError, type Backend, type BackendEvents, type Unlisten } from '../backend';
+import type { AdviceFix } from '../bindings/AdviceFix';
+import type { AdviceView } from '../bindings/AdviceView';
+import type { AdvisorReport } from '../bindings/AdvisorReport';
+import type { AlertPage } from '../bindings/AlertPage';
+import type { AlertThresholds } from '../bindings/AlertThresholds';
+import type { AlertView } from '../bindings/AlertView';
 import type { AppInfo } from '../bindings/AppInfo';
+import type { AuditEntry } from '../bindings/AuditEntry';
+import type { AuditFilter } from '../bindings/AuditFilter';
+import type { AuditFormat } from '../bindings/AuditFormat';
+import type { AuditPage } from '../bindings/AuditPage';
+import type { AuditVerification } from '../bindings/AuditVerification';
 import type { Command } from '../bindings/Command';
 import type { ConnectionState } from '../bindings/ConnectionState';
 import type { DeviceChange } from '../bindings/DeviceChange';
@@ -139,6 +150,75 @@ export function note(extra: Partial<NoteItem> = {}): NoteItem {
   };
 }
 
+let auditSeq = 0;
+
+/** An audit entry; `seq` (and the chain index) count up across calls unless given. */
+export function auditEntry(extra: Partial<AuditEntry> = {}): AuditEntry {
+  auditSeq += 1;
+  const seq = extra.seq ?? auditSeq;
+  return {
+    seq,
+    kind: 'audit.member_updated',
+    actor_member_id: ME_ID,
+    device_id: DEVICE_ID,
+    address: '192.0.2.10',
+    target: { member_id: 'm-ana' },
+    before: { name: 'Ana', permissions: ['reply'] },
+    after: { name: 'Ana', permissions: ['apply_labels', 'reply'] },
+    created_at: new Date(Date.now() - 60_000).toISOString(),
+    index: seq,
+    mac: seq.toString(16).padStart(64, '0'),
+    ...extra,
+  };
+}
+
+export function alertView(extra: Partial<AlertView> = {}): AlertView {
+  return {
+    id: id('alert'),
+    rule: 'permission_change_burst',
+    raised_at: new Date(Date.now() - 10 * 60_000).toISOString(),
+    facts: { event: {}, related_at: [] },
+    params: { address: '198.51.100.7', count: '3', window_minutes: '60', who: 'Boris' },
+    summary: '3 permission changes from address 198.51.100.7 within 60 minutes (the last by Boris).',
+    acknowledged: null,
+    ...extra,
+  };
+}
+
+export function advice(extra: Partial<AdviceView> = {}): AdviceView {
+  return {
+    code: 'delete_and_broadcast',
+    severity: 'warning',
+    member_ids: ['m-boris'],
+    template_ids: [],
+    permissions: ['delete_history', 'send_broadcasts'],
+    params: { name: 'Boris' },
+    summary: 'Boris can both delete history and send broadcasts; give these rights to different people.',
+    fixes: [
+      { remove_toggles: { member_id: 'm-boris', permissions: ['send_broadcasts'] }, toggles_after: null },
+      { remove_toggles: { member_id: 'm-boris', permissions: ['delete_history'] }, toggles_after: null },
+    ],
+    ...extra,
+  };
+}
+
+/** The relay's default alert thresholds (issue 9). */
+export function defaultThresholds(): AlertThresholds {
+  return {
+    permission_change_off_hours: { enabled: true, work_hours: { start: '08:00', end: '20:00' } },
+    permission_change_burst: { enabled: true, count: 3, window_minutes: 60 },
+    night_sign_in: { enabled: true, night: { start: '03:00', end: '05:00' } },
+    new_device_os: { enabled: true },
+    pairing_failure_burst: { enabled: true, count: 3, window_minutes: 10 },
+    device_idle: { enabled: true, days: 7 },
+  };
+}
+
+function sameFix(a: AdviceFix, b: AdviceFix): boolean {
+  const set = (f: AdviceFix) => [...f.remove_toggles.permissions].sort().join(',');
+  return a.remove_toggles.member_id === b.remove_toggles.member_id && set(a) === set(b);
+}
+
 /** The `Command` variant with this `type`. */
 export type CommandOf<T extends Command['type']> = Extract<Command, { type: T }>;
 
@@ -180,6 +260,19 @@ export class FakeBackend implements Backend {
   /** Resolves linkDevice only when the test says so (null: at once). */
   linkGate: Promise<void> | null = null;
   handlers: Partial<BackendEvents> = {};
+  /** The relay's audit log (any order; pages come newest first). */
+  audit: AuditEntry[] = [];
+  /** What "Verify" answers; null: an intact chain over `audit`. */
+  verification: AuditVerification | null = null;
+  /** Resolves verifyAudit only when the test says so (null: at once). */
+  verifyGate: Promise<void> | null = null;
+  /** Where exports are saved (the file name is added). */
+  downloads = '/home/olga/Downloads';
+  alertList: AlertView[] = [];
+  alertPageSize = 50;
+  thresholds: AlertThresholds = defaultThresholds();
+  adviceList: AdviceView[] = [];
+  advisorCheckedAt = new Date(Date.now() - 3_600_000).toISOString();
 
   private record(name: string, ...args: unknown[]) {
     this.calls.push({ name, args });
@@ -520,5 +613,108 @@ export class FakeBackend implements Backend {
   };
   signOut = async () => {
     this.record('signOut');
+  };
+  auditPage = async (filter: AuditFilter): Promise<AuditPage> => {
+    this.record('auditPage', filter);
+    if (!this.session_.me?.permissions.includes('view_audit_log')) {
+      throw new BackendError('permission_denied', 'the relay refused: not allowed (permission_denied)');
+    }
+    const action = filter.action ? (filter.action.startsWith('audit.') ? filter.action : `audit.${filter.action}`) : null;
+    const limit = Math.min(500, Math.max(1, filter.limit ?? 100));
+    const page = this.audit
+      .filter(
+        (e) =>
+          (filter.before === undefined || e.seq < filter.before) &&
+          (!filter.member || e.actor_member_id === filter.member) &&
+          (!filter.device || e.device_id === filter.device) &&
+          (!action || e.kind.startsWith(action)) &&
+          (!filter.from || Date.parse(e.created_at) >= Date.parse(filter.from)) &&
+          (!filter.to || Date.parse(e.created_at) < Date.parse(filter.to)),
+      )
+      .sort((a, b) => b.seq - a.seq)
+      .slice(0, limit);
+    const next = page.length === limit ? page[page.length - 1].seq : null;
+    return { entries: structuredClone(page), next_before: next };
+  };
+  verifyAudit = async (): Promise<AuditVerification> => {
+    this.record('verifyAudit');
+    if (this.verifyGate) await this.verifyGate;
+    if (this.verification) return structuredClone(this.verification);
+    const head = [...this.audit].sort((a, b) => b.seq - a.seq)[0];
+    return {
+      ok: true,
+      checked: this.audit.length,
+      head_seq: head?.seq ?? 0,
+      head_count: this.audit.length,
+      head_mac: head?.mac ?? '',
+      first_broken: null,
+      checkpoint: null,
+      rolled_back: null,
+    };
+  };
+  exportAudit = async (format: AuditFormat, filter: AuditFilter, pin: string): Promise<string> => {
+    this.record('exportAudit', format, filter, pin);
+    this.checkPin(pin);
+    if (!this.session_.me?.permissions.includes('export_history')) {
+      throw new BackendError('permission_denied', 'the relay refused: not allowed (permission_denied)');
+    }
+    const n = this.called('exportAudit').length;
+    return `${this.downloads}/teamline-audit-${n}.${format}`;
+  };
+  alerts = async (openOnly: boolean, before?: string): Promise<AlertPage> => {
+    this.record('alerts', openOnly, before);
+    const all = this.alertList
+      .filter((a) => !openOnly || a.acknowledged === null)
+      .sort((a, b) => Date.parse(b.raised_at) - Date.parse(a.raised_at));
+    const start = before === undefined ? 0 : all.findIndex((a) => a.id === before) + 1;
+    const page = all.slice(start, start + this.alertPageSize);
+    const next = page.length === this.alertPageSize ? page[page.length - 1].id : null;
+    return { alerts: structuredClone(page), next_before: next };
+  };
+  acknowledgeAlert = async (alertId: string, comment: string, pin: string): Promise<AlertView> => {
+    this.record('acknowledgeAlert', alertId, comment, pin);
+    this.checkPin(pin);
+    if (comment.trim() === '') throw new BackendError('invalid_input', 'the relay refused: a comment is required (invalid_input)');
+    const a = this.alertList.find((x) => x.id === alertId);
+    if (!a) throw new BackendError('not_found', 'no such alert');
+    if (a.acknowledged === null) {
+      a.acknowledged = { by: this.session_.me?.member_id ?? ME_ID, at: new Date().toISOString(), comment: comment.trim() };
+    }
+    return structuredClone(a);
+  };
+  alertThresholds = async (): Promise<AlertThresholds> => {
+    this.record('alertThresholds');
+    return structuredClone(this.thresholds);
+  };
+  setAlertThresholds = async (thresholds: AlertThresholds, pin: string): Promise<AlertThresholds> => {
+    this.record('setAlertThresholds', thresholds, pin);
+    this.checkPin(pin);
+    for (const b of [thresholds.permission_change_burst, thresholds.pairing_failure_burst]) {
+      if (b.count < 2 || b.count > 1000 || b.window_minutes < 1 || b.window_minutes > 1440) {
+        throw new BackendError('invalid_input', 'the relay refused: a burst threshold is out of range (invalid_input)');
+      }
+    }
+    if (thresholds.device_idle.days < 1 || thresholds.device_idle.days > 365) {
+      throw new BackendError('invalid_input', 'the relay refused: `device_idle.days` must be 1 to 365 (invalid_input)');
+    }
+    this.thresholds = structuredClone(thresholds);
+    return structuredClone(this.thresholds);
+  };
+  advisor = async (): Promise<AdvisorReport> => {
+    this.record('advisor');
+    return { advice: structuredClone(this.adviceList), checked_at: this.advisorCheckedAt };
+  };
+  /** Switches the toggles off and drops every advice that offered this fix, like the relay's next check. */
+  applyAdviceFix = async (fix: AdviceFix, pin: string): Promise<TeamMember> => {
+    this.record('applyAdviceFix', fix, pin);
+    this.checkPin(pin);
+    const m = this.members.find((x) => x.id === fix.remove_toggles.member_id);
+    if (!m) throw new BackendError('not_found', 'no such member');
+    const off = new Set(fix.remove_toggles.permissions);
+    m.permissions = m.permissions.filter((p) => !off.has(p));
+    m.matches_preset = matchingPreset(m.permissions);
+    this.adviceList = this.adviceList.filter((a) => !a.fixes.some((f) => sameFix(f, fix)));
+    this.advisorCheckedAt = new Date().toISOString();
+    return structuredClone(m);
   };
 }
