@@ -583,3 +583,63 @@ fn a_computer_without_a_keyring_links_with_a_passphrase_and_unlocks_at_start() {
     session.wait_for_text("[data-testid=inbox-row-name]", |t| t == "Lena Vogel");
     session.close();
 }
+
+#[test]
+#[ignore = "needs a display, D-Bus, a keyring and tauri-driver; run by `cargo xtask test`"]
+fn the_audit_page_verifies_the_chain_and_shows_alerts_and_advice() {
+    let team = TeamEnv::start();
+    let driver = Driver::start("en_US.UTF-8");
+    let owner_code = team.code(Preset::Admin, "Olga", true);
+    let profile = driver.profile("owner");
+    let session = driver.provisioned_session(
+        "audit",
+        &profile,
+        &team.relay_url,
+        &owner_code,
+        Some("Owner desk"),
+    );
+    let out = out_dir();
+    session.wait_for("[data-testid=connection][data-state=connected]");
+
+    // A second admin adds three people within the hour (a burst alert) and gives one of
+    // them both "delete history" and "send broadcasts" (advice with a one-click fix).
+    let sam = team.colleague(&team.code(Preset::Admin, "Sam", false), "Sam's laptop");
+    let (status, body) = team.request(
+        &sam,
+        "PUT",
+        "/v1/me/pin",
+        None,
+        Some(json!({"new_pin": "135790"})),
+    );
+    assert_eq!(status, 200, "Sam's PIN: {body}");
+    for (name, toggles) in [
+        ("Ana", json!(["reply"])),
+        ("Ben", json!(["reply"])),
+        ("Cai", json!(["reply", "delete_history", "send_broadcasts"])),
+    ] {
+        let (status, body) = team.request(
+            &sam,
+            "POST",
+            "/v1/team/members",
+            Some("135790"),
+            Some(json!({"name": name, "toggles": toggles})),
+        );
+        assert_eq!(status, 200, "create {name}: {body}");
+    }
+
+    session.wait_for("nav button[data-section=audit]").click();
+    session.wait_for_text("[data-testid=audit-row]", |t| !t.is_empty());
+    session.wait_for("[data-testid=audit-verify]").click();
+    session.wait_for("[data-testid=audit-chain-status][data-state=intact]");
+    session.screenshot(&out.join("40-audit-log-verified.png"));
+
+    session.wait_for("[data-testid=audit-tab-alerts]").click();
+    session.wait_for("[data-testid=alert-row][data-rule=permission_change_burst]");
+    session.screenshot(&out.join("41-audit-alerts.png"));
+
+    session.wait_for("[data-testid=audit-tab-advisor]").click();
+    session.wait_for("[data-testid=advice-card][data-code=delete_and_broadcast]");
+    session.wait_for("[data-testid=advice-fix]");
+    session.screenshot(&out.join("42-audit-advisor.png"));
+    session.close();
+}

@@ -178,6 +178,32 @@ impl TeamEnv {
         }
     }
 
+    /// Calls the relay's API as the device holding `token` (with `pin` as the member's
+    /// PIN when given); returns the HTTP status and body.
+    pub fn request(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        pin: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("HTTP method");
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.relay_url))
+            .bearer_auth(token);
+        if let Some(pin) = pin {
+            req = req.header("x-teamline-pin", pin);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().expect("relay answers");
+        let status = resp.status().as_u16();
+        (status, resp.json().unwrap_or(Value::Null))
+    }
+
     /// Sends a command as the device holding `token`; returns the HTTP status and body.
     pub fn command(&self, token: &str, command: Value) -> (u16, Value) {
         let resp = self

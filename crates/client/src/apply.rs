@@ -674,6 +674,23 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
             );
             ctx.out.candidates.push(cand);
         }
+        kind::ALERT_RAISED => {
+            let p: wire::AlertRaised = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            let message = (!p.alert.summary.is_empty()).then_some(p.alert.summary);
+            let cand = candidate(
+                ctx,
+                e,
+                None,
+                Trigger::SecurityAlert {
+                    title: Some("Teamline security alert".to_owned()),
+                    message,
+                },
+            );
+            ctx.out.candidates.push(cand);
+        }
         // Template reviews, webhook errors and kinds newer than this client: nothing to
         // store; the cursor still moves past them.
         _ => {}

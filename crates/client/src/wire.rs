@@ -32,6 +32,8 @@ pub mod kind {
     pub const LABELS_CHANGED: &str = "labels.changed";
     pub const SLA_BREACHED: &str = "sla.breached";
     pub const SECURITY_ALERT: &str = "security.alert";
+    /// An anomaly alert raised for admins (issue 9).
+    pub const ALERT_RAISED: &str = "alert.raised";
     pub const PRESENCE_TYPING: &str = "presence.typing";
 }
 
@@ -465,6 +467,18 @@ pub struct SecurityAlert {
     pub title: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+}
+
+/// `alert.raised`: `{alert: {id, rule, summary, ...}}` (the Audit page reads the rest).
+#[derive(Debug, Deserialize)]
+pub struct AlertRaised {
+    pub alert: RaisedAlert,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RaisedAlert {
+    #[serde(default)]
+    pub summary: String,
 }
 
 /// `presence.typing` payload.

@@ -301,3 +301,51 @@ async fn alerts_are_acknowledged_and_advice_is_fixed_in_one_click() {
         "{after:?}"
     );
 }
+
+/// An alert raised on the relay reaches an admin's desktop as a native notification
+/// (through the engine's notifier; the desktop daemon itself is tested in notifications.rs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_raised_alert_notifies_the_admins_desktop() {
+    let env = Env::start().await;
+    env.relay
+        .as_ref()
+        .expect("relay running")
+        .state()
+        .pin_cost
+        .set(8, 1);
+    let shown = Recorded::default();
+    let mut opts = options(&env.dir.path().join("owner"));
+    opts.notifier = Some(std::sync::Arc::new(shown.clone()));
+    let client = Client::open(opts).await.unwrap();
+    let code = env.code(Preset::Admin, "Olga").await;
+    client
+        .link(&env.relay_url, &code, &device("Owner desk"))
+        .await
+        .unwrap();
+    client.set_own_pin(OWNER_PIN, None).await.unwrap();
+    let mut events = client.subscribe();
+    client.start();
+    wait_state(&client, teamline_client::ConnectionState::Connected).await;
+    // Caught up first: what arrives in the first catch-up after linking is history and
+    // notifies nobody.
+    wait_cursor(&client, env.head()).await;
+    for name in ["Ana", "Ben", "Cai"] {
+        add_member(&client, name).await;
+    }
+    within("the security notification", async {
+        loop {
+            let found = shown
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|n| n.title == "Teamline security alert" && n.body.contains("3"));
+            if found {
+                return;
+            }
+            let _ = events.recv().await;
+        }
+    })
+    .await;
+    client.shutdown().await;
+}
