@@ -137,6 +137,11 @@ export interface Backend {
   setAlertThresholds(thresholds: AlertThresholds, pin: string): Promise<AlertThresholds>;
   /** The permission advisor's advice as of now (ManageTeam). */
   advisor(): Promise<AdvisorReport>;
+  /**
+   * Exports this device's data as an encrypted file into Downloads (export permission and
+   * PIN checked by the relay); resolves to the file's path.
+   */
+  exportDeviceBackup(pin: string, passphrase: string): Promise<string>;
   /** Applies a one-click fix (switches the named toggles off for the member). */
   applyAdviceFix(fix: AdviceFix, pin: string): Promise<TeamMember>;
 }

@@ -134,6 +134,8 @@ export class TauriBackend implements Backend {
   setAlertThresholds = (thresholds: AlertThresholds, pin: string) =>
     this.call<AlertThresholds>('set_alert_thresholds', { thresholds, pin });
   advisor = () => this.call<AdvisorReport>('advisor');
+  exportDeviceBackup = (pin: string, passphrase: string) =>
+    this.call<string>('export_device_backup', { pin, passphrase });
   applyAdviceFix = (fix: AdviceFix, pin: string) => this.call<TeamMember>('apply_advice_fix', { fix, pin });
   teamTemplates = () => this.call<TeamTemplate[]>('team_templates');
   saveTemplate = (id: string | null, draft: TemplateDraft, pin: string) =>

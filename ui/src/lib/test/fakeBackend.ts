@@ -661,6 +661,17 @@ export class FakeBackend implements Backend {
     const n = this.called('exportAudit').length;
     return `${this.downloads}/teamline-audit-${n}.${format}`;
   };
+  exportDeviceBackup = async (pin: string, passphrase: string): Promise<string> => {
+    this.record('exportDeviceBackup', pin, passphrase);
+    if ([...passphrase].length < 8) {
+      throw new BackendError('backup_weak_passphrase', 'the passphrase is too short');
+    }
+    this.checkPin(pin);
+    if (!this.session_.me?.permissions.includes('export_history')) {
+      throw new BackendError('permission_denied', 'the relay refused: not allowed (permission_denied)');
+    }
+    return `${this.downloads}/teamline-device-${this.called('exportDeviceBackup').length}.tlbk`;
+  };
   alerts = async (openOnly: boolean, before?: string): Promise<AlertPage> => {
     this.record('alerts', openOnly, before);
     const all = this.alertList
