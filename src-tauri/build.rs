@@ -49,6 +49,7 @@ const COMMANDS: &[&str] = &[
     "advisor",
     "apply_advice_fix",
     "export_device_backup",
+    "restore_device_backup",
 ];
 
 fn main() {

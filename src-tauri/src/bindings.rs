@@ -9,6 +9,7 @@ mod tests {
     use ts_rs::{Config, TS};
 
     use crate::ipc::{AppInfo, BuildProfile, ErrorCode, IpcError, Session};
+    use teamline_client::backup::RestoredBackup;
     use teamline_client::core::anomaly::{Burst, Idle, Night, OffHours, Thresholds, Toggle};
     use teamline_client::core::{
         DeviceLevel, Permission, PermissionSet, PermissionTemplate, Preset, WindowRule,
@@ -102,6 +103,7 @@ mod tests {
             AdviceFix,
             AdviceView,
             AdvisorReport,
+            RestoredBackup,
             Thresholds,
             OffHours,
             Burst,

@@ -2,6 +2,7 @@
 //! Arguments arrive camelCased from JavaScript (`conversationId`), as Tauri does.
 
 use tauri::{AppHandle, Manager, State};
+use teamline_client::backup::RestoredBackup;
 use teamline_client::core::anomaly::Thresholds;
 use teamline_client::store::jiff::Timestamp;
 use teamline_client::team::{AuditFilter, AuditFormat, AuditPage, AuditVerification};
@@ -518,4 +519,29 @@ pub async fn export_device_backup(
         .export_backup(&path, &pin, &passphrase)
         .await?;
     Ok(done.path.display().to_string())
+}
+
+/// "Restore from a backup": links this new device with `code` and fills it from another
+/// device's encrypted backup file.
+#[tauri::command]
+pub async fn restore_device_backup(
+    app: AppHandle,
+    engine: State<'_, Engine>,
+    path: String,
+    passphrase: String,
+    relay_url: String,
+    code: String,
+    device_name: Option<String>,
+) -> Reply<RestoredBackup> {
+    let device = engine::device_info(&app, device_name.as_deref());
+    engine
+        .restore(
+            &app,
+            std::path::Path::new(path.trim()),
+            &passphrase,
+            relay_url.trim(),
+            code.trim(),
+            &device,
+        )
+        .await
 }

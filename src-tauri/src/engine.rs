@@ -48,6 +48,44 @@ impl Engine {
             .clone()
     }
 
+    /// Sets this (unlinked) device up from an encrypted backup of another device: links it
+    /// with `code`, fills its new store from the backup, and runs the restored engine in
+    /// place of the empty one. A wrong passphrase or a bad file changes nothing and leaves
+    /// the code unused.
+    pub async fn restore(
+        &self,
+        app: &AppHandle,
+        backup: &std::path::Path,
+        passphrase: &str,
+        relay_url: &str,
+        code: &str,
+        device: &DeviceInfo,
+    ) -> Result<teamline_client::backup::RestoredBackup, IpcError> {
+        let current = self.client()?;
+        if current.is_linked() {
+            return Err(teamline_client::ClientError::AlreadyLinked.into());
+        }
+        let dir = current.data_dir();
+        current.shutdown().await;
+        drop(current);
+        let (client, restored) = Client::restore_backup(
+            ClientOptions::new(dir),
+            backup,
+            passphrase,
+            relay_url,
+            code,
+            device,
+        )
+        .await?;
+        client.start();
+        forward(app, &client);
+        *self.client.write().unwrap_or_else(|p| p.into_inner()) = Some(client);
+        if let Ok(mut e) = self.startup_error.lock() {
+            *e = None;
+        }
+        Ok(restored)
+    }
+
     /// Tries again to open a profile that could not be opened at start (e.g. the keyring
     /// was locked and has been unlocked since). A running engine is left as it is.
     pub async fn retry(&self, app: &AppHandle) -> Result<(), IpcError> {
@@ -229,6 +267,10 @@ async fn publish_unread(app: &AppHandle, client: &Client, tray: Option<&TrayIcon
 /// The tray icon: shows the unread count and brings the window back on click. Desktops
 /// without a tray (or without libayatana-appindicator) just go without it.
 fn build_tray(app: &AppHandle) -> Option<TrayIcon> {
+    // An engine replaced later (retry, restore from a backup) keeps the one tray icon.
+    if let Some(tray) = app.tray_by_id("main") {
+        return Some(tray);
+    }
     // Linux trays (appindicator) only open menus, so the menu is how the window comes back.
     let menu = Menu::with_items(
         app,

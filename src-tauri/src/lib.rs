@@ -86,6 +86,7 @@ pub fn run() {
             commands::advisor,
             commands::apply_advice_fix,
             commands::export_device_backup,
+            commands::restore_device_backup,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -39,14 +39,19 @@ pub struct ExportedBackup {
 }
 
 /// What [`Client::restore_backup`] brought onto the new device.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[ts(export_to = "RestoredBackup.ts")]
 pub struct RestoredBackup {
     pub link: LinkInfo,
     /// Sync continues after this relay event.
+    #[ts(type = "number")]
     pub cursor: u64,
+    #[ts(type = "number")]
     pub conversations: u64,
+    #[ts(type = "number")]
     pub messages: u64,
     /// Commands queued on the old device and not yet sent.
+    #[ts(type = "number")]
     pub unsent_outbox: u64,
 }
 

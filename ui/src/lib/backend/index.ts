@@ -8,6 +8,7 @@ import type { AuditFormat } from '../bindings/AuditFormat';
 import type { AuditPage } from '../bindings/AuditPage';
 import type { AuditVerification } from '../bindings/AuditVerification';
 import type { AppInfo } from '../bindings/AppInfo';
+import type { RestoredBackup } from '../bindings/RestoredBackup';
 import type { ClientEvent } from '../bindings/ClientEvent';
 import type { Command } from '../bindings/Command';
 import type { ConnectionState } from '../bindings/ConnectionState';
@@ -65,6 +66,18 @@ export interface Backend {
     deviceName?: string,
     passphrase?: string,
   ): Promise<LinkInfo>;
+  /**
+   * "Restore from a backup": links this new device with a pairing code and fills it from
+   * another device's encrypted backup file (`path` on this computer). A wrong passphrase
+   * or a bad file changes nothing and leaves the code unused.
+   */
+  restoreDeviceBackup(
+    path: string,
+    passphrase: string,
+    relayUrl: string,
+    code: string,
+    deviceName?: string,
+  ): Promise<RestoredBackup>;
   /** Opens a passphrase-protected device (connection state `locked`). */
   unlock(passphrase: string): Promise<void>;
   /** Tries again to open this device's data after it could not be opened at start. */

@@ -8,6 +8,7 @@ import type { AuditFormat } from '../bindings/AuditFormat';
 import type { AuditPage } from '../bindings/AuditPage';
 import type { AuditVerification } from '../bindings/AuditVerification';
 import type { AppInfo } from '../bindings/AppInfo';
+import type { RestoredBackup } from '../bindings/RestoredBackup';
 import type { Command } from '../bindings/Command';
 import type { ConnectionState } from '../bindings/ConnectionState';
 import type { DeviceChange } from '../bindings/DeviceChange';
@@ -65,6 +66,14 @@ export class TauriBackend implements Backend {
       code,
       deviceName: deviceName ?? null,
       passphrase: passphrase ?? null,
+    });
+  restoreDeviceBackup = (path: string, passphrase: string, relayUrl: string, code: string, deviceName?: string) =>
+    this.call<RestoredBackup>('restore_device_backup', {
+      path,
+      passphrase,
+      relayUrl,
+      code,
+      deviceName: deviceName ?? null,
     });
   unlock = (passphrase: string) => this.call<void>('unlock', { passphrase });
   retryOpen = () => this.call<void>('retry_open');

@@ -110,4 +110,34 @@ describe('Join my team', () => {
     expect(screen.getByTestId('join-use-passphrase')).toBeChecked();
     expect(screen.getByTestId('join-passphrase')).toBeInTheDocument();
   });
+
+  it('restores from another device’s backup file; a wrong passphrase changes nothing', async () => {
+    const backend = new FakeBackend();
+    const onlinked = vi.fn();
+    render(JoinForm, { backend, onlinked });
+    await fireEvent.click(screen.getByTestId('join-restore'));
+    expect(screen.queryByTestId('join-use-passphrase')).not.toBeInTheDocument();
+    await fill('https://relay.example.com', '7K3QD-M9XWA');
+    expect(screen.getByTestId('join-restore-problem')).toHaveTextContent('path of the backup file');
+    expect(backend.called('restoreDeviceBackup')).toHaveLength(0);
+
+    await fireEvent.input(screen.getByTestId('join-backup-path'), { target: { value: ' /tmp/old.tlbk ' } });
+    await fireEvent.input(screen.getByTestId('join-backup-passphrase'), { target: { value: 'not it' } });
+    await fireEvent.click(screen.getByTestId('join-submit'));
+    expect(await screen.findByTestId('join-error')).toHaveTextContent('pairing code is still unused');
+    expect(onlinked).not.toHaveBeenCalled();
+
+    await fireEvent.input(screen.getByTestId('join-backup-passphrase'), { target: { value: backend.backupPassphrase } });
+    await fireEvent.click(screen.getByTestId('join-submit'));
+    await waitFor(() => expect(onlinked).toHaveBeenCalledOnce());
+    expect(screen.getByTestId('join-restored')).toHaveTextContent('Restored 3 conversations and 17 messages');
+    expect(backend.called('restoreDeviceBackup').at(-1)?.args).toEqual([
+      '/tmp/old.tlbk',
+      backend.backupPassphrase,
+      'https://relay.example.com',
+      '7K3QD-M9XWA',
+      undefined,
+    ]);
+    expect(backend.called('linkDevice')).toHaveLength(0);
+  });
 });

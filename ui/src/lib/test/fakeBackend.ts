@@ -8,6 +8,7 @@ import type { AlertPage } from '../bindings/AlertPage';
 import type { AlertThresholds } from '../bindings/AlertThresholds';
 import type { AlertView } from '../bindings/AlertView';
 import type { AppInfo } from '../bindings/AppInfo';
+import type { RestoredBackup } from '../bindings/RestoredBackup';
 import type { AuditEntry } from '../bindings/AuditEntry';
 import type { AuditFilter } from '../bindings/AuditFilter';
 import type { AuditFormat } from '../bindings/AuditFormat';
@@ -336,6 +337,29 @@ export class FakeBackend implements Backend {
   };
   reconnectNow = async () => {
     this.record('reconnectNow');
+  };
+  /** The passphrase of the backup file `restoreDeviceBackup` accepts. */
+  backupPassphrase = 'old laptop backup';
+  restoreDeviceBackup = async (
+    path: string,
+    passphrase: string,
+    relayUrl: string,
+    code: string,
+    deviceName?: string,
+  ): Promise<RestoredBackup> => {
+    this.record('restoreDeviceBackup', path, passphrase, relayUrl, code, deviceName);
+    if (passphrase !== this.backupPassphrase) {
+      throw new BackendError('backup_wrong_passphrase', 'This passphrase does not open the backup.');
+    }
+    this.session_ = { ...this.session_, linked: true, relay_url: relayUrl };
+    this.connection = { state: 'connected' };
+    return {
+      link: { device_id: DEVICE_ID, member_id: ME_ID, relay_url: relayUrl },
+      cursor: 42,
+      conversations: 3,
+      messages: 17,
+      unsent_outbox: 0,
+    };
   };
   unlock = async (passphrase: string) => {
     this.record('unlock', passphrase);
