@@ -15,11 +15,25 @@ use crate::cli::Args;
 
 /// Starts the desktop app and blocks until its last window closes.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("TEAMLINE_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    let logs = tracing_subscriber::fmt().with_env_filter(
+        EnvFilter::try_from_env("TEAMLINE_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+    );
+    // TEAMLINE_LOG_FILE: logs go to that file (appended) instead of stdout, e.g. when the
+    // app is started by WebKitWebDriver, which swallows its output.
+    let file = std::env::var_os("TEAMLINE_LOG_FILE").and_then(|path| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()
+    });
+    match file {
+        Some(f) => logs
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(f))
+            .init(),
+        None => logs.init(),
+    }
 
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(args) => args,

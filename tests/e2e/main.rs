@@ -77,13 +77,14 @@ impl Driver {
             .env("LANGUAGE", lang.split('.').next().unwrap_or(lang))
             .env("LC_ALL", lang)
             .envs(extra_env.iter().copied())
-            // The app logs to stdout; TEAMLINE_E2E_APP_LOGS=1 shows it when debugging a test.
+            // The app's log, printed when the test fails (see Drop).
+            .env("TEAMLINE_LOG_FILE", home.path().join("app.log"))
+            .env(
+                "TEAMLINE_LOG",
+                "info,teamline=debug,teamline_client=debug,hyper=warn,reqwest=warn",
+            )
             .process_group(0)
-            .stdout(if std::env::var_os("TEAMLINE_E2E_APP_LOGS").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
+            .stdout(Stdio::null())
             .spawn()
             .expect("tauri-driver is installed (cargo xtask test installs it)");
         let url = format!("http://127.0.0.1:{port}");
@@ -146,6 +147,15 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let wanted =
+            std::thread::panicking() || std::env::var_os("TEAMLINE_E2E_SHOW_APP_LOG").is_some();
+        if wanted && let Ok(log) = std::fs::read_to_string(self.home.path().join("app.log")) {
+            let tail: Vec<&str> = log.lines().rev().take(80).collect();
+            eprintln!("--- the app's log (last {} lines) ---", tail.len());
+            for line in tail.into_iter().rev() {
+                eprintln!("{line}");
+            }
+        }
         // tauri-driver leaves its WebKitWebDriver behind (holding our stdout open), so
         // the whole process group it leads goes.
         let _ = Command::new("kill")

@@ -30,6 +30,8 @@ export class AppSession {
   private readonly subscribers = new Set<ClientEventHandler>();
   private openHandler: ((conversationId: string) => void) | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Connection states pushed by the app so far (see `refreshConnection`). */
+  private connectionPushes = 0;
 
   constructor(backend: Backend) {
     this.backend = backend;
@@ -71,6 +73,7 @@ export class AppSession {
     const stop = await this.backend
       .listen({
         connectionState: (state) => {
+          this.connectionPushes += 1;
           const before = this.connection.state?.state;
           this.connection.set(state);
           // Linking, unlinking and first contact change who we are: ask again.
@@ -80,6 +83,7 @@ export class AppSession {
         },
         clientEvent: (event) => {
           if (event.type === 'unlinked') {
+            this.connectionPushes += 1;
             this.connection.set({ state: 'unlinked' });
             this.scheduleSessionRefresh();
           } else if (event.type === 'resync_progress') {
@@ -102,11 +106,18 @@ export class AppSession {
     };
   }
 
+  /**
+   * Asks the app for the connection state. A state pushed while the question was on its
+   * way is newer than the answer, so the answer is then dropped (it once overwrote
+   * "connected" with the "reconnecting" of a moment before, and nothing corrected it).
+   */
   async refreshConnection() {
+    const pushesBefore = this.connectionPushes;
     try {
-      this.connection.set(await this.backend.connectionState());
+      const state = await this.backend.connectionState();
+      if (this.connectionPushes === pushesBefore) this.connection.set(state);
     } catch (raw) {
-      this.connection.fail(BackendError.from(raw));
+      if (this.connectionPushes === pushesBefore) this.connection.fail(BackendError.from(raw));
     }
   }
 
