@@ -65,6 +65,7 @@ impl Engine {
         if current.is_linked() {
             return Err(teamline_client::ClientError::AlreadyLinked.into());
         }
+        tracing::info!("restoring this device from a backup");
         let dir = current.data_dir();
         current.shutdown().await;
         drop(current);

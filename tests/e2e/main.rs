@@ -653,3 +653,110 @@ fn the_audit_page_verifies_the_chain_and_shows_alerts_and_advice() {
     session.screenshot(&out.join("42-audit-advisor.png"));
     session.close();
 }
+
+#[test]
+#[ignore = "needs a display, D-Bus, a keyring and tauri-driver; run by `cargo xtask test`"]
+fn a_device_backup_is_exported_and_restored_on_a_new_device() {
+    let team = TeamEnv::start();
+    team.customer_says("15550007777", "Omar Haddad", "Do you ship to Lyon?");
+    team.conversation_of("15550007777");
+    let driver = Driver::start("en_US.UTF-8");
+    let owner_code = team.code(Preset::Admin, "Olga", true);
+    let old = driver.profile("old-laptop");
+    let session =
+        driver.provisioned_session("backup-export", &old, &team.relay_url, &owner_code, None);
+    let out = out_dir();
+    session.wait_for_text("[data-testid=inbox-row-name]", |t| t == "Omar Haddad");
+
+    // Olga's PIN, set by a second admin (the export asks for it).
+    let sam = team.colleague(&team.code(Preset::Admin, "Sam", false), "Sam's laptop");
+    let (_, body) = team.request(
+        &sam,
+        "PUT",
+        "/v1/me/pin",
+        None,
+        Some(json!({"new_pin": "135790"})),
+    );
+    let (status, members) = team.request(&sam, "GET", "/v1/team/members", None, None);
+    assert_eq!(status, 200, "{body} {members}");
+    let olga = members["members"]
+        .as_array()
+        .and_then(|all| all.iter().find(|m| m["name"] == "Olga"))
+        .and_then(|m| m["id"].as_str())
+        .expect("Olga in the member list")
+        .to_owned();
+    let (status, body) = team.request(
+        &sam,
+        "PUT",
+        &format!("/v1/team/members/{olga}/pin"),
+        Some("135790"),
+        Some(json!({"new_pin": "246810"})),
+    );
+    assert_eq!(status, 200, "Olga's PIN: {body}");
+
+    session
+        .wait_for("nav button[data-section=settings]")
+        .click();
+    session
+        .wait_for("[data-testid=settings-tab-connection]")
+        .click();
+    let passphrase = "lyon shipping backup";
+    session
+        .wait_for("[data-testid=backup-passphrase]")
+        .send_keys(passphrase);
+    session
+        .wait_for("[data-testid=backup-passphrase-again]")
+        .send_keys(passphrase);
+    session.wait_for("[data-testid=backup-submit]").click();
+    session
+        .wait_for("[data-testid=pin-input]")
+        .send_keys("246810");
+    session.wait_for("[data-testid=pin-submit]").click();
+    let saved = session.wait_for_text("[data-testid=backup-done]", |t| t.contains(".tlbk"));
+    session.screenshot(&out.join("50-device-backup-saved.png"));
+    session.close();
+    let file = saved
+        .split_whitespace()
+        .find(|w| w.ends_with(".tlbk"))
+        .expect("the saved file's path")
+        .to_owned();
+    assert!(Path::new(&file).exists(), "{file} exists");
+
+    // A new computer: join with a new code and the backup file.
+    let new_code = team.code(Preset::Admin, "Olga", false);
+    let fresh = driver.profile("new-laptop");
+    let args = vec![
+        "--data-dir".to_owned(),
+        fresh.to_str().expect("UTF-8 path").to_owned(),
+    ];
+    let session = driver.session_with_args("backup-restore", &args);
+    session
+        .wait_for("nav button[data-section=settings]")
+        .click();
+    session
+        .wait_for("[data-testid=settings-tab-connection]")
+        .click();
+    session
+        .wait_for("[data-testid=join-relay]")
+        .send_keys(&team.relay_url);
+    session
+        .wait_for("[data-testid=join-code]")
+        .send_keys(&new_code);
+    session.wait_for("[data-testid=join-restore]").click();
+    session
+        .wait_for("[data-testid=join-backup-path]")
+        .send_keys(&file);
+    session
+        .wait_for("[data-testid=join-backup-passphrase]")
+        .send_keys("not the passphrase");
+    session.wait_for("[data-testid=join-submit]").click();
+    session.wait_for_text("[data-testid=join-error]", |t| t.contains("still unused"));
+    session.screenshot(&out.join("51-restore-wrong-passphrase.png"));
+    let field = session.wait_for("[data-testid=join-backup-passphrase]");
+    field.clear();
+    field.send_keys(&format!("{passphrase}\u{E007}"));
+    session.wait_for("[data-testid=connection][data-state=connected]");
+    session.wait_for("nav button[data-section=inbox]").click();
+    session.wait_for_text("[data-testid=inbox-row-name]", |t| t == "Omar Haddad");
+    session.close();
+}
