@@ -198,6 +198,24 @@ fn out_dir() -> PathBuf {
     dir
 }
 
+/// Settings › Connection, with the relay and the pairing code typed into the join form.
+fn fill_join_form(session: &Session, relay_url: &str, code: &str) {
+    open_connection_settings(session);
+    session
+        .wait_for("[data-testid=join-relay]")
+        .send_keys(relay_url);
+    session.wait_for("[data-testid=join-code]").send_keys(code);
+}
+
+fn open_connection_settings(session: &Session) {
+    session
+        .wait_for("nav button[data-section=settings]")
+        .click();
+    session
+        .wait_for("[data-testid=settings-tab-connection]")
+        .click();
+}
+
 fn choose_language(session: &Session, value: &str) {
     // Picking from a native <select> popup is not reliable over WebDriver; set the value and
     // fire the same change event a person's choice fires.
@@ -544,16 +562,7 @@ fn a_computer_without_a_keyring_links_with_a_passphrase_and_unlocks_at_start() {
     let out = out_dir();
     let session = driver.session_with_args("no-keyring", &args);
     session.wait_for("[data-testid=connection][data-state=not_linked]");
-    session
-        .wait_for("nav button[data-section=settings]")
-        .click();
-    session
-        .wait_for("[data-testid=settings-tab-connection]")
-        .click();
-    session
-        .wait_for("[data-testid=join-relay]")
-        .send_keys(&team.relay_url);
-    session.wait_for("[data-testid=join-code]").send_keys(&code);
+    fill_join_form(&session, &team.relay_url, &code);
     session.wait_for("[data-testid=join-submit]").click();
 
     // The keyring is checked before the one-time code is used; the passphrase is offered.
@@ -694,12 +703,7 @@ fn a_device_backup_is_exported_and_restored_on_a_new_device() {
     );
     assert_eq!(status, 200, "Olga's PIN: {body}");
 
-    session
-        .wait_for("nav button[data-section=settings]")
-        .click();
-    session
-        .wait_for("[data-testid=settings-tab-connection]")
-        .click();
+    open_connection_settings(&session);
     let passphrase = "lyon shipping backup";
     session
         .wait_for("[data-testid=backup-passphrase]")
@@ -730,18 +734,7 @@ fn a_device_backup_is_exported_and_restored_on_a_new_device() {
         fresh.to_str().expect("UTF-8 path").to_owned(),
     ];
     let session = driver.session_with_args("backup-restore", &args);
-    session
-        .wait_for("nav button[data-section=settings]")
-        .click();
-    session
-        .wait_for("[data-testid=settings-tab-connection]")
-        .click();
-    session
-        .wait_for("[data-testid=join-relay]")
-        .send_keys(&team.relay_url);
-    session
-        .wait_for("[data-testid=join-code]")
-        .send_keys(&new_code);
+    fill_join_form(&session, &team.relay_url, &new_code);
     session.wait_for("[data-testid=join-restore]").click();
     session
         .wait_for("[data-testid=join-backup-path]")

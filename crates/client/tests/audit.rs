@@ -10,27 +10,6 @@ use teamline_client::store::rusqlite;
 use teamline_client::team::{AuditFilter, AuditFormat};
 use teamline_client::{Client, ClientError, MemberChange};
 
-const OWNER_PIN: &str = "246810";
-
-async fn owner(env: &Env) -> Client {
-    env.relay
-        .as_ref()
-        .expect("relay running")
-        .state()
-        .pin_cost
-        .set(8, 1);
-    let client = Client::open(options(&env.dir.path().join("owner")))
-        .await
-        .unwrap();
-    let code = env.code(Preset::Admin, "Olga").await;
-    client
-        .link(&env.relay_url, &code, &device("Owner desk"))
-        .await
-        .unwrap();
-    client.set_own_pin(OWNER_PIN, None).await.unwrap();
-    client
-}
-
 async fn add_member(client: &Client, name: &str) {
     let standard = MemberChange {
         preset: Some(Preset::Standard),
@@ -307,22 +286,10 @@ async fn alerts_are_acknowledged_and_advice_is_fixed_in_one_click() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_raised_alert_notifies_the_admins_desktop() {
     let env = Env::start().await;
-    env.relay
-        .as_ref()
-        .expect("relay running")
-        .state()
-        .pin_cost
-        .set(8, 1);
     let shown = Recorded::default();
     let mut opts = options(&env.dir.path().join("owner"));
     opts.notifier = Some(std::sync::Arc::new(shown.clone()));
-    let client = Client::open(opts).await.unwrap();
-    let code = env.code(Preset::Admin, "Olga").await;
-    client
-        .link(&env.relay_url, &code, &device("Owner desk"))
-        .await
-        .unwrap();
-    client.set_own_pin(OWNER_PIN, None).await.unwrap();
+    let client = owner_with(&env, opts).await;
     let mut events = client.subscribe();
     client.start();
     wait_state(&client, teamline_client::ConnectionState::Connected).await;

@@ -9,7 +9,6 @@ use teamline_client::Client;
 use teamline_client::core::Preset;
 use teamline_client::store::teamline_backup::{KdfParams, SealOptions};
 
-const OWNER_PIN: &str = "246810";
 const PASS: &str = "correct horse battery staple";
 const CANARY: &str = "canary-pedido-7f3a9c";
 /// The cheapest accepted key-derivation cost (Argon2id is slow in a debug build).
@@ -18,29 +17,10 @@ const CHEAP: SealOptions = SealOptions {
     chunk_size: 64 * 1024,
 };
 
-async fn owner(env: &Env, dir: &str) -> Client {
-    env.relay
-        .as_ref()
-        .expect("relay running")
-        .state()
-        .pin_cost
-        .set(8, 1);
-    let client = Client::open(options(&env.dir.path().join(dir)))
-        .await
-        .unwrap();
-    let code = env.code(Preset::Admin, "Olga").await;
-    client
-        .link(&env.relay_url, &code, &device("Owner desk"))
-        .await
-        .unwrap();
-    client.set_own_pin(OWNER_PIN, None).await.unwrap();
-    client
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_exports_with_the_pin_and_a_new_device_restores_and_syncs_on() {
     let env = Env::start().await;
-    let old = owner(&env, "old-laptop").await;
+    let old = owner_with(&env, options(&env.dir.path().join("old-laptop"))).await;
     old.start();
     env.customer_says("34611000001", "Ana", CANARY).await;
     env.customer_says("34611000002", "Luis", "¿abren el domingo?")
@@ -153,7 +133,7 @@ async fn a_member_exports_with_the_pin_and_a_new_device_restores_and_syncs_on() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_without_the_export_permission_cannot_export() {
     let env = Env::start().await;
-    let admin = owner(&env, "owner").await;
+    let admin = owner(&env).await;
     let code = env.code(Preset::Standard, "Ana").await;
     let ana = Client::open(options(&env.dir.path().join("ana")))
         .await

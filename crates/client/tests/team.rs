@@ -10,28 +10,6 @@ use teamline_client::{
     Client, ClientError, ConnectionState, DeviceChange, MemberChange, NewPairingCode, TemplateDraft,
 };
 
-const OWNER_PIN: &str = "246810";
-
-/// The owner's linked client, with a PIN set, and the relay's cheap test PIN cost.
-async fn owner(env: &Env) -> Client {
-    env.relay
-        .as_ref()
-        .expect("relay running")
-        .state()
-        .pin_cost
-        .set(8, 1);
-    let client = Client::open(options(&env.dir.path().join("owner")))
-        .await
-        .unwrap();
-    let code = env.code(Preset::Admin, "Olga").await;
-    client
-        .link(&env.relay_url, &code, &device("Owner desk"))
-        .await
-        .unwrap();
-    client.set_own_pin(OWNER_PIN, None).await.unwrap();
-    client
-}
-
 /// A new member on the Standard preset.
 fn standard() -> MemberChange {
     MemberChange {

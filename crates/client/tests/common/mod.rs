@@ -263,6 +263,33 @@ pub fn options(dir: &Path) -> ClientOptions {
     }
 }
 
+/// The owner's PIN in tests that make team changes.
+pub const OWNER_PIN: &str = "246810";
+
+/// The owner's linked client (opened with `opts`), with a PIN set, and the relay's cheap
+/// test PIN cost.
+pub async fn owner_with(env: &Env, opts: ClientOptions) -> Client {
+    env.relay
+        .as_ref()
+        .expect("relay running")
+        .state()
+        .pin_cost
+        .set(8, 1);
+    let client = Client::open(opts).await.unwrap();
+    let code = env.code(Preset::Admin, "Olga").await;
+    client
+        .link(&env.relay_url, &code, &device("Owner desk"))
+        .await
+        .unwrap();
+    client.set_own_pin(OWNER_PIN, None).await.unwrap();
+    client
+}
+
+/// [`owner_with`] in the `owner` profile with the usual test options.
+pub async fn owner(env: &Env) -> Client {
+    owner_with(env, options(&env.dir.path().join("owner"))).await
+}
+
 pub fn device(name: &str) -> DeviceInfo {
     DeviceInfo::this_machine(name, "0.1.0-test")
 }
