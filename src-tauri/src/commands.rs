@@ -4,6 +4,7 @@
 use tauri::{AppHandle, Manager, State};
 use teamline_client::backup::RestoredBackup;
 use teamline_client::core::anomaly::Thresholds;
+use teamline_client::save;
 use teamline_client::store::jiff::Timestamp;
 use teamline_client::team::{AuditFilter, AuditFormat, AuditPage, AuditVerification};
 use teamline_client::{
@@ -400,7 +401,8 @@ pub async fn export_audit(
     pin: String,
 ) -> Reply<String> {
     let export = engine.client()?.export_audit(format, &filter, &pin).await?;
-    let path = save_download(&app, &export.file_name, export.body.as_bytes())?;
+    let path = save::save_new(&save_dir(&app)?, &export.file_name, export.body.as_bytes())
+        .map_err(save_failed)?;
     Ok(path.display().to_string())
 }
 
@@ -457,50 +459,24 @@ pub async fn apply_advice_fix(
     Ok(engine.client()?.apply_advice_fix(&fix, &pin).await?)
 }
 
-/// A path for `name` in the user's Downloads folder (the app's data folder when there is
-/// none) that no file uses yet: `name`, then `name (1)`, ...
-fn download_path(app: &AppHandle, name: &str) -> Reply<std::path::PathBuf> {
-    let unavailable = |e: String| IpcError::new(ErrorCode::DataDirUnavailable, e);
-    let dir = app
-        .path()
+/// The user's Downloads folder (the app's data folder when the OS has none).
+fn save_dir(app: &AppHandle) -> Reply<std::path::PathBuf> {
+    app.path()
         .download_dir()
         .or_else(|_| app.path().app_data_dir())
-        .map_err(|e| unavailable(format!("no folder to save to: {e}")))?;
-    std::fs::create_dir_all(&dir).map_err(|e| unavailable(format!("{}: {e}", dir.display())))?;
-    // Only a file name, never a path the relay might smuggle in.
-    let name = std::path::Path::new(name).file_name().map_or_else(
-        || "teamline-export".into(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let (stem, ext) = match name.rsplit_once('.') {
-        Some((s, e)) => (s.to_owned(), format!(".{e}")),
-        None => (name.clone(), String::new()),
-    };
-    (0..1000)
-        .map(|n| match n {
-            0 => dir.join(&name),
-            n => dir.join(format!("{stem} ({n}){ext}")),
-        })
-        .find(|p| !p.exists())
-        .ok_or_else(|| unavailable("too many files with this name".into()))
-}
-
-/// Writes `bytes` as a new file `name` in Downloads; returns its path.
-fn save_download(app: &AppHandle, name: &str, bytes: &[u8]) -> Reply<std::path::PathBuf> {
-    use std::io::Write;
-    let path = download_path(app, name)?;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
         .map_err(|e| {
             IpcError::new(
                 ErrorCode::DataDirUnavailable,
-                format!("{}: {e}", path.display()),
+                format!("no folder to save to: {e}"),
             )
-        })?;
-    Ok(path)
+        })
+}
+
+fn save_failed(e: std::io::Error) -> IpcError {
+    IpcError::new(
+        ErrorCode::DataDirUnavailable,
+        format!("could not save the file: {e}"),
+    )
 }
 
 /// Exports this device's data as an encrypted file into Downloads (the relay checks the
@@ -512,8 +488,8 @@ pub async fn export_device_backup(
     pin: String,
     passphrase: String,
 ) -> Reply<String> {
-    let stamp = Timestamp::now().strftime("%Y%m%d-%H%M%S");
-    let path = download_path(&app, &format!("teamline-device-{stamp}.tlbk"))?;
+    let name = save::device_backup_name(Timestamp::now());
+    let path = save::free_path(&save_dir(&app)?, &name).map_err(save_failed)?;
     let done = engine
         .client()?
         .export_backup(&path, &pin, &passphrase)

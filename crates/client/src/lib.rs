@@ -22,6 +22,7 @@ mod error;
 pub mod notify;
 mod outbox;
 pub mod profile;
+pub mod save;
 mod sse;
 mod sync;
 pub mod team;

@@ -7,6 +7,13 @@ function known(code: string): code is keyof Codes & string {
   return Object.hasOwn(i18n.m.errors.codes, code);
 }
 
+/** Codes meaning the system keyring could not be used (locked, missing, refused). */
+const KEYRING_CODES = ['keyring', 'store_key_unavailable', 'store_key_save_failed'];
+
+export function isKeyringFailure(code: string): boolean {
+  return KEYRING_CODES.includes(code);
+}
+
 /** When a `pin_locked` refusal says the PIN unlocks, if its message names the time. */
 export function lockedUntil(error: BackendError): Date | null {
   if (error.code !== 'pin_locked') return null;
