@@ -27,7 +27,7 @@ pub use model::*;
 pub use search::SEARCH_CANDIDATES;
 pub use store::{
     CJK_CHARS_FUNCTION, CONNECTION_PRAGMAS, MIGRATIONS, SCHEMA_VERSION, Store,
-    register_sql_functions,
+    raw_connection_for_tests_and_benches, register_sql_functions,
 };
 
 /// The crates whose types appear in this API, re-exported so callers use the same versions.

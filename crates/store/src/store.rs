@@ -747,6 +747,19 @@ fn open_keyed(path: &Path, key: &StoreKey, create: bool) -> Result<Connection> {
     Ok(conn)
 }
 
+/// A connection to a store file keyed with `key`, with the store's SQL functions and none
+/// of its checks or migrations: for tests and benchmarks that read or build store files by
+/// hand. Like `Store::open` it waits for SQLCipher's set-up first, so a test keying its own
+/// connection cannot race another thread's first open.
+pub fn raw_connection_for_tests_and_benches(path: &Path, key: &StoreKey) -> Result<Connection> {
+    sqlcipher_ready()?;
+    let conn = Connection::open(path)?;
+    register_sql_functions(&conn)?;
+    conn.execute_batch(&key.pragma())?;
+    conn.execute_batch("PRAGMA cipher_compatibility = 4;")?;
+    Ok(conn)
+}
+
 /// Waits once per process until SQLCipher has finished its own set-up.
 ///
 /// SQLite marks itself initialised *before* it runs SQLCipher's set-up hook

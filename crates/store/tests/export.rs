@@ -111,13 +111,7 @@ fn store_conversation(id: Uuid) -> Conversation {
 
 /// A raw connection to a store file (tests know the key), for table-by-table checks.
 fn raw_conn(path: &Path, key: [u8; 32]) -> Connection {
-    let c = Connection::open(path).unwrap();
-    c.execute_batch(&format!(
-        "PRAGMA key = \"x'{}'\"; PRAGMA cipher_compatibility = 4;",
-        hex::encode(key)
-    ))
-    .unwrap();
-    c
+    raw_connection_for_tests_and_benches(path, &StoreKey::from_bytes(key)).unwrap()
 }
 
 /// Every ordinary table (not the search indexes, which are rebuilt) with its rows, exact.

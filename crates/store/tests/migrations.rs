@@ -5,12 +5,13 @@ mod common;
 use common::*;
 use teamline_store::*;
 
+/// The store file keyed by hand (tests know the key), without the store's checks.
+fn raw_conn(db: &std::path::Path) -> rusqlite::Connection {
+    raw_connection_for_tests_and_benches(db, &StoreKey::from_bytes(KEY)).unwrap()
+}
+
 fn user_version(db: &std::path::Path) -> u32 {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(KEY)))
-        .unwrap();
-    conn.execute_batch("PRAGMA cipher_compatibility = 4;")
-        .unwrap();
+    let conn = raw_conn(db);
     conn.pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap()
 }
@@ -41,11 +42,7 @@ fn a_store_from_a_newer_app_is_refused_and_left_untouched() {
     drop(store);
     // A later Teamline migrated it further.
     {
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(KEY)))
-            .unwrap();
-        conn.execute_batch("PRAGMA cipher_compatibility = 4;")
-            .unwrap();
+        let conn = raw_conn(&db);
         conn.execute_batch("CREATE TABLE from_the_future (x INTEGER);")
             .unwrap();
         conn.pragma_update(None, "user_version", SCHEMA_VERSION + 5)
@@ -71,11 +68,7 @@ fn a_schema_1_store_upgrades_with_its_messages_searchable() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.db");
     {
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(KEY)))
-            .unwrap();
-        conn.execute_batch("PRAGMA cipher_compatibility = 4;")
-            .unwrap();
+        let conn = raw_conn(&db);
         conn.execute_batch(MIGRATIONS[0]).unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
         // Arrival order differs from time order (a history backfill came last); two share

@@ -23,7 +23,8 @@ use teamline_store::rusqlite::{Connection, params};
 use teamline_store::uuid::Uuid;
 use teamline_store::{
     CONNECTION_PRAGMAS, Conversation, ConversationStatus, Direction, KeySource, MIGRATIONS,
-    Message, MessageStatus, Store, StoreKey, register_sql_functions,
+    Message, MessageStatus, Store, StoreKey, raw_connection_for_tests_and_benches,
+    register_sql_functions,
 };
 
 /// Sizes of one run.
@@ -110,15 +111,16 @@ const INSERT_SQL: &str = "INSERT INTO messages (rowid_, id, wamid, conversation_
         ?1, ?2, ?3, 'in', 'text', ?4, NULL, 'received', NULL, NULL, ?5, ?5, ?6)";
 
 fn connection(path: &Path, key: Option<&StoreKey>) -> anyhow::Result<Connection> {
-    let conn = Connection::open(path)?;
-    // The schema's triggers call the store's SQL function (a C API call, not a statement).
-    register_sql_functions(&conn)?;
-    if let Some(key) = key {
-        // The same two first statements as `Store::open`.
-        let hex: String = key.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
-        conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";"))?;
-        conn.execute_batch("PRAGMA cipher_compatibility = 4;")?;
-    }
+    let conn = match key {
+        // The same first statements as `Store::open`.
+        Some(key) => raw_connection_for_tests_and_benches(path, key)?,
+        None => {
+            let conn = Connection::open(path)?;
+            // The schema's triggers call the store's SQL function (a C API call).
+            register_sql_functions(&conn)?;
+            conn
+        }
+    };
     conn.execute_batch(CONNECTION_PRAGMAS)?;
     for sql in MIGRATIONS {
         conn.execute_batch(sql)?;
