@@ -156,6 +156,16 @@ impl Session {
         self.post("/execute/sync", json!({"script": script, "args": args}))
     }
 
+    /// Runs a script that answers by calling its last argument (a callback) and returns
+    /// what it passed. The session's default script timeout (30 s) applies.
+    #[allow(
+        dead_code,
+        reason = "the inbox benchmark uses it; no end-to-end test needs it"
+    )]
+    pub fn execute_async(&self, script: &str, args: Value) -> Value {
+        self.post("/execute/async", json!({"script": script, "args": args}))
+    }
+
     /// Presses `key` while holding Alt.
     pub fn press_with_alt(&self, key: &str) {
         const ALT: &str = "\u{E00A}";

@@ -43,6 +43,10 @@ pub struct InboxRow {
     /// When WhatsApp's 24-hour window closes (free-form replies end).
     #[ts(type = "string | null")]
     pub window_expires_at: Option<Timestamp>,
+    /// Since when the customer has been waiting for an answer: their first message after
+    /// the team's last reply (`null`: not waiting).
+    #[ts(type = "string | null")]
+    pub waiting_since: Option<Timestamp>,
 }
 
 /// One message in a conversation's timeline.
@@ -142,7 +146,7 @@ impl Names {
         }
     }
 
-    fn row(&self, c: Conversation) -> InboxRow {
+    fn row(&self, c: Conversation, waiting_since: Option<Timestamp>) -> InboxRow {
         InboxRow {
             id: c.id,
             customer_name: c.name.clone().unwrap_or_else(|| c.contact_wa_id.clone()),
@@ -159,6 +163,7 @@ impl Names {
             last_message_at: c.last_message_at,
             unread_count: c.unread_count,
             window_expires_at: c.window_expires_at,
+            waiting_since,
         }
     }
 
@@ -186,9 +191,13 @@ impl Client {
         let urgent = self.notification_settings().urgent_labels;
         self.read(move |s| {
             let names = Names::load(s, urgent)?;
+            let mut waiting = s.waiting_since()?;
             Ok(s.conversations()?
                 .into_iter()
-                .map(|c| names.row(c))
+                .map(|c| {
+                    let since = waiting.remove(&c.id);
+                    names.row(c, since)
+                })
                 .collect())
         })
         .await

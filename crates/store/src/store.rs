@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_recent_first_search.sql"),
     include_str!("../migrations/0003_deferred_search_index.sql"),
     include_str!("../migrations/0004_device_values.sql"),
+    include_str!("../migrations/0005_waiting_since.sql"),
 ];
 
 /// The newest schema this build understands.
@@ -304,10 +305,45 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&format!(
             "{CONVERSATION_SELECT} ORDER BY last_message_at DESC NULLS LAST, id"
         ))?;
-        let rows = stmt
+        let mut rows = stmt
             .query_map([], conversation_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(|c| self.with_labels(c)).collect()
+        // One pass over the label table instead of a query per conversation (the inbox
+        // reads every conversation at start).
+        let mut labels: std::collections::HashMap<Uuid, Vec<Uuid>> =
+            std::collections::HashMap::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT conversation_id, label_id FROM conversation_labels ORDER BY conversation_id, label_id",
+        )?;
+        let mut pairs = stmt.query([])?;
+        while let Some(r) = pairs.next()? {
+            labels
+                .entry(uuid_col(r, 0)?)
+                .or_default()
+                .push(uuid_col(r, 1)?);
+        }
+        for c in &mut rows {
+            if let Some(ids) = labels.remove(&c.id) {
+                c.labels = ids;
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Since when each waiting customer has been waiting for an answer: from their first
+    /// message after the team's last reply (conversations not waiting are absent).
+    pub fn waiting_since(&self) -> Result<std::collections::HashMap<Uuid, Timestamp>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, waiting_since FROM conversations WHERE waiting_since IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((uuid_col(r, 0)?, opt_ts_col(r, 1)?)))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            if let (id, Some(at)) = row? {
+                out.insert(id, at);
+            }
+        }
+        Ok(out)
     }
 
     fn with_labels(&self, mut c: Conversation) -> Result<Conversation> {

@@ -84,6 +84,7 @@ export function row(extra: Partial<InboxRow> = {}): InboxRow {
     last_message_at: new Date(Date.now() - 5 * 60_000).toISOString(),
     unread_count: 0,
     window_expires_at: null,
+    waiting_since: null,
     ...extra,
   };
 }
