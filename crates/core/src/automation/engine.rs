@@ -608,6 +608,9 @@ impl<'a> Run<'a> {
         for d in auto.decide(&facts) {
             let folded = fold(d.label);
             let present = self.labels.contains(&folded);
+            if d.add == present {
+                continue;
+            }
             let source = format!("auto_label:{}", d.which);
             let reason = match d.which {
                 "new_customer" => format!("first contact within {} h", auto.new_customer.threshold),
@@ -619,26 +622,14 @@ impl<'a> Run<'a> {
                     auto.needs_follow_up.threshold
                 ),
             };
-            if d.add && !present {
+            let label = d.label.to_owned();
+            if d.add {
                 self.labels.push(folded);
-                self.plan(
-                    &source,
-                    d.label,
-                    Planned::AddLabel {
-                        label: d.label.to_owned(),
-                    },
-                    reason,
-                );
-            } else if !d.add && present {
+                self.plan(&source, d.label, Planned::AddLabel { label }, reason);
+            } else {
                 self.labels.retain(|l| *l != folded);
-                self.plan(
-                    &source,
-                    d.label,
-                    Planned::RemoveLabel {
-                        label: d.label.to_owned(),
-                    },
-                    format!("no longer: {reason}"),
-                );
+                let reason = format!("no longer: {reason}");
+                self.plan(&source, d.label, Planned::RemoveLabel { label }, reason);
             }
         }
     }

@@ -156,7 +156,8 @@ impl CompiledHours {
             }
             let best = self.by_day[day_index(date.weekday())]
                 .iter()
-                .filter_map(|&(s, _)| self.first_instant_at_or_after(date.to_datetime(s)))
+                .flat_map(|&(s, _)| self.instants_of(date.to_datetime(s)))
+                .flatten()
                 .filter(|&ts| ts >= at && self.is_open(ts))
                 .min();
             if best.is_some() {
@@ -166,16 +167,21 @@ impl CompiledHours {
         None
     }
 
-    /// The first instant whose wall-clock time is `dt` or later: `dt` itself, the earlier
-    /// of a repeated time, or the moment the clocks jump past a skipped one.
-    fn first_instant_at_or_after(&self, dt: DateTime) -> Option<Timestamp> {
+    /// The instants when the wall clock shows `dt`: one, both of a repeated time (the
+    /// clocks fell back), or the moment the clocks jump past a skipped one.
+    fn instants_of(&self, dt: DateTime) -> [Option<Timestamp>; 2] {
         let amb = self.tz.to_ambiguous_timestamp(dt);
         match amb.offset() {
-            AmbiguousOffset::Unambiguous { offset }
-            | AmbiguousOffset::Fold { before: offset, .. } => offset.to_timestamp(dt).ok(),
+            AmbiguousOffset::Unambiguous { offset } => [offset.to_timestamp(dt).ok(), None],
+            AmbiguousOffset::Fold { before, after } => {
+                [before.to_timestamp(dt).ok(), after.to_timestamp(dt).ok()]
+            }
             AmbiguousOffset::Gap { after, .. } => {
-                let before_gap = after.to_timestamp(dt).ok()?;
-                self.tz.following(before_gap).next().map(|t| t.timestamp())
+                let before_gap = after.to_timestamp(dt).ok();
+                [
+                    before_gap.and_then(|t| self.tz.following(t).next().map(|t| t.timestamp())),
+                    None,
+                ]
             }
         }
     }
@@ -404,6 +410,14 @@ mod tests {
         // 01:30–03:00 civil lasts 2.5 hours of real time on this day.
         assert!(h.is_open(first + SignedDuration::from_mins(149)));
         assert!(!h.is_open(first + SignedDuration::from_mins(150)));
+        // Inside the repeated 01:00–01:30 the wall clock is before 01:30 again: closed,
+        // and it reopens at the second 01:30.
+        let repeated = first + SignedDuration::from_mins(40);
+        assert!(!h.is_open(repeated));
+        assert_eq!(
+            h.next_open(repeated),
+            Some(first + SignedDuration::from_mins(60))
+        );
     }
 
     #[test]
