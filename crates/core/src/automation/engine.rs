@@ -20,7 +20,7 @@ use super::rules::{
     NotifyTarget, Priority, Rule, Trigger, describe,
 };
 use super::sla::{SlaPolicy, SlaTarget};
-use super::text::{KeywordKind, PreparedText, classify, fold, is_cjk, normalize_tag};
+use super::text::{KeywordKind, PreparedText, classify, fold, fold_eq, is_cjk, normalize_tag};
 use crate::schedule::UnknownTimeZone;
 
 /// Why settings cannot be compiled (shown to whoever edits them).
@@ -250,6 +250,8 @@ impl KeywordIndex {
 #[derive(Clone, Debug)]
 enum Check {
     Ids(Vec<usize>),
+    /// Keyword ids with the keyword as written (for the dry run's reason).
+    Keywords(Vec<(usize, String)>),
     Label(String, bool),
     Attribute(String, AttributeTest),
     NewCustomer(SignedDuration),
@@ -303,17 +305,18 @@ impl CompiledRules {
                         Check::Ids(vec![index.tag(tag)])
                     }
                     Condition::Keyword { any } => {
-                        let ids: Vec<usize> = any
+                        let ids: Vec<(usize, String)> = any
                             .iter()
-                            .filter_map(|k| classify(k))
-                            .map(|k| index.keyword(k))
+                            .filter_map(|k| {
+                                classify(k).map(|kind| (index.keyword(kind), k.trim().to_owned()))
+                            })
                             .collect();
                         if ids.is_empty() {
                             return Err(CompileError::EmptyKeywords {
                                 rule: rule.id.clone(),
                             });
                         }
-                        Check::Ids(ids)
+                        Check::Keywords(ids)
                     }
                     Condition::Label { label, present } => Check::Label(fold(label), *present),
                     Condition::Attribute { key, test } => Check::Attribute(
@@ -452,6 +455,21 @@ struct PendingNotify {
     reason: String,
 }
 
+/// Describes condition `i` of a fired rule; for keywords, the ones the message contains.
+fn explain(r: &CompiledRule, i: usize, hits: &[bool]) -> String {
+    match &r.checks[i] {
+        Check::Keywords(ids) => {
+            let found: Vec<String> = ids
+                .iter()
+                .filter(|(id, _)| hits[*id])
+                .map(|(_, k)| format!("\"{k}\""))
+                .collect();
+            format!("keyword {}", found.join(", "))
+        }
+        _ => describe(&r.rule.conditions.items[i]),
+    }
+}
+
 /// The state of one evaluation pass.
 struct Run<'a> {
     engine: &'a CompiledRules,
@@ -542,12 +560,13 @@ impl<'a> Run<'a> {
     fn check(&mut self, c: &Check, hits: &[bool]) -> bool {
         match c {
             Check::Ids(ids) => ids.iter().any(|&i| hits[i]),
+            Check::Keywords(ids) => ids.iter().any(|(i, _)| hits[*i]),
             Check::Label(l, present) => self.labels.contains(l) == *present,
             Check::Attribute(key, test) => match (test, self.ctx.contact.attributes.get(key)) {
                 (AttributeTest::Gt(v), Some(AttributeValue::Number(n))) => n > v,
                 (AttributeTest::Lt(v), Some(AttributeValue::Number(n))) => n < v,
                 (AttributeTest::Eq(v), Some(AttributeValue::Number(n))) => n == v,
-                (AttributeTest::TextEquals(v), Some(AttributeValue::Text(t))) => fold(t) == *v,
+                (AttributeTest::TextEquals(v), Some(AttributeValue::Text(t))) => fold_eq(t, v),
                 (AttributeTest::TextContains(v), Some(AttributeValue::Text(t))) => {
                     fold(t).contains(v.as_str())
                 }
@@ -586,11 +605,12 @@ impl<'a> Run<'a> {
                         return None;
                     }
                 }
-                Some(items.iter().map(describe).collect::<Vec<_>>().join(" and "))
+                let parts: Vec<String> = (0..items.len()).map(|i| explain(r, i, hits)).collect();
+                Some(parts.join(" and "))
             }
             Match::Any => {
                 let i = (0..r.checks.len()).find(|&i| self.check(&r.checks[i], hits))?;
-                Some(describe(&items[i]))
+                Some(explain(r, i, hits))
             }
         }
     }
@@ -636,7 +656,8 @@ impl<'a> Run<'a> {
 
     fn apply(&mut self, rule: &Rule, action: &Action, why: &str) {
         let (id, name) = (rule.id.as_str(), rule.name.as_str());
-        let reason = || format!("rule \"{name}\": {why}");
+        // The rule is named in `source_name`; the reason says what matched.
+        let reason = || why.to_owned();
         match action {
             Action::AddLabel { label } => {
                 let folded = fold(label);
@@ -718,11 +739,11 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn already_assigned(&mut self, source: &str, what: &str) -> bool {
+    fn already_assigned(&mut self, source: &str, what: impl Fn() -> String) -> bool {
         if self.assignment_planned {
             self.skip(
                 source,
-                what,
+                &what(),
                 "an earlier rule already assigned the conversation".into(),
             );
             return true;
@@ -730,7 +751,7 @@ impl<'a> Run<'a> {
         if let Some(a) = &self.ctx.conversation.assignee {
             self.skip(
                 source,
-                what,
+                &what(),
                 format!("the conversation is already assigned to {a}"),
             );
             return true;
@@ -746,12 +767,12 @@ impl<'a> Run<'a> {
         how: Option<Strategy>,
         reason: String,
     ) {
-        let what = format!("assign to {team_id}");
-        if self.already_assigned(id, &what) {
+        let what = || format!("assign to {team_id}");
+        if self.already_assigned(id, what) {
             return;
         }
         let Some(team) = self.team(team_id) else {
-            self.skip(id, &what, format!("there is no team {team_id:?}"));
+            self.skip(id, &what(), format!("there is no team {team_id:?}"));
             return;
         };
         let (member, notes) = match how {
@@ -792,8 +813,8 @@ impl<'a> Run<'a> {
     }
 
     fn assign_member(&mut self, id: &str, name: &str, member: &str, reason: String) {
-        let what = format!("assign to {member}");
-        if self.already_assigned(id, &what) {
+        let what = || format!("assign to {member}");
+        if self.already_assigned(id, what) {
             return;
         }
         let found = self
@@ -803,9 +824,9 @@ impl<'a> Run<'a> {
             .flat_map(|t| &t.members)
             .find(|m| m.id == member);
         match found {
-            None => self.skip(id, &what, format!("there is no member {member:?}")),
+            None => self.skip(id, &what(), format!("there is no member {member:?}")),
             Some(m) if !m.available() => {
-                self.skip(id, &what, format!("{member} is offline or at capacity"))
+                self.skip(id, &what(), format!("{member} is offline or at capacity"))
             }
             Some(_) => {
                 self.assignment_planned = true;
@@ -834,16 +855,16 @@ impl<'a> Run<'a> {
         language: Language,
         reason: String,
     ) {
-        let what = format!("auto-reply {key}");
+        let what = || format!("auto-reply {key}");
         if let Some(why) = &self.out.automated_inbound {
             let why = format!("never answer an auto-reply: {why}");
-            self.skip(id, &what, why);
+            self.skip(id, &what(), why);
             return;
         }
         if self.auto_reply_planned {
             self.skip(
                 id,
-                &what,
+                &what(),
                 "one auto-reply per message; an earlier one is planned".into(),
             );
             return;
@@ -857,7 +878,7 @@ impl<'a> Run<'a> {
         ) {
             self.skip(
                 id,
-                &what,
+                &what(),
                 format!("sent to this customer recently; allowed again at {until}"),
             );
             return;

@@ -38,8 +38,8 @@ pub struct OpenRange {
 /// A team's business hours. serde:
 /// `{"time_zone":"Europe/Madrid","ranges":[…],"holidays":["2026-12-25"]}`.
 ///
-/// No ranges at all means "no hours configured": always open, so that away messages stay
-/// quiet until the business sets its hours.
+/// No ranges at all means "no hours configured": open all day except on holidays, so that
+/// away messages stay quiet until the business sets its hours.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "BusinessHours.ts"))]
 pub struct BusinessHours {
@@ -59,11 +59,10 @@ pub struct CompiledHours {
     /// Per weekday (Monday = 0): `(start, end)` of ranges starting that day.
     by_day: [Vec<(Time, Time)>; 7],
     holidays: Vec<Date>,
-    always_open: bool,
 }
 
 impl BusinessHours {
-    /// Open all day, every day (the default before the business sets hours).
+    /// Open all day every day except holidays (the default before the business sets hours).
     pub fn always_open(time_zone: &str) -> BusinessHours {
         BusinessHours {
             time_zone: time_zone.to_owned(),
@@ -78,6 +77,12 @@ impl BusinessHours {
         for r in &self.ranges {
             by_day[day_index(r.day)].push((r.start, r.end));
         }
+        if self.ranges.is_empty() {
+            // A range whose end equals its start is a whole day.
+            for day in &mut by_day {
+                day.push((Time::midnight(), Time::midnight()));
+            }
+        }
         for day in &mut by_day {
             day.sort();
             day.dedup();
@@ -89,7 +94,6 @@ impl BusinessHours {
             tz,
             by_day,
             holidays,
-            always_open: self.ranges.is_empty(),
         })
     }
 }
@@ -112,9 +116,6 @@ impl CompiledHours {
 
     /// Whether the business is open at `at`.
     pub fn is_open(&self, at: Timestamp) -> bool {
-        if self.always_open {
-            return true;
-        }
         self.open_civil(self.tz.to_datetime(at))
     }
 
@@ -421,10 +422,18 @@ mod tests {
     }
 
     #[test]
-    fn no_ranges_means_always_open_and_only_holidays_means_never() {
+    fn no_ranges_means_open_except_holidays_and_only_holidays_means_never() {
         let h = BusinessHours::always_open("UTC").compile().expect("tz");
         let now = "2026-11-21T03:00:00Z".parse::<Timestamp>().expect("ts");
         assert!(h.is_open(now));
+        let mut with_holiday = BusinessHours::always_open("Europe/Madrid");
+        with_holiday.holidays.push(date(2026, 11, 21));
+        let h = with_holiday.compile().expect("tz");
+        assert!(!h.is_open(now));
+        assert_eq!(
+            h.next_open(now),
+            Some(at("Europe/Madrid", 2026, 11, 22, 0, 0))
+        );
         let closed = BusinessHours {
             time_zone: "UTC".into(),
             ranges: vec![range(Weekday::Monday, time(9, 0, 0, 0), time(10, 0, 0, 0))],

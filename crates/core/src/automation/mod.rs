@@ -42,7 +42,8 @@ pub use rules::{
 };
 pub use sla::{SlaFacts, SlaKind, SlaPolicy, SlaState, SlaTarget, sla_state};
 
-/// Compiles and evaluates in one go (see [`CompiledRules::evaluate`] for the hot path).
+/// Evaluates compiled rules for one event (the same as [`CompiledRules::evaluate`]; see
+/// [`dry_run`] to compile and evaluate in one call).
 pub fn evaluate(rules: &CompiledRules, ctx: &Context, live: &LiveState) -> Evaluation {
     rules.evaluate(ctx, live)
 }

@@ -408,6 +408,7 @@ fn keywords_attributes_any_all_order_and_stop() {
         })
         .collect();
     assert_eq!(labels, ["refund", "gold", "stopped"]);
+    assert_eq!(ev.fired[0].reason, "keyword \"退款\"");
     assert_eq!(
         ev.fired[1].reason,
         "tier is \"Gold\" and orders > 2 and wholesale is false"

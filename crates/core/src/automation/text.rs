@@ -38,6 +38,23 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// Whether `text` folds to exactly `folded` (already folded), without allocating.
+pub fn fold_eq(text: &str, folded: &str) -> bool {
+    let mut want = folded.chars();
+    for c in text.chars() {
+        let ok = match c {
+            'ё' | 'Ё' => want.next() == Some('е'),
+            '＃' => want.next() == Some('#'),
+            c if c.is_ascii() => want.next() == Some(c.to_ascii_lowercase()),
+            c => c.to_lowercase().all(|l| want.next() == Some(l)),
+        };
+        if !ok {
+            return false;
+        }
+    }
+    want.next().is_none()
+}
+
 /// A character that belongs to a word (letters of any script, digits, `_`).
 fn is_word(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
@@ -204,6 +221,20 @@ mod tests {
             fold("ORDER Заказ ЁЛКА 退货 ＃TAG"),
             "order заказ елка 退货 #tag"
         );
+    }
+
+    #[test]
+    fn fold_eq_agrees_with_fold() {
+        for (a, b) in [
+            ("GOLD", "gold"),
+            ("Ёлка", "елка"),
+            ("İ", "i̇"),
+            ("退货", "退货"),
+            ("Gold", "gol"),
+            ("Go", "gold"),
+        ] {
+            assert_eq!(fold_eq(a, b), fold(a) == b, "{a} {b}");
+        }
     }
 
     #[test]
