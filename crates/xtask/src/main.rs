@@ -9,6 +9,8 @@ mod bench_permissions;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_relay;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
+mod bench_rules;
+#[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_store;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_whatsapp;
@@ -30,6 +32,7 @@ cargo xtask <task>
   test        every check and test: fmt, clippy, Rust tests, svelte-check, Vitest,
               bindings drift, and the end-to-end lane in a real window under Xvfb
   bench       benchmarks (release build), printed as JSON
+              (name parts to run only those: bench rules permissions)
   bindings    regenerate the TypeScript bindings in ui/src/lib/bindings/
 ";
 
