@@ -61,6 +61,7 @@ pub fn run(args: &[String]) -> Result<()> {
             "store" => crate::bench_store::run()?,
             "client" => crate::bench_client::run()?,
             "permissions" => crate::bench_permissions::run()?,
+            "rules" => crate::bench_rules::run()?,
             "inbox" => crate::bench_inbox::run()?,
             other => unreachable!("{other} is in PARTS"),
         };

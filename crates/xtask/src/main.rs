@@ -11,6 +11,8 @@ mod bench_permissions;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_relay;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
+mod bench_rules;
+#[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_store;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_whatsapp;
@@ -32,7 +34,7 @@ cargo xtask <task>
   test        every check and test: fmt, clippy, Rust tests, svelte-check, Vitest,
               bindings drift, and the end-to-end lane in a real window under Xvfb
   bench       benchmarks (release build), printed as JSON; `bench PART…` runs only
-              those parts (whatsapp, relay, store, client, permissions, inbox)
+              those parts (whatsapp, relay, store, client, permissions, rules, inbox)
   bindings    regenerate the TypeScript bindings in ui/src/lib/bindings/
 ";
 
