@@ -540,6 +540,15 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
             })?;
             ctx.members.insert(p.member.id, p.member.name);
         }
+        kind::MEMBER_DIRECTORY => {
+            let p: wire::MemberDirectory = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            let m = p.member;
+            b.upsert_member_directory(m.id, &m.name, m.active, seq)?;
+            ctx.members.insert(m.id, m.name);
+        }
         kind::DEVICE_LINKED => {
             let p: wire::DeviceLinked = match e.payload() {
                 Ok(p) => p,

@@ -26,6 +26,7 @@ pub mod kind {
     pub const CONVERSATION_ASSIGNED: &str = "conversation.assigned";
     pub const CONTACT_UPDATED: &str = "contact.updated";
     pub const MEMBER_CREATED: &str = "member.created";
+    pub const MEMBER_DIRECTORY: &str = "member.directory";
     pub const DEVICE_LINKED: &str = "device.linked";
     pub const DEVICE_REVOKED: &str = "device.revoked";
     pub const NOTE_ADDED: &str = "note.added";
@@ -396,6 +397,19 @@ pub struct ContactUpdated {
 #[derive(Debug, Deserialize)]
 pub struct MemberCreated {
     pub member: MemberRow,
+}
+
+/// `member.directory`: a member's name and state, sent to every device.
+#[derive(Debug, Deserialize)]
+pub struct MemberDirectory {
+    pub member: DirectoryEntry,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DirectoryEntry {
+    pub id: Uuid,
+    pub name: String,
+    pub active: bool,
 }
 
 #[derive(Debug, Deserialize)]
