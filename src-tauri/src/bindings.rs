@@ -30,6 +30,9 @@ mod tests {
         SignedIn, SnippetPart, SyncProgress, TeamDevice, TeamDevices, TeamMember, TeamSettings,
         TeamTemplate, TemplateDraft, TimelineItem, Transport,
     };
+    use teamline_client::{
+        ContactCard, ContactCardPhone, MediaInfo, MessageContent, QuotedMessage, ReactionBadge,
+    };
 
     /// `(file name, TypeScript)` of every type that crosses IPC, and of what they use.
     macro_rules! exported {
@@ -62,6 +65,12 @@ mod tests {
             InboxRow,
             LabelChip,
             TimelineItem,
+            MessageContent,
+            MediaInfo,
+            ContactCard,
+            ContactCardPhone,
+            QuotedMessage,
+            ReactionBadge,
             OutboxEntry,
             OutboxState,
             NotificationSettings,

@@ -235,6 +235,60 @@ fn an_app_provisioned_from_the_command_line_syncs_and_raises_an_urgent_notificat
 
 #[test]
 #[ignore = "needs a display, D-Bus, a keyring and tauri-driver; run by `cargo xtask test`"]
+fn the_timeline_shows_an_image_a_location_and_a_document() {
+    let team = TeamEnv::start();
+    let from = "15550002468";
+    team.customer_says(
+        from,
+        "Lena Fischer",
+        "Hi! The lamp arrived, see https://shop.example/o/1042",
+    );
+    team.customer_sends(json!({"from": from, "name": "Lena Fischer", "type": "image", "image": {"caption": "The shade is cracked"}}));
+    team.customer_sends(json!({"from": from, "name": "Lena Fischer", "type": "location", "location": {"latitude": 52.520_008, "longitude": 13.404_954, "name": "Lena's flat", "address": "Alexanderplatz 1, 10178 Berlin"}}));
+    team.customer_sends(json!({"from": from, "name": "Lena Fischer", "type": "document", "document": {"filename": "order-1042.pdf", "caption": "My receipt"}}));
+    team.conversation_of(from);
+
+    let driver = Driver::start("en_US.UTF-8");
+    let code = team.code(Preset::Admin, "Olga", true);
+    let profile = driver.profile("timeline");
+    let session = driver.provisioned_session(
+        "timeline",
+        &profile,
+        &team.relay_url,
+        &code,
+        Some("Front desk"),
+    );
+    session.wait_for("[data-testid=connection][data-state=connected]");
+    session.wait_for("[data-testid=inbox-row]").click();
+    // The image comes from the relay's media store through the encrypted cache.
+    session.wait_for("[data-testid=image-preview] img");
+    session.wait_for_text("[data-testid=location-name]", |t| t == "Lena's flat");
+    session.wait_for_text("[data-testid=document-name]", |t| t == "order-1042.pdf");
+    session.wait_for_text("[data-testid=day-separator]", |t| t == "Today");
+    session.wait_for_text("[data-testid=message-link]", |t| {
+        t == "https://shop.example/o/1042"
+    });
+    let out = out_dir();
+    session.screenshot(&out.join("60-timeline-media.png"));
+
+    // Full view, closed with Esc.
+    session.wait_for("[data-testid=image-preview]").click();
+    session.wait_for("[data-testid=image-viewer]");
+    session.screenshot(&out.join("61-timeline-image-full-view.png"));
+    session
+        .wait_for("[data-testid=image-viewer-close]")
+        .send_keys("\u{E00C}");
+    eventually("the full view closed", || {
+        session
+            .find("[data-testid=image-viewer]")
+            .is_none()
+            .then_some(())
+    });
+    session.close();
+}
+
+#[test]
+#[ignore = "needs a display, D-Bus, a keyring and tauri-driver; run by `cargo xtask test`"]
 fn a_bad_pairing_code_on_the_command_line_is_explained_and_the_app_still_opens() {
     let team = TeamEnv::start();
     let driver = Driver::start("en_US.UTF-8");

@@ -18,7 +18,10 @@ mod backoff;
 pub mod backup;
 mod client;
 pub mod commands;
+pub mod content;
 mod error;
+pub mod external;
+mod media;
 pub mod notify;
 mod outbox;
 pub mod profile;
@@ -38,7 +41,9 @@ pub use client::{
     Client, ClientOptions, HistoryPage, LinkInfo, MeView, StoreKeyChoice, SyncTuning, TokenVault,
 };
 pub use commands::{Command, MediaRef};
+pub use content::{ContactCard, ContactCardPhone, MediaInfo, MessageContent};
 pub use error::{ClientError, Result};
+pub use media::DEFAULT_MEDIA_CACHE_BYTES;
 pub use notify::{DesktopNotifier, Notification, Notifier, NotifyError};
 pub use profile::{NotificationSettings, PROFILE_FILE, STORE_FILE};
 pub use team::{
@@ -48,7 +53,10 @@ pub use team::{
 pub use types::{
     ClientEvent, ConnectionState, DeviceInfo, OutboxEntry, OutboxState, SyncProgress, Transport,
 };
-pub use views::{InboxRow, LabelChip, NoteItem, SearchResult, SnippetPart, TimelineItem};
+pub use views::{
+    InboxRow, LabelChip, MediaBytes, NoteItem, QuotedMessage, ReactionBadge, SearchResult,
+    SnippetPart, TimelineItem,
+};
 pub use wire::{MemberName, SharedDevice};
 
 /// The store crate, for the types [`Client::read`] hands out.

@@ -36,6 +36,7 @@ pub mod kind {
     /// An anomaly alert raised for admins (issue 9).
     pub const ALERT_RAISED: &str = "alert.raised";
     pub const PRESENCE_TYPING: &str = "presence.typing";
+    pub const MESSAGE_MEDIA_READY: &str = "message.media_ready";
 }
 
 /// One event of the relay's log (`storage::EventWire`). The payload stays raw until the
@@ -235,9 +236,10 @@ pub struct MessageRow {
     pub direction: String,
     #[serde(rename = "type")]
     pub kind: String,
-    /// Meta's message object (inbound) or the outgoing request (outbound).
+    /// Meta's message object (inbound) or the outgoing request (outbound), kept whole so
+    /// every type's content can be read from it ([`MessageRow::parts`] for text and media).
     #[serde(default)]
-    pub body: MessageBody,
+    pub body: Value,
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default)]
@@ -247,6 +249,13 @@ pub struct MessageRow {
     #[serde(default)]
     pub wa_timestamp: Option<i64>,
     pub created_at: Timestamp,
+}
+
+impl MessageRow {
+    /// The body's text and media parts (an unreadable body has none).
+    pub fn parts(&self) -> MessageBody {
+        MessageBody::deserialize(&self.body).unwrap_or_default()
+    }
 }
 
 /// The parts of a message body the store keeps: its text (body or caption) and media
@@ -324,6 +333,14 @@ impl LabelRef {
 }
 
 // ---- event payloads ----
+
+/// `message.media_ready`: the relay downloaded an inbound message's media.
+#[derive(Debug, Deserialize)]
+pub struct MediaReady {
+    pub message_id: Uuid,
+    #[serde(default)]
+    pub size: Option<u64>,
+}
 
 #[derive(Debug, Deserialize)]
 pub struct MessageReceived {
@@ -560,8 +577,11 @@ mod tests {
         let e: Event = serde_json::from_str(json).unwrap();
         assert_eq!(e.seq, 7);
         let p: MessageReceived = e.payload().unwrap();
-        assert_eq!(p.message.body.text().as_deref(), Some("a photo"));
-        assert_eq!(p.message.body.media().unwrap()["mime_type"], "image/jpeg");
+        assert_eq!(p.message.parts().text().as_deref(), Some("a photo"));
+        assert_eq!(
+            p.message.parts().media().unwrap()["mime_type"],
+            "image/jpeg"
+        );
         assert_eq!(p.conversation.unwrap().customer_wa_id, "15551234567");
     }
 

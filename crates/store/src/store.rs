@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_deferred_search_index.sql"),
     include_str!("../migrations/0004_device_values.sql"),
     include_str!("../migrations/0005_waiting_since.sql"),
+    include_str!("../migrations/0006_message_content.sql"),
 ];
 
 /// The newest schema this build understands.
@@ -274,7 +275,8 @@ impl Store {
 
     /// Forgets everything replicated from the relay and sets the cursor to 0, keeping the
     /// outbox (queued replies must still go out). Used when the relay answers
-    /// `410 resync_required`.
+    /// `410 resync_required`. Cached media goes too: it may belong to conversations this
+    /// device no longer sees.
     pub fn reset_replica(&mut self) -> Result<()> {
         let tx = self
             .conn
@@ -282,7 +284,7 @@ impl Store {
         tx.execute_batch(
             "DELETE FROM messages; DELETE FROM conversation_labels; DELETE FROM conversations;
              DELETE FROM notes; DELETE FROM contacts; DELETE FROM labels; DELETE FROM members;
-             DELETE FROM devices; DELETE FROM my_permissions;
+             DELETE FROM devices; DELETE FROM my_permissions; DELETE FROM media_cache;
              UPDATE sync_state SET cursor = 0 WHERE id = 1;",
         )?;
         tx.commit()?;
@@ -937,7 +939,7 @@ fn json_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<serde_json::Value> {
     serde_json::from_str(&s).map_err(|e| bad(idx, Type::Text, e))
 }
 
-fn opt_json_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<serde_json::Value>> {
+pub(crate) fn opt_json_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<serde_json::Value>> {
     let s: Option<String> = r.get(idx)?;
     s.map(|s| serde_json::from_str(&s).map_err(|e| bad(idx, Type::Text, e)))
         .transpose()
@@ -977,7 +979,7 @@ fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
 const MESSAGE_SELECT: &str = "SELECT id, wamid, conversation_id, direction, kind, text, media,
     status, error, author_member_id, sent_at, updated_at, seq FROM messages";
 
-fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+pub(crate) fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     Ok(Message {
         id: uuid_col(r, 0)?,
         wamid: r.get(1)?,

@@ -76,3 +76,30 @@ export function shortDuration(ms: number): string {
         : [minutes, 'minute'];
   return unitFormat(i18n.locale, unit).format(value);
 }
+
+/**
+ * The team's IANA time zone once known (the relay tells members who manage the team);
+ * day separators and dates follow it, else this computer's zone.
+ */
+export const teamZone = $state<{ zone: string | undefined }>({ zone: undefined });
+
+let zoneAsked = false;
+
+/** Asks once for the team's time zone; members who may not read team settings keep theirs. */
+export function learnTeamZone(read: () => Promise<{ timezone: string }>): void {
+  if (zoneAsked) return;
+  zoneAsked = true;
+  read().then(
+    (settings) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: settings.timezone });
+        teamZone.zone = settings.timezone;
+      } catch {
+        // An unknown zone name: keep the computer's.
+      }
+    },
+    () => {
+      // Not allowed or offline: keep the computer's zone.
+    },
+  );
+}
