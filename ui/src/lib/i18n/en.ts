@@ -191,7 +191,7 @@ export const en = {
     keysSearch: 'search',
     statusLabel: 'Status',
     statuses: {
-      active: 'Open and pending',
+      active: 'Active',
       open: 'Open',
       pending: 'Pending',
       snoozed: 'Snoozed',
@@ -201,7 +201,7 @@ export const en = {
     labelFilter: 'Label',
     anyLabel: 'Any label',
     sortLabel: 'Order',
-    sorts: { activity: 'Latest activity', waiting: 'Waiting longest' },
+    sorts: { activity: 'Recent', waiting: 'Longest wait' },
     filterEmpty: 'No conversations match these filters.',
     clearFilters: 'Show all statuses and labels',
     waiting: 'waiting {time}',

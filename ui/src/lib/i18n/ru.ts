@@ -192,7 +192,7 @@ export const ru: Messages = {
     keysSearch: 'поиск',
     statusLabel: 'Статус',
     statuses: {
-      active: 'Открытые и ожидающие',
+      active: 'Активные',
       open: 'Открытые',
       pending: 'Ожидающие',
       snoozed: 'Отложенные',
@@ -202,7 +202,7 @@ export const ru: Messages = {
     labelFilter: 'Метка',
     anyLabel: 'Любая метка',
     sortLabel: 'Порядок',
-    sorts: { activity: 'Последняя активность', waiting: 'Дольше всех ждут' },
+    sorts: { activity: 'Недавние', waiting: 'Дольше ждут' },
     filterEmpty: 'Нет диалогов, подходящих под эти фильтры.',
     clearFilters: 'Показать все статусы и метки',
     waiting: 'ждёт {time}',

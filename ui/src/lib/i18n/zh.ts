@@ -182,7 +182,7 @@ export const zh: Messages = {
     keysSearch: '搜索',
     statusLabel: '状态',
     statuses: {
-      active: '进行中和待处理',
+      active: '活跃',
       open: '进行中',
       pending: '待处理',
       snoozed: '已暂停',
