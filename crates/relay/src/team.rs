@@ -449,6 +449,7 @@ async fn update_member(
                 return Ok(Err(not_found("member")));
             };
             let before = member_view(tx, &m)?;
+            let old_name = m.name.clone();
             if let Some(n) = name {
                 m.name = n;
             }
@@ -476,7 +477,9 @@ async fn update_member(
                 tx.set_member_templates(id, ids)?;
             }
             tx.update_member(&m)?;
-            announce_member(tx, &m, ctx.now)?;
+            if m.name != old_name {
+                announce_member(tx, &m, ctx.now)?;
+            }
             let after = member_view(tx, &m)?;
             audit::record(
                 tx,

@@ -53,3 +53,32 @@ export class MediaLoader {
     this.release();
   }
 }
+
+/**
+ * A component's loader for one message's media: made (and the bytes loaded) when the
+ * message or its type changes, disposed with the component, and asked again when the relay
+ * announces a file that was still downloading. Call during component set-up; pass getters
+ * of primitives, so a timeline reload that hands over new objects reloads nothing.
+ */
+export function useMediaLoader(
+  backend: Backend,
+  messageId: () => string,
+  mime: () => string,
+  ready: () => boolean,
+): { readonly current: MediaLoader | null } {
+  let loader = $state<MediaLoader | null>(null);
+  $effect(() => {
+    const l = new MediaLoader(backend, messageId(), mime());
+    loader = l;
+    void l.load();
+    return () => l.dispose();
+  });
+  $effect(() => {
+    if (ready() && loader?.state === 'downloading') void loader.load();
+  });
+  return {
+    get current() {
+      return loader;
+    },
+  };
+}
