@@ -35,22 +35,32 @@ fn a_second_device_sees_the_send_lock_and_replies_after_taking_over_with_a_reaso
         None,
     );
 
-    // Olga claims and starts typing (not sending).
+    // Olga claims.
     owner.wait_for_text("[data-testid=inbox-row-name]", |t| t == "Ivan Petrov");
     owner.wait_for("[data-testid=inbox-row]").click();
     owner.wait_for("[data-testid=claim-button]").click();
     owner.wait_for_text("[data-testid=inbox-row]", |t| t.contains("Olga"));
-    owner
-        .wait_for("[data-testid=composer-input]")
-        .send_keys("Checking with the warehouse");
 
-    // Wei's window: Olga is handling it and typing; his composer is locked.
+    // Wei's window: Olga is handling it; his composer is locked.
     colleague.wait_for_text("[data-testid=inbox-row]", |t| t.contains("Olga"));
     colleague.wait_for("[data-testid=inbox-row]").click();
     colleague.wait_for_text("[data-testid=handled-by]", |t| {
         t.contains("Olga") && t.contains("正在处理")
     });
-    colleague.wait_for_text("[data-testid=typing]", |t| t.contains("Olga"));
+
+    // Olga types (not sends). A typing notice fades 6 s after the last keystroke, like
+    // WhatsApp's, so she keeps typing until Wei's window shows it: a slow machine must not
+    // let the notice fade before Wei looks.
+    let composer = owner.wait_for("[data-testid=composer-input]");
+    composer.send_keys("Checking with the warehouse");
+    colleague.wait_until("Olga's typing notice in Wei's window", || {
+        let notice = colleague.find("[data-testid=typing]").map(|n| n.text());
+        if notice.as_deref().is_some_and(|t| t.contains("Olga")) {
+            return Some(());
+        }
+        composer.send_keys(".");
+        None
+    });
     let locked = colleague.wait_for("[data-testid=composer-input]");
     assert!(
         locked.attribute("disabled").is_some(),

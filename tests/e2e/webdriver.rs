@@ -137,6 +137,17 @@ impl Session {
         })
     }
 
+    /// Polls `probe` until it finds something; `what` names it in the failure.
+    pub fn wait_until<T>(&self, what: &str, probe: impl FnMut() -> Option<T>) -> T {
+        self.poll(probe).unwrap_or_else(|| {
+            self.screenshot(&self.failure_shot);
+            panic!(
+                "{what} never happened (window: {})",
+                self.failure_shot.display()
+            )
+        })
+    }
+
     /// Polls until `css` matches, and returns the element.
     pub fn wait_for(&self, css: &str) -> Element<'_> {
         self.poll(|| self.find(css)).unwrap_or_else(|| {
@@ -148,10 +159,11 @@ impl Session {
         })
     }
 
-    /// Retries `probe` until it yields, for at most 20 s. The DOM changes asynchronously
+    /// Retries `probe` until it yields, for at most 40 s. The DOM changes asynchronously
     /// (IPC answers, Svelte updates), and polling is the only signal WebDriver offers.
     fn poll<T>(&self, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        // Generous: CI shares two cores between the app, WebKit and the relay.
+        let deadline = Instant::now() + Duration::from_secs(40);
         loop {
             if let Some(found) = probe() {
                 return Some(found);
