@@ -72,6 +72,11 @@ fn main() {
         .execute("return performance.now()", json!([]))
         .as_f64()
         .unwrap_or(f64::NAN);
+    // The first screen is drawn before the whole list is read; scroll the whole list.
+    wait_until(Duration::from_secs(120), || {
+        session.find("[data-testid=inbox-reading]").is_none()
+    });
+    let start_to_whole_list_ms = ms(started.elapsed());
     let rows_total = session
         .execute(
             "return Number(document.querySelector('[data-testid=inbox-list-body] [data-testid=inbox-row]')?.getAttribute('aria-setsize') ?? 0)",
@@ -94,6 +99,7 @@ fn main() {
             "window_ms": round1(window_ms),
             "start_to_interactive_ms": round1(start_to_interactive_ms),
             "page_clock_to_interactive_ms": round1(page_ms),
+            "start_to_whole_list_ms": round1(start_to_whole_list_ms),
             "start_target_ms": TARGET_START_MS,
             "scroll": frame_stats(&frames),
             "frame_target_ms": TARGET_FRAME_MS,

@@ -114,9 +114,14 @@ pub fn reconnect_now(engine: State<'_, Engine>) -> Reply<()> {
 
 // ---- inbox ----
 
+/// The conversation list; with `limit`, only the most recently active (the first screen).
 #[tauri::command]
-pub async fn inbox(engine: State<'_, Engine>) -> Reply<Vec<InboxRow>> {
-    Ok(engine.client()?.inbox().await?)
+pub async fn inbox(engine: State<'_, Engine>, limit: Option<u32>) -> Reply<Vec<InboxRow>> {
+    let client = engine.client()?;
+    Ok(match limit {
+        Some(limit) => client.recent_inbox(limit.clamp(1, 1000)).await?,
+        None => client.inbox().await?,
+    })
 }
 
 /// The newest `limit` messages before `before` (an RFC 3339 time; `None`: the newest).

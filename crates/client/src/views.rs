@@ -331,6 +331,23 @@ impl Client {
         .await
     }
 
+    /// The `limit` conversations with the most recent activity, as [`Client::inbox`]
+    /// rows: the first screen of a big inbox, drawn while the whole list is read.
+    pub async fn recent_inbox(&self, limit: u32) -> Result<Vec<InboxRow>> {
+        let urgent = self.notification_settings().urgent_labels;
+        self.read(move |s| {
+            let names = Names::load(s, urgent)?;
+            s.recent_conversations(limit)?
+                .into_iter()
+                .map(|c| {
+                    let since = s.waiting_since_of(c.id)?;
+                    Ok(names.row(c, since))
+                })
+                .collect()
+        })
+        .await
+    }
+
     /// The newest `limit` messages of a conversation before `before`, oldest first (the
     /// order a timeline draws them), each with its typed content, the message it quotes
     /// and its reactions. Reaction messages are not items of their own.

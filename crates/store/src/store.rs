@@ -332,6 +332,29 @@ impl Store {
         Ok(rows)
     }
 
+    /// The `limit` conversations with the most recent activity, newest first: what the
+    /// inbox draws first while [`Store::conversations`] reads the rest.
+    pub fn recent_conversations(&self, limit: u32) -> Result<Vec<Conversation>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{CONVERSATION_SELECT} ORDER BY last_message_at DESC NULLS LAST, id LIMIT ?1"
+        ))?;
+        let rows = stmt
+            .query_map([limit], conversation_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(|c| self.with_labels(c)).collect()
+    }
+
+    /// Since when one conversation's customer has been waiting (see
+    /// [`Store::waiting_since`]).
+    pub fn waiting_since_of(&self, id: Uuid) -> Result<Option<Timestamp>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT waiting_since FROM conversations WHERE id = ?1")?
+            .query_row([id.to_string()], |r| opt_ts_col(r, 0))
+            .optional()?
+            .flatten())
+    }
+
     /// Since when each waiting customer has been waiting for an answer: from their first
     /// message after the team's last reply (conversations not waiting are absent).
     pub fn waiting_since(&self) -> Result<std::collections::HashMap<Uuid, Timestamp>> {

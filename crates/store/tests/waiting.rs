@@ -15,8 +15,11 @@ fn outbound(conversation: Uuid, text: &str, secs: i64, seq: u64) -> Message {
     }
 }
 
+/// Since when `id` waits, read both ways the inbox reads it (whole list, first screen).
 fn waiting(store: &Store, id: Uuid) -> Option<jiff::Timestamp> {
-    store.waiting_since().unwrap().get(&id).copied()
+    let from_all = store.waiting_since().unwrap().get(&id).copied();
+    assert_eq!(store.waiting_since_of(id).unwrap(), from_all);
+    from_all
 }
 
 #[test]

@@ -85,7 +85,8 @@ export interface Backend {
   reconnectNow(): Promise<void>;
   listen(handlers: Partial<BackendEvents>): Promise<Unlisten>;
 
-  inbox(): Promise<InboxRow[]>;
+  /** The conversation list, most recent activity first; with `limit`, only that many. */
+  inbox(limit?: number): Promise<InboxRow[]>;
   /** The newest `limit` messages before `before` (RFC 3339; omitted: the newest), oldest first. */
   timeline(conversationId: string, limit?: number, before?: string): Promise<TimelineItem[]>;
   /**

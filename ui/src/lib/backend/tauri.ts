@@ -91,7 +91,7 @@ export class TauriBackend implements Backend {
     return () => stops.forEach((stop) => stop());
   }
 
-  inbox = () => this.call<InboxRow[]>('inbox');
+  inbox = (limit?: number) => this.call<InboxRow[]>('inbox', { limit: limit ?? null });
   timeline = (conversationId: string, limit?: number, before?: string) =>
     this.call<TimelineItem[]>('timeline', {
       conversationId,

@@ -172,6 +172,7 @@ export const en = {
     views: { all: 'All', mine: 'Mine', unassigned: 'Unassigned', urgent: 'Urgent' },
     viewEmpty: 'Nothing in this view.',
     loading: 'Loading conversations…',
+    readingAll: 'Reading the rest of the conversations…',
     emptyLinked: 'When customers write to your WhatsApp Business number, their conversations appear here.',
     listLabel: 'Conversations',
     pick: 'Choose a conversation on the left, or press j and k to move and Enter to open.',

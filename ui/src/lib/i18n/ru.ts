@@ -173,6 +173,7 @@ export const ru: Messages = {
     views: { all: 'Все', mine: 'Мои', unassigned: 'Без ответственного', urgent: 'Срочные' },
     viewEmpty: 'Здесь пока пусто.',
     loading: 'Загрузка диалогов…',
+    readingAll: 'Загружаем остальные диалоги…',
     emptyLinked: 'Когда клиенты напишут на ваш номер WhatsApp Business, их диалоги появятся здесь.',
     listLabel: 'Диалоги',
     pick: 'Выберите диалог слева или нажмите j и k для перемещения и Enter, чтобы открыть.',

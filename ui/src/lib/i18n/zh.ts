@@ -163,6 +163,7 @@ export const zh: Messages = {
     views: { all: '全部', mine: '我的', unassigned: '未分配', urgent: '紧急' },
     viewEmpty: '此视图中没有会话。',
     loading: '正在加载会话…',
+    readingAll: '正在读取其余会话…',
     emptyLinked: '客户给您的 WhatsApp Business 号码发消息后，会话会显示在这里。',
     listLabel: '会话',
     pick: '在左侧选择一个会话，或按 j 和 k 移动、按 Enter 打开。',

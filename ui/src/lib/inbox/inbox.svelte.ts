@@ -6,6 +6,12 @@ import type { OutboxEntry } from '../bindings/OutboxEntry';
 /** How long a burst of client events is gathered before the list is read again. */
 export const REFRESH_DEBOUNCE_MS = 200;
 
+/**
+ * The first read of a big inbox asks only for this many of the most recently active
+ * conversations, so the list is usable at once; the whole list follows.
+ */
+export const FIRST_SCREEN_ROWS = 200;
+
 /** A typing notice fades this long after the last `typing` event. */
 export const TYPING_TTL_MS = 6000;
 
@@ -111,6 +117,11 @@ export class InboxStore {
   outbox = $state<OutboxEntry[]>([]);
   /** True until the first answer (or error). */
   loading = $state(true);
+  /**
+   * False while `rows` holds only the first screen of a big inbox (counts and filters
+   * over the whole list wait for the rest).
+   */
+  complete = $state(false);
   error = $state<BackendError | null>(null);
   /** Bumped after every successful re-read; open conversations reload their timeline on it. */
   revision = $state(0);
@@ -220,15 +231,32 @@ export class InboxStore {
 
   private async read() {
     try {
+      if (!this.complete && this.rows.length === 0) {
+        // First read: one screen first; a small inbox is then already whole.
+        const [rows, outbox] = await Promise.all([this.backend.inbox(FIRST_SCREEN_ROWS), this.backend.outbox()]);
+        this.show(rows, outbox);
+        this.loading = false;
+        if (rows.length < FIRST_SCREEN_ROWS) {
+          this.complete = true;
+          return;
+        }
+        // Let the first screen paint before the whole list is read and parsed.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
       const [rows, outbox] = await Promise.all([this.backend.inbox(), this.backend.outbox()]);
-      this.rows = rows;
-      this.outbox = outbox;
-      this.error = null;
-      this.revision += 1;
+      this.show(rows, outbox);
+      this.complete = true;
     } catch (raw) {
       this.error = BackendError.from(raw);
     } finally {
       this.loading = false;
     }
+  }
+
+  private show(rows: InboxRow[], outbox: OutboxEntry[]) {
+    this.rows = rows;
+    this.outbox = outbox;
+    this.error = null;
+    this.revision += 1;
   }
 }

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import Inbox from '../sections/Inbox.svelte';
 import { i18n } from '../i18n/index.svelte';
 import { FakeBackend, item, me, ME_ID, row } from '../test/fakeBackend';
-import { InboxStore } from './inbox.svelte';
+import { FIRST_SCREEN_ROWS, InboxStore } from './inbox.svelte';
 
 async function renderInbox(backend: FakeBackend, who = me()) {
   const store = new InboxStore(backend);
@@ -121,6 +121,42 @@ describe('Inbox list', () => {
 });
 
 describe('InboxStore', () => {
+  it('shows the first screen of a big inbox before the whole list, with counts once whole', async () => {
+    const backend = new FakeBackend();
+    backend.rows = Array.from({ length: FIRST_SCREEN_ROWS + 50 }, () => row());
+    const store = new InboxStore(backend);
+    const view = render(Inbox, { backend, store, me: me() });
+    let gate!: () => void;
+    const whole = backend.inbox;
+    backend.inbox = async (limit?: number) => {
+      if (limit === undefined) await new Promise<void>((resolve) => (gate = resolve));
+      return whole(limit);
+    };
+    const reading = store.refresh();
+    await waitFor(() => expect(store.rows).toHaveLength(FIRST_SCREEN_ROWS));
+    expect(store.complete).toBe(false);
+    expect(screen.getByTestId('inbox-reading')).toBeInTheDocument();
+    expect(screen.queryAllByTestId('inbox-view-count')).toHaveLength(0);
+    await waitFor(() => expect(gate).toBeTypeOf('function'));
+    gate();
+    await reading;
+    expect(store.rows).toHaveLength(FIRST_SCREEN_ROWS + 50);
+    expect(store.complete).toBe(true);
+    await waitFor(() => expect(screen.queryByTestId('inbox-reading')).not.toBeInTheDocument());
+    expect(screen.getAllByTestId('inbox-view-count')[0]).toHaveTextContent('250');
+    expect(backend.called('inbox').map((c) => c.args[0])).toEqual([FIRST_SCREEN_ROWS, undefined]);
+    view.unmount();
+  });
+
+  it('reads a small inbox once', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row(), row()];
+    const store = new InboxStore(backend);
+    await store.refresh();
+    expect(store.complete).toBe(true);
+    expect(backend.called('inbox').map((c) => c.args[0])).toEqual([FIRST_SCREEN_ROWS]);
+  });
+
   it('re-reads once after a burst of client events, and ignores events that do not change the list', async () => {
     vi.useFakeTimers();
     try {

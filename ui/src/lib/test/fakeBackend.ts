@@ -395,9 +395,11 @@ export class FakeBackend implements Backend {
     };
   };
 
-  inbox = async () => {
-    this.record('inbox');
-    return structuredClone(this.rows);
+  inbox = async (limit?: number) => {
+    this.record('inbox', limit);
+    if (limit === undefined) return structuredClone(this.rows);
+    const recent = [...this.rows].sort((a, b) => (b.last_message_at ?? '').localeCompare(a.last_message_at ?? ''));
+    return structuredClone(recent.slice(0, limit));
   };
   timeline = async (conversationId: string, limit?: number, before?: string) => {
     this.record('timeline', conversationId, limit, before);
