@@ -53,6 +53,9 @@ const COMMANDS: &[&str] = &[
     "apply_advice_fix",
     "export_device_backup",
     "restore_device_backup",
+    "automation",
+    "save_automation",
+    "automation_dry_run",
 ];
 
 fn main() {

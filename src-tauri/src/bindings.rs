@@ -9,6 +9,9 @@ mod tests {
     use ts_rs::{Config, TS};
 
     use crate::ipc::{AppInfo, BuildProfile, ErrorCode, IpcError, Session};
+    use teamline_client::automation::{
+        AgentSettings, AutomationTeamView, AutomationView, DryRunRequest, DryRunResult,
+    };
     use teamline_client::backup::RestoredBackup;
     use teamline_client::core::anomaly::{Burst, Idle, Night, OffHours, Thresholds, Toggle};
     // The automation engine's settings, dry-run input and plan (the Automation section).
@@ -115,6 +118,11 @@ mod tests {
             AdviceView,
             AdvisorReport,
             RestoredBackup,
+            AgentSettings,
+            AutomationTeamView,
+            AutomationView,
+            DryRunRequest,
+            DryRunResult,
             auto::Action,
             auto::AssignmentPolicy,
             auto::AttributeTest,

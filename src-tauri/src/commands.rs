@@ -1,9 +1,13 @@
 //! Tauri commands: parse, call into the engine, map errors. Nothing else lives here.
 //! Arguments arrive camelCased from JavaScript (`conversationId`), as Tauri does.
 
+use std::collections::BTreeMap;
 use tauri::{AppHandle, Manager, State};
+
+use teamline_client::automation::{AgentSettings, AutomationView, DryRunRequest, DryRunResult};
 use teamline_client::backup::RestoredBackup;
 use teamline_client::core::anomaly::Thresholds;
+use teamline_client::core::automation::AutomationSettings;
 use teamline_client::save;
 use teamline_client::store::jiff::Timestamp;
 use teamline_client::team::{AuditFilter, AuditFormat, AuditPage, AuditVerification};
@@ -557,4 +561,36 @@ pub async fn restore_device_backup(
             &device,
         )
         .await
+}
+
+// ---- automation ----
+
+/// The team's automation settings (rules, hours, auto-replies, FAQ, SLAs, capacities).
+#[tauri::command]
+pub async fn automation(engine: State<'_, Engine>) -> Reply<AutomationView> {
+    Ok(engine.client()?.automation().await?)
+}
+
+/// Saves the automation settings edited from `revision` (refused if someone saved since).
+#[tauri::command]
+pub async fn save_automation(
+    engine: State<'_, Engine>,
+    enabled: bool,
+    settings: AutomationSettings,
+    agents: BTreeMap<Uuid, AgentSettings>,
+    revision: u64,
+) -> Reply<AutomationView> {
+    Ok(engine
+        .client()?
+        .save_automation(enabled, &settings, &agents, revision)
+        .await?)
+}
+
+/// Which rules would fire for a pasted message and customer, and what they would do.
+#[tauri::command]
+pub async fn automation_dry_run(
+    engine: State<'_, Engine>,
+    request: DryRunRequest,
+) -> Reply<DryRunResult> {
+    Ok(engine.client()?.automation_dry_run(&request).await?)
 }

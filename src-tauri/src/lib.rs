@@ -104,6 +104,9 @@ pub fn run() {
             commands::apply_advice_fix,
             commands::export_device_backup,
             commands::restore_device_backup,
+            commands::automation,
+            commands::save_automation,
+            commands::automation_dry_run,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

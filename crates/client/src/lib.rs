@@ -14,6 +14,7 @@
 pub mod alerts;
 mod api;
 mod apply;
+pub mod automation;
 mod backoff;
 pub mod backup;
 mod client;
