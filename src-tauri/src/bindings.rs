@@ -24,7 +24,7 @@ mod tests {
         AuditBreak, AuditCheckpoint, AuditEntry, AuditFilter, AuditFormat, AuditHead, AuditPage,
         AuditRollback, AuditVerification,
     };
-    use teamline_client::wire::Typing;
+    use teamline_client::wire::Presence;
     use teamline_client::{
         AdviceFix, AdviceView, AdvisorReport, AlertAck, AlertPage, AlertView, RemoveToggles,
     };
@@ -62,7 +62,7 @@ mod tests {
             ClientEvent,
             SyncProgress,
             Transport,
-            Typing,
+            Presence,
             LinkInfo,
             MeView,
             SharedDevice,

@@ -5,9 +5,9 @@ use teamline_core::Preset;
 use crate::driver::{Driver, out_dir};
 use crate::team_env::TeamEnv;
 
-/// Olga (owner, English) claims a conversation and starts typing; Wei (supervisor on a
-/// second computer, Chinese) sees who is handling it and typing, cannot send, takes over
-/// with a reason and replies; Olga (still the assignee) sees Wei's reply with his name.
+/// Olga (owner, English) claims a conversation and sees Wei open it; she starts typing; Wei
+/// (supervisor on a second computer, Chinese) sees who is handling it and typing, cannot
+/// send, takes over with a reason and replies; Olga (still the assignee) sees Wei's reply with his name.
 #[test]
 #[ignore = "needs a display, D-Bus, a keyring and tauri-driver; run by `cargo xtask test`"]
 fn a_second_device_sees_the_send_lock_and_replies_after_taking_over_with_a_reason() {
@@ -47,6 +47,9 @@ fn a_second_device_sees_the_send_lock_and_replies_after_taking_over_with_a_reaso
     colleague.wait_for_text("[data-testid=handled-by]", |t| {
         t.contains("Olga") && t.contains("正在处理")
     });
+
+    // Olga's window shows that Wei has the conversation open.
+    owner.wait_for_text("[data-testid=viewers]", |t| t.contains("Wei"));
 
     // Olga types (not sends). A typing notice fades 6 s after the last keystroke, like
     // WhatsApp's, so she keeps typing until Wei's window shows it: a slow machine must not

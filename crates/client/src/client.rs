@@ -716,7 +716,7 @@ impl Client {
             if let Some(api) = self.inner.api() {
                 tokio::spawn(async move {
                     if let Err(e) = api.command(id, &json).await {
-                        tracing::debug!(error = %e, "typing indicator not sent");
+                        tracing::debug!(error = %e, "presence not sent");
                     }
                 });
             }

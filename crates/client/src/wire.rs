@@ -36,6 +36,7 @@ pub mod kind {
     /// An anomaly alert raised for admins (issue 9).
     pub const ALERT_RAISED: &str = "alert.raised";
     pub const PRESENCE_TYPING: &str = "presence.typing";
+    pub const PRESENCE_VIEWING: &str = "presence.viewing";
     pub const MESSAGE_MEDIA_READY: &str = "message.media_ready";
 }
 
@@ -512,10 +513,10 @@ pub struct RaisedAlert {
     pub summary: String,
 }
 
-/// `presence.typing` payload.
+/// `presence.typing` and `presence.viewing` payload: who, where.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, TS)]
-#[ts(export_to = "Typing.ts")]
-pub struct Typing {
+#[ts(export_to = "Presence.ts")]
+pub struct Presence {
     pub conversation_id: Uuid,
     pub member_id: Uuid,
     #[serde(default)]

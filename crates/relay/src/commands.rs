@@ -7,7 +7,8 @@
 //! answer even after a restart, and of two simultaneous claims the writer's order decides
 //! and the second sees the first's assignee.
 //!
-//! `typing` is the exception: presence is ephemeral, never stored and not idempotent.
+//! `typing` and `viewing` are the exception: presence is ephemeral, never stored and not
+//! idempotent.
 
 use std::sync::Arc;
 
@@ -34,7 +35,7 @@ use uuid::Uuid;
 use crate::app::{AppState, Principal};
 use crate::command_error::CommandError;
 use crate::events::kind;
-use crate::presence::{PRESENCE_TYPING, Presence};
+use crate::presence::{PRESENCE_TYPING, PRESENCE_VIEWING, Presence};
 use crate::storage::work::{CommandResultRow, NoteRow, SendItem, send_state};
 use crate::storage::{
     Audience, ConversationRow, DIRECTION_OUT, MessageRow, NewEvent, StorageResult, WriteTx,
@@ -160,6 +161,10 @@ pub enum Command {
     Typing {
         conversation_id: Uuid,
     },
+    /// "I have this conversation open" (presence, repeated while it stays open).
+    Viewing {
+        conversation_id: Uuid,
+    },
 }
 
 impl Command {
@@ -196,7 +201,8 @@ impl Command {
             | Command::RemoveLabel {
                 conversation_id, ..
             }
-            | Command::Typing { conversation_id } => *conversation_id,
+            | Command::Typing { conversation_id }
+            | Command::Viewing { conversation_id } => *conversation_id,
         }
     }
 
@@ -244,6 +250,8 @@ pub fn authorize(actor: &Actor, cmd: &Command, c: &ConversationAccess) -> Result
             visible(actor, c)?;
             require(actor, Permission::Reply)
         }
+        // Whoever may see the conversation may be seen looking at it.
+        Command::Viewing { .. } => visible(actor, c),
         Command::AddLabel { .. } | Command::RemoveLabel { .. } => {
             visible(actor, c)?;
             require(actor, Permission::ApplyLabels)
@@ -598,10 +606,10 @@ fn execute(
                 queued: false,
             }))
         }
-        Command::Typing { .. } => Ok(Err(refuse(
+        Command::Typing { .. } | Command::Viewing { .. } => Ok(Err(refuse(
             StatusCode::BAD_REQUEST,
             "invalid_command",
-            "typing is not applied through the log.",
+            "presence is not applied through the log.",
         ))),
     }
 }
@@ -861,8 +869,14 @@ pub async fn handle(st: &AppState, caller: Caller, body: &[u8]) -> Result<Outcom
             format!("The command is not valid: {e}"),
         )
     })?;
-    if let Command::Typing { conversation_id } = cmd {
-        return typing(st, &caller, env.id, conversation_id).await;
+    match cmd {
+        Command::Typing { conversation_id } => {
+            return presence(st, &caller, env.id, cmd, conversation_id, PRESENCE_TYPING).await;
+        }
+        Command::Viewing { conversation_id } => {
+            return presence(st, &caller, env.id, cmd, conversation_id, PRESENCE_VIEWING).await;
+        }
+        _ => {}
     }
     let fp = fingerprint(&env.command);
     let now = st.clock.now();
@@ -880,11 +894,15 @@ pub async fn handle(st: &AppState, caller: Caller, body: &[u8]) -> Result<Outcom
     Ok(out)
 }
 
-async fn typing(
+/// Typing and viewing: checked like any command, published to the streams that may see
+/// the conversation, never stored.
+async fn presence(
     s: &AppState,
     caller: &Caller,
     id: Uuid,
+    cmd: Command,
     conversation_id: Uuid,
+    kind: &'static str,
 ) -> Result<Outcome, CommandError> {
     let conv = s
         .storage
@@ -895,10 +913,9 @@ async fn typing(
         return Err(CommandError::denied(Denied::NotVisible));
     };
     let access = access_of(&conv);
-    authorize(&caller.actor, &Command::Typing { conversation_id }, &access)
-        .map_err(CommandError::denied)?;
+    authorize(&caller.actor, &cmd, &access).map_err(CommandError::denied)?;
     s.presence.publish(Presence {
-        kind: PRESENCE_TYPING,
+        kind,
         conversation_id,
         access,
         member_id: caller.member_id,

@@ -591,3 +591,44 @@ async fn a_recipient_over_its_pair_rate_is_backed_off_and_keeps_its_order() {
         "no change, no event"
     );
 }
+
+#[tokio::test]
+async fn viewing_reaches_who_may_see_the_conversation_and_is_refused_to_who_may_not() {
+    let env = Env::start().await;
+    let ana = env.device("admin", "Ana").await;
+    let bob = env.device("admin", "Bob").await;
+    let rita = env.device("restricted", "Rita").await;
+    let mut sa = Stream::open(&env, &ana, 0).await;
+    let mut sr = Stream::open(&env, &rita, 0).await;
+    let (_, conv) = env
+        .customer_writes(
+            &mut sa,
+            json!({"from": CUSTOMER, "name": "Carla", "text": "Hi"}),
+        )
+        .await;
+
+    let (s, v) = env
+        .command(&bob, json!({"type": "viewing", "conversation_id": conv}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["seq"].is_null(), "presence is never stored: {v}");
+    let viewing = sa.until(|e| e["kind"] == "presence.viewing").await;
+    assert_eq!(viewing["payload"]["member_name"], "Bob");
+    assert_eq!(viewing["payload"]["conversation_id"], json!(conv));
+
+    // Rita (restricted, not assigned) may not see it: refused without revealing it, and
+    // her stream never carries Bob's presence.
+    let (s, v) = env
+        .command(&rita, json!({"type": "viewing", "conversation_id": conv}))
+        .await;
+    assert_ne!(s, 200, "{v}");
+    let (s, _) = env
+        .command(
+            &ana,
+            json!({"type": "assign", "conversation_id": conv, "member_id": rita.member_id}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    sr.until(|e| e["kind"] == "conversation.assigned").await;
+    assert_eq!(sr.count(|e| e["kind"] == "presence.viewing"), 0);
+}

@@ -215,6 +215,7 @@ export const en = {
   conversation: {
     someone: 'A colleague',
     typing: '{name} is typing…',
+    viewing: '{names} viewing',
     windowOpen: '24-hour window: {time} left',
     windowClosedShort: '24-hour window closed',
     windowClosed: 'The customer last wrote more than 24 hours ago: WhatsApp allows only approved templates until they write again.',

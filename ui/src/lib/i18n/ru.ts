@@ -216,6 +216,7 @@ export const ru: Messages = {
   conversation: {
     someone: 'Коллега',
     typing: '{name} печатает…',
+    viewing: 'Смотрит: {names}',
     windowOpen: 'Окно 24 часов: осталось {time}',
     windowClosedShort: 'Окно 24 часов закрыто',
     windowClosed: 'Клиент писал более 24 часов назад: WhatsApp разрешает только одобренные шаблоны, пока клиент не напишет снова.',

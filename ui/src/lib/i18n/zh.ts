@@ -206,6 +206,7 @@ export const zh: Messages = {
   conversation: {
     someone: '一位同事',
     typing: '{name} 正在输入…',
+    viewing: '{names} 正在查看',
     windowOpen: '24 小时窗口：剩余 {time}',
     windowClosedShort: '24 小时窗口已关闭',
     windowClosed: '客户上次发消息已超过 24 小时：在客户再次发消息之前，WhatsApp 只允许发送已批准的模板。',

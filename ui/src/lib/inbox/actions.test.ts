@@ -163,7 +163,8 @@ describe('Conversation actions', () => {
     expect(screen.getByTestId('close-button')).toHaveAttribute('title', i18n.m.conversation.noClosePermission);
     await fireEvent.keyDown(window, { key: 'e' });
     await fireEvent.keyDown(window, { key: 'a' });
-    expect(backend.called('sendCommand')).toHaveLength(0);
+    // Only presence (this device viewing) was sent: neither close nor assign.
+    expect(backend.called('sendCommand').map((c) => (c.args[0] as { type: string }).type)).toEqual(['viewing']);
     expect(screen.queryByTestId('takeover-button')).not.toBeInTheDocument();
     expect(screen.queryByTestId('label-add')).not.toBeInTheDocument();
   });

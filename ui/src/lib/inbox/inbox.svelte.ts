@@ -15,6 +15,12 @@ export const FIRST_SCREEN_ROWS = 200;
 /** A typing notice fades this long after the last `typing` event. */
 export const TYPING_TTL_MS = 6000;
 
+/** A "viewing" notice lasts this long unless repeated. */
+export const VIEWING_TTL_MS = 45_000;
+
+/** An open conversation repeats its `viewing` notice this often (well within the TTL). */
+export const VIEWING_EVERY_MS = 20_000;
+
 /** The inbox views: every conversation this device holds, mine, unassigned, urgent. */
 export const VIEWS = ['all', 'mine', 'unassigned', 'urgent'] as const;
 export type InboxView = (typeof VIEWS)[number];
@@ -127,10 +133,13 @@ export class InboxStore {
   revision = $state(0);
   /** Who is typing where, by conversation id. */
   typing = $state<Record<string, TypingNotice>>({});
+  /** Who has which conversation open: by conversation id, then member id. */
+  viewers = $state<Record<string, Record<string, TypingNotice>>>({});
 
   private readonly backend: Backend;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private viewingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private running: Promise<void> | null = null;
   private again = false;
 
@@ -173,6 +182,8 @@ export class InboxStore {
       this.schedule();
     } else if (event.type === 'typing') {
       this.noteTyping(event.conversation_id, event.member_id, event.member_name);
+    } else if (event.type === 'viewing') {
+      this.noteViewing(event.conversation_id, event.member_id, event.member_name);
     }
   }
 
@@ -181,6 +192,31 @@ export class InboxStore {
     this.timer = null;
     for (const timer of this.typingTimers.values()) clearTimeout(timer);
     this.typingTimers.clear();
+    for (const timer of this.viewingTimers.values()) clearTimeout(timer);
+    this.viewingTimers.clear();
+  }
+
+  /** Colleagues (not `me`) with a conversation open, by name. */
+  viewersOf(conversationId: string, me: string | null): TypingNotice[] {
+    return Object.values(this.viewers[conversationId] ?? {}).filter((v) => v.memberId !== me);
+  }
+
+  private noteViewing(conversationId: string, memberId: string, name: string | null) {
+    const here = (this.viewers[conversationId] ??= {});
+    here[memberId] = { memberId, name, until: Date.now() + VIEWING_TTL_MS };
+    const key = `${conversationId}|${memberId}`;
+    const previous = this.viewingTimers.get(key);
+    if (previous) clearTimeout(previous);
+    this.viewingTimers.set(
+      key,
+      setTimeout(() => {
+        this.viewingTimers.delete(key);
+        const list = this.viewers[conversationId];
+        if (!list) return;
+        delete list[memberId];
+        if (Object.keys(list).length === 0) delete this.viewers[conversationId];
+      }, VIEWING_TTL_MS),
+    );
   }
 
   private noteTyping(conversationId: string, memberId: string, name: string | null) {

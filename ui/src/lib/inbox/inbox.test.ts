@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import Inbox from '../sections/Inbox.svelte';
 import { i18n } from '../i18n/index.svelte';
 import { FakeBackend, item, me, ME_ID, row } from '../test/fakeBackend';
-import { FIRST_SCREEN_ROWS, InboxStore } from './inbox.svelte';
+import { FIRST_SCREEN_ROWS, InboxStore, VIEWING_EVERY_MS, VIEWING_TTL_MS } from './inbox.svelte';
 
 async function renderInbox(backend: FakeBackend, who = me()) {
   const store = new InboxStore(backend);
@@ -337,6 +337,32 @@ describe('Views, typing and the 24-hour window', () => {
       expect(screen.getByTestId('typing')).toHaveTextContent('Ana is typing…');
       await vi.advanceTimersByTimeAsync(7000);
       expect(screen.queryByTestId('typing')).not.toBeInTheDocument();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('announces this device viewing, shows colleagues viewing (not me), and forgets them', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row()];
+    const { store } = await renderInbox(backend);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    try {
+      await fireEvent.keyDown(window, { key: 'Enter' });
+      await vi.advanceTimersByTimeAsync(10);
+      const id = backend.rows[0].id;
+      const viewing = () => backend.called('sendCommand').filter((c) => (c.args[0] as { type: string }).type === 'viewing');
+      expect(viewing().map((c) => c.args[0])).toEqual([{ type: 'viewing', conversation_id: id }]);
+      await vi.advanceTimersByTimeAsync(VIEWING_EVERY_MS);
+      expect(viewing()).toHaveLength(2);
+
+      store.handle({ type: 'viewing', conversation_id: id, member_id: ME_ID, member_name: 'Olga' } as never);
+      store.handle({ type: 'viewing', conversation_id: id, member_id: 'w', member_name: 'Wei' } as never);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(screen.getByTestId('viewers')).toHaveTextContent('Wei viewing');
+      expect(screen.getByTestId('viewers')).not.toHaveTextContent('Olga');
+      await vi.advanceTimersByTimeAsync(VIEWING_TTL_MS);
+      expect(screen.queryByTestId('viewers')).not.toBeInTheDocument();
     } finally {
       vi.useRealTimers();
     }

@@ -439,7 +439,7 @@ export class FakeBackend implements Backend {
   /** Applies a command at once, as if the relay had accepted it (state `sent`). */
   sendCommand = async (command: Command): Promise<OutboxEntry | null> => {
     this.record('sendCommand', command);
-    if (command.type === 'typing') return null;
+    if (command.type === 'typing' || command.type === 'viewing') return null;
     const r = this.rows.find((x) => x.id === command.conversation_id);
     let text: string | null = null;
     switch (command.type) {
