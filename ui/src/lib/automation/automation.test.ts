@@ -388,6 +388,89 @@ describe('Automation › Business hours, replies, FAQ, SLAs', () => {
   });
 });
 
+describe('Automation › assignment, keyboard and checks before saving', () => {
+  beforeEach(() => {
+    localStorage.clear();
+    i18n.choose('en');
+  });
+
+  it('overflow, VIP, capacity, seniority and automatic labels are saved with the document', async () => {
+    const backend = await open();
+    await fireEvent.click(screen.getByTestId('automation-tab-assignment'));
+    await fireEvent.input(screen.getByTestId('assignment-overflow-above'), { target: { value: '20' } });
+    expect(screen.getByTestId('assignment-overflow-summary')).toHaveTextContent('more than 20 conversations waiting');
+    await fireEvent.input(screen.getByTestId('assignment-vip-above'), { target: { value: '800' } });
+    const chen = screen.getAllByTestId('assignment-member').find((r) => r.dataset.member === 'm-chen')!;
+    expect(chen).toHaveTextContent('Chen');
+    expect(within(chen).getByTestId('assignment-capacity')).toHaveValue(null);
+    await fireEvent.input(within(chen).getByTestId('assignment-capacity'), { target: { value: '12' } });
+    await fireEvent.click(within(chen).getByTestId('assignment-senior'));
+    await fireEvent.click(screen.getByTestId('auto-label-needs_follow_up-enabled'));
+    await fireEvent.input(screen.getByTestId('auto-label-high_priority-threshold'), { target: { value: '5' } });
+    await save();
+    await screen.findByTestId('automation-saved');
+    const saved = lastSave(backend);
+    expect(saved.settings.assignment).toEqual({ overflow_above: 20, overflow_below: 5, vip_attribute: 'monthly_spend_usd', vip_above: 800 });
+    expect(saved.agents).toEqual({
+      'm-ana': { capacity: 10, senior: true },
+      'm-boris': { capacity: 10, senior: false },
+      'm-chen': { capacity: 12, senior: true },
+    });
+    expect(saved.settings.auto_labels.needs_follow_up.enabled).toBe(false);
+    expect(saved.settings.auto_labels.high_priority.threshold).toBe(5);
+
+    await fireEvent.click(screen.getByTestId('assignment-vip'));
+    await save();
+    await screen.findByTestId('automation-saved');
+    expect(lastSave(backend).settings.assignment.vip_above).toBeNull();
+  });
+
+  it('Ctrl+S saves from anywhere in the section, and only when something changed', async () => {
+    const backend = await open();
+    await fireEvent.keyDown(window, { key: 's', ctrlKey: true });
+    expect(backend.called('saveAutomation')).toHaveLength(0);
+    await fireEvent.click(within(row('default-urgent')).getByTestId('rule-enabled'));
+    await fireEvent.keyDown(window, { key: 's', ctrlKey: true });
+    await screen.findByTestId('automation-saved');
+    expect(backend.called('saveAutomation')).toHaveLength(1);
+  });
+
+  it('an enabled rule the relay would refuse is named before anything is sent', async () => {
+    const backend = await open();
+    await fireEvent.click(screen.getByTestId('automation-tab-replies'));
+    await fireEvent.click(screen.getByTestId('reply-away-enabled'));
+    await fireEvent.input(screen.getByTestId('reply-away-text'), { target: { value: ' ' } });
+    await save();
+    const blocked = await screen.findByTestId('automation-invalid-rule');
+    expect(blocked).toHaveTextContent('Rule “Away message” needs fixing before saving.');
+    expect(blocked).toHaveTextContent(en().problems.replyTextEmpty);
+    expect(backend.called('saveAutomation')).toHaveLength(0);
+    await fireEvent.input(screen.getByTestId('reply-away-text'), { target: { value: 'We are closed.' } });
+    await save();
+    await screen.findByTestId('automation-saved');
+    expect(screen.queryByTestId('automation-invalid-rule')).toBeNull();
+  });
+
+  it('the dry run at a chosen time: the away message on Sunday, not on Monday noon', async () => {
+    const backend = await open();
+    await fireEvent.click(within(row('default-away')).getByTestId('rule-enabled'));
+    await fireEvent.click(screen.getByTestId('automation-tab-dryRun'));
+    await fireEvent.input(screen.getByTestId('dry-run-message'), { target: { value: 'hello?' } });
+    await fireEvent.input(screen.getByTestId('dry-run-at'), { target: { value: '2026-11-22T12:00' } });
+    await fireEvent.click(screen.getByTestId('dry-run-run'));
+    const fired = await screen.findAllByTestId('dry-run-fired');
+    expect(fired.map((f) => f.dataset.ruleId)).toEqual(['default-away']);
+    expect(fired[0]).toHaveTextContent('Because: outside business hours');
+    expect(screen.getAllByTestId('dry-run-planned')[0]).toHaveTextContent('Reply to the customer: “Thanks for your message!');
+    const first = backend.called('automationDryRun')[0].args[0] as DryRunRequest;
+    expect(first.now).toBe(new Date('2026-11-22T12:00').toISOString());
+
+    await fireEvent.input(screen.getByTestId('dry-run-at'), { target: { value: '2026-11-23T12:00' } });
+    await fireEvent.click(screen.getByTestId('dry-run-run'));
+    await screen.findByTestId('dry-run-nothing');
+  });
+});
+
 describe('Automation › access and loading', () => {
   beforeEach(() => {
     localStorage.clear();

@@ -4,7 +4,7 @@ import type { AutomationSettings } from '../bindings/AutomationSettings';
 import type { AutomationView } from '../bindings/AutomationView';
 import type { MemberName } from '../bindings/MemberName';
 import type { Names } from './describe';
-import { fingerprint, sortedRules } from './model';
+import { fingerprint, ruleProblems, sortedRules, type RuleProblem } from './model';
 
 /** The part of the view the section edits and saves as one document. */
 export type AutomationDraft = {
@@ -31,6 +31,8 @@ export class AutomationEditor {
   loadError = $state<BackendError | null>(null);
   saving = $state(false);
   saveError = $state<BackendError | null>(null);
+  /** A rule that blocked the last save, and what is wrong with it. */
+  invalidRule = $state<{ name: string; problems: RuleProblem[] } | null>(null);
   /** Set after a save succeeded, until the next edit. */
   justSaved = $state(false);
   names = $state<MemberName[]>([]);
@@ -54,6 +56,7 @@ export class AutomationEditor {
     this.loading = true;
     this.loadError = null;
     this.saveError = null;
+    this.invalidRule = null;
     this.justSaved = false;
     try {
       const view = await this.backend.automation();
@@ -76,6 +79,15 @@ export class AutomationEditor {
     this.saveError = null;
     this.justSaved = false;
     const draft = $state.snapshot(this.draft) as AutomationDraft;
+    // A rule the relay would refuse (or that would do nothing useful) is caught here, by
+    // name, rather than as the relay's terser reason. Disabled rules are not compiled there.
+    const broken = draft.settings.rules.find((r) => (r.enabled || r.name.trim() === '') && ruleProblems(r).length > 0);
+    if (broken) {
+      this.saving = false;
+      this.invalidRule = { name: broken.name.trim() || broken.id, problems: ruleProblems(broken) };
+      return false;
+    }
+    this.invalidRule = null;
     try {
       const view = await this.backend.saveAutomation(draft.enabled, draft.settings, draft.agents, this.view.revision);
       this.adopt(view);
@@ -93,6 +105,7 @@ export class AutomationEditor {
   discard() {
     if (this.view) this.adopt(this.view);
     this.saveError = null;
+    this.invalidRule = null;
   }
 
   /** The settings as edited, for the dry run. */

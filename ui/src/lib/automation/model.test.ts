@@ -125,6 +125,11 @@ describe('small parsers', () => {
     const e = new BackendError('invalid_automation', 'the relay refused: rule "x": the hashtag is empty (invalid_automation)');
     expect(relayReason(e)).toBe('rule "x": the hashtag is empty');
     expect(relayReason(new BackendError('invalid_automation', 'plain reason'))).toBe('plain reason');
+    const relay = new BackendError(
+      'invalid_automation',
+      'the relay refused: The automation settings cannot be used: two rules have the id "a" (invalid_automation)',
+    );
+    expect(relayReason(relay)).toBe('two rules have the id "a"');
   });
 
   it('fingerprints ignore key order but not values', () => {

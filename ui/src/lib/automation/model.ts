@@ -41,6 +41,9 @@ export type ActionType = Action['type'];
 
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 
+/** The capacity the relay gives members without their own (`DEFAULT_CAPACITY` there). */
+export const DEFAULT_CAPACITY = 30;
+
 /** Rules in the order the engine runs them: ascending `order`, ties by `id`. */
 export function sortedRules(rules: readonly Rule[]): Rule[] {
   return [...rules].sort((a, b) => a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -317,12 +320,14 @@ export function parseAttribute(text: string): number | boolean | string {
 }
 
 /**
- * The relay's own sentence from a refusal ("the relay refused: rule "x": the hashtag is
- * empty (invalid_automation)" → "rule "x": the hashtag is empty").
+ * The relay's own reason from a refusal: "the relay refused: The automation settings
+ * cannot be used: rule "x": the hashtag is empty (invalid_automation)" → "rule "x": the
+ * hashtag is empty" (the UI says the first part itself, translated).
  */
 export function relayReason(error: BackendError): string {
   let text = error.message.trim();
   text = text.replace(/^the relay refused:\s*/i, '');
+  text = text.replace(/^the automation settings cannot be used:\s*/i, '');
   const suffix = ` (${error.code})`;
   if (text.endsWith(suffix)) text = text.slice(0, -suffix.length);
   return text.trim();

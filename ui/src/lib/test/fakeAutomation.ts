@@ -218,7 +218,7 @@ export function compileProblem(settings: AutomationSettings): string | null {
   try {
     new Intl.DateTimeFormat('en', { timeZone: settings.business_hours.time_zone });
   } catch {
-    return `unknown time zone "${settings.business_hours.time_zone}"`;
+    return `unknown time zone "${settings.business_hours.time_zone}" (expected an IANA name such as "Europe/Berlin")`;
   }
   return null;
 }
@@ -300,7 +300,9 @@ export function dryRun(
 ): DryRunResult {
   const settings = request.settings ?? view.settings;
   const problem = compileProblem(settings);
-  if (problem) throw new BackendError('invalid_automation', `the relay refused: ${problem} (invalid_automation)`);
+  if (problem) {
+    throw new BackendError('invalid_automation', `the relay refused: The automation settings cannot be used: ${problem} (invalid_automation)`);
+  }
   const now = request.now ? new Date(request.now) : new Date();
   const text = request.message ?? '';
   const folded = fold(text);

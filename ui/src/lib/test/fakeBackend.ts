@@ -822,11 +822,13 @@ export class FakeBackend implements Backend {
     if (revision !== this.automationView.revision) {
       throw new BackendError(
         'revision_conflict',
-        `the relay refused: the automation settings changed meanwhile (revision ${this.automationView.revision}, yours ${revision}) (revision_conflict)`,
+        `the relay refused: Someone saved the automation settings meanwhile (revision ${this.automationView.revision}); reload them and apply your change again. (revision_conflict)`,
       );
     }
     const problem = compileProblem(settings);
-    if (problem) throw new BackendError('invalid_automation', `the relay refused: ${problem} (invalid_automation)`);
+    if (problem) {
+      throw new BackendError('invalid_automation', `the relay refused: The automation settings cannot be used: ${problem} (invalid_automation)`);
+    }
     this.automationView = {
       ...this.automationView,
       enabled,
