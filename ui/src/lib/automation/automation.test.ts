@@ -282,6 +282,19 @@ describe('Automation › Dry run', () => {
     expect(backend.automationView.settings.rules).toHaveLength(6);
   });
 
+  it('keeps the message and result across a trip to Rules, and the rerun sees the change', async () => {
+    await open();
+    await fireEvent.click(screen.getByTestId('automation-tab-dryRun'));
+    await run('#returns please');
+    await fireEvent.click(screen.getByTestId('automation-tab-rules'));
+    await fireEvent.click(within(row('default-returns')).getByTestId('rule-enabled'));
+    await fireEvent.click(screen.getByTestId('automation-tab-dryRun'));
+    expect(screen.getByTestId('dry-run-message')).toHaveValue('#returns please');
+    expect(screen.getAllByTestId('dry-run-fired').map((f) => f.dataset.ruleId)).toEqual(['default-returns']);
+    await fireEvent.click(screen.getByTestId('dry-run-run'));
+    await screen.findByTestId('dry-run-nothing');
+  });
+
   it('sends the customer: name, new customer and typed attributes', async () => {
     const backend = await open();
     await fireEvent.click(screen.getByTestId('automation-tab-dryRun'));
