@@ -1,3 +1,8 @@
+import type { AgentSettings } from '../bindings/AgentSettings';
+import type { AutomationSettings } from '../bindings/AutomationSettings';
+import type { AutomationView } from '../bindings/AutomationView';
+import type { DryRunRequest } from '../bindings/DryRunRequest';
+import type { DryRunResult } from '../bindings/DryRunResult';
 import type { AdviceFix } from '../bindings/AdviceFix';
 import type { AdvisorReport } from '../bindings/AdvisorReport';
 import type { AlertPage } from '../bindings/AlertPage';
@@ -168,6 +173,21 @@ export interface Backend {
   exportDeviceBackup(pin: string, passphrase: string): Promise<string>;
   /** Applies a one-click fix (switches the named toggles off for the member). */
   applyAdviceFix(fix: AdviceFix, pin: string): Promise<TeamMember>;
+
+  /** The team's automation settings (ConfigureAutomation). */
+  automation(): Promise<AutomationView>;
+  /**
+   * Saves settings edited from `revision`. Fails with `invalid_automation` (the relay's
+   * reason: a rule that cannot compile) or `revision_conflict` (someone saved meanwhile).
+   */
+  saveAutomation(
+    enabled: boolean,
+    settings: AutomationSettings,
+    agents: Record<string, AgentSettings>,
+    revision: number,
+  ): Promise<AutomationView>;
+  /** Which rules would fire for a pasted message and customer, and what they would do. */
+  automationDryRun(request: DryRunRequest): Promise<DryRunResult>;
 }
 
 /** Codes the UI itself can raise besides the app's, the engine's and the relay's. */

@@ -1,3 +1,8 @@
+import type { AgentSettings } from '../bindings/AgentSettings';
+import type { AutomationSettings } from '../bindings/AutomationSettings';
+import type { AutomationView } from '../bindings/AutomationView';
+import type { DryRunRequest } from '../bindings/DryRunRequest';
+import type { DryRunResult } from '../bindings/DryRunResult';
 import type { AdviceFix } from '../bindings/AdviceFix';
 import type { AdvisorReport } from '../bindings/AdvisorReport';
 import type { AlertPage } from '../bindings/AlertPage';
@@ -161,6 +166,14 @@ export class TauriBackend implements Backend {
     this.call<PairingCode>('create_pairing_code', { request });
   signIn = (memberId: string, pin: string) => this.call<SignedIn>('sign_in', { memberId, pin });
   signOut = () => this.call<void>('sign_out');
+  automation = () => this.call<AutomationView>('automation');
+  saveAutomation = (
+    enabled: boolean,
+    settings: AutomationSettings,
+    agents: Record<string, AgentSettings>,
+    revision: number,
+  ) => this.call<AutomationView>('save_automation', { enabled, settings, agents, revision });
+  automationDryRun = (request: DryRunRequest) => this.call<DryRunResult>('automation_dry_run', { request });
 
   private async call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
     try {

@@ -41,6 +41,12 @@ import type { TeamTemplate } from '../bindings/TeamTemplate';
 import type { TemplateDraft } from '../bindings/TemplateDraft';
 import type { TimelineItem } from '../bindings/TimelineItem';
 import { matchingPreset, normalise, PERMISSIONS, presetPermissions } from '../permissions';
+import type { AgentSettings } from '../bindings/AgentSettings';
+import type { AutomationSettings } from '../bindings/AutomationSettings';
+import type { AutomationView } from '../bindings/AutomationView';
+import type { DryRunRequest } from '../bindings/DryRunRequest';
+import type { DryRunResult } from '../bindings/DryRunResult';
+import { compileProblem, defaultAutomationView, dryRun, DEFAULT_LOADS } from './fakeAutomation';
 
 export const ME_ID = '00000000-0000-7000-8000-000000000001';
 export const DEVICE_ID = '00000000-0000-7000-8000-0000000000d1';
@@ -285,6 +291,12 @@ export class FakeBackend implements Backend {
   thresholds: AlertThresholds = defaultThresholds();
   adviceList: AdviceView[] = [];
   advisorCheckedAt = new Date(Date.now() - 3_600_000).toISOString();
+  /** The relay's automation document (defaults for a new team). */
+  automationView: AutomationView = defaultAutomationView();
+  /** Members' loads the dry run sees (online, assigned, waiting). */
+  automationLoads = structuredClone(DEFAULT_LOADS);
+  /** Resolves saveAutomation only when the test says so (null: at once). */
+  automationSaveGate: Promise<void> | null = null;
 
   private record(name: string, ...args: unknown[]) {
     this.calls.push({ name, args });
@@ -785,5 +797,52 @@ export class FakeBackend implements Backend {
     this.adviceList = this.adviceList.filter((a) => !a.fixes.some((f) => sameFix(f, fix)));
     this.advisorCheckedAt = new Date().toISOString();
     return structuredClone(m);
+  };
+
+  private checkAutomationPermission() {
+    if (!this.session_.me?.permissions.includes('configure_automation')) {
+      throw new BackendError('forbidden', 'the relay refused: not allowed to configure automation (forbidden)');
+    }
+  }
+  automation = async (): Promise<AutomationView> => {
+    this.record('automation');
+    this.checkAutomationPermission();
+    return structuredClone(this.automationView);
+  };
+  /** Like the relay: refuses a stale revision and settings that do not compile; bumps the revision. */
+  saveAutomation = async (
+    enabled: boolean,
+    settings: AutomationSettings,
+    agents: Record<string, AgentSettings>,
+    revision: number,
+  ): Promise<AutomationView> => {
+    this.record('saveAutomation', enabled, settings, agents, revision);
+    if (this.automationSaveGate) await this.automationSaveGate;
+    this.checkAutomationPermission();
+    if (revision !== this.automationView.revision) {
+      throw new BackendError(
+        'revision_conflict',
+        `the relay refused: Someone saved the automation settings meanwhile (revision ${this.automationView.revision}); reload them and apply your change again. (revision_conflict)`,
+      );
+    }
+    const problem = compileProblem(settings);
+    if (problem) {
+      throw new BackendError('invalid_automation', `the relay refused: The automation settings cannot be used: ${problem} (invalid_automation)`);
+    }
+    this.automationView = {
+      ...this.automationView,
+      enabled,
+      settings: structuredClone(settings),
+      agents: structuredClone(agents),
+      revision: this.automationView.revision + 1,
+      updated_at: new Date().toISOString(),
+      updated_by: this.session_.me?.member_id ?? ME_ID,
+    };
+    return structuredClone(this.automationView);
+  };
+  automationDryRun = async (request: DryRunRequest): Promise<DryRunResult> => {
+    this.record('automationDryRun', request);
+    this.checkAutomationPermission();
+    return dryRun(this.automationView, structuredClone(request), this.automationLoads);
   };
 }
