@@ -14,6 +14,7 @@
 pub mod alerts;
 mod api;
 mod apply;
+pub mod automation;
 mod backoff;
 pub mod backup;
 mod client;
@@ -37,6 +38,10 @@ pub use alerts::{
     AdviceFix, AdviceView, AdvisorReport, AlertAck, AlertPage, AlertView, RemoveToggles,
 };
 pub use api::ApiError;
+pub use automation::{
+    AgentSettings, AutomationConfig, AutomationTeamView, AutomationUpdate, DryRunRequest,
+    DryRunResult,
+};
 pub use client::{
     Client, ClientOptions, HistoryPage, LinkInfo, MeView, StoreKeyChoice, SyncTuning, TokenVault,
 };

@@ -877,6 +877,7 @@ pub async fn run_due(st: &AppState) -> Option<Timestamp> {
         let engine = match engine(st).await {
             Ok(e) => e,
             Err(e) => {
+                st.automation.failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(error = %e, "automation settings cannot be compiled; jobs wait");
                 return Some(
                     now.checked_add(SignedDuration::from_secs(30))
@@ -1193,7 +1194,11 @@ async fn put_automation(
         .storage
         .write(
             move |tx| -> StorageResult<Result<AutomationDoc, PutError>> {
-                let before = load_doc(tx, &tz)?;
+                // A stored document this binary cannot read is replaced, not a dead end.
+                let before = load_doc(tx, &tz).unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "stored automation settings unreadable; replacing");
+                    AutomationDoc::default_for(&tz)
+                });
                 if let Some(r) = req.revision
                     && r != before.revision
                 {
@@ -1246,7 +1251,12 @@ async fn put_automation(
         "automation settings updated"
     );
     st.automation.set(Arc::new(Engine::new(doc.clone(), rules)));
-    Ok(Json(json!(doc)))
+    // Jobs that waited for valid settings run now.
+    st.automation.wake();
+    let teams = st.storage.read(|tx| teams_view(tx)).await?;
+    let mut v = json!(doc);
+    v["teams"] = json!(teams);
+    Ok(Json(v))
 }
 
 /// The dry run: a message and a customer in, the plan out. Nothing is written.

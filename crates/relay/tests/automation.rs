@@ -719,3 +719,84 @@ async fn no_reply_and_sla_due_fire_once_each_when_the_clock_moves() {
     assert_eq!(count("SLA breached"), 1);
     assert_eq!(count("Waiting 10 min"), 1);
 }
+
+#[tokio::test]
+async fn a_label_added_by_a_member_triggers_label_rules() {
+    let env = Env::start().await;
+    let admin = env.device("admin", "Owner").await;
+    configure(&env, &admin, |d| {
+        d["settings"]["rules"].as_array_mut().unwrap().push(json!({
+            "id": "vip-label", "name": "VIP label", "enabled": true, "order": 5,
+            "trigger": {"type": "label_added", "label": "VIP"},
+            "actions": [{"type": "set_priority", "priority": "high"}]
+        }));
+    })
+    .await;
+    let mut watch = Stream::open(&env, &admin, 0).await;
+    let conv = writes(&env, &mut watch, "34600000950", "Hi there").await;
+    let (s, v) = env
+        .command(
+            &admin,
+            json!({"type": "add_label", "conversation_id": conv, "label": "vip"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let p = watch.until(on("conversation.priority", conv)).await;
+    assert_eq!(p["payload"]["priority"], "high");
+    assert_eq!(p["payload"]["automation"]["source"], "vip-label");
+}
+
+#[tokio::test]
+async fn unusable_settings_never_fail_the_webhook_and_queued_rules_run_once_fixed() {
+    let env = Env::start().await;
+    let admin = env.device("admin", "Owner").await;
+    let leo = env.device("standard", "Leo").await;
+    group(&env, "Logistics", &[&leo]).await;
+    // Settings this relay cannot read (as after a bad manual edit of the database).
+    env.storage()
+        .write(|tx| {
+            tx.put_setting(
+                teamline_relay::automation::SETTING_KEY,
+                &json!({"settings": 5}),
+            )
+        })
+        .await
+        .unwrap();
+    let state = env.run.as_ref().unwrap().relay.state().clone();
+    state.automation.forget();
+    let mut watch = Stream::open(&env, &admin, 0).await;
+    // The webhook is stored and acknowledged as always (the sim would retry otherwise).
+    let conv = writes(&env, &mut watch, "34600000960", "Where is it? #order-chase").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !env
+        .metrics()
+        .await
+        .lines()
+        .any(|l| l.starts_with("teamline_automation_failures_total ") && !l.ends_with(" 0"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the failure is not visible in /metrics"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(watch.count(|e| is_applied(e, conv)), 0);
+    // Saving valid settings lets the waiting jobs run: the conversation is routed.
+    let settings = teamline_core::automation::default_settings("UTC");
+    let (s, v) = call(
+        &env,
+        &admin,
+        "PUT",
+        "/v1/automation",
+        Some(json!({"settings": settings})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    watch.until(assigned_to(conv, leo.member_id)).await;
+    let runs = nth_applied(&mut watch, conv, 2).await;
+    assert!(
+        runs["payload"]["fired"]
+            .to_string()
+            .contains("default-order-chase")
+    );
+}
