@@ -22,9 +22,9 @@
 //! Teams in rules are the relay's member groups, named by the group's name in lower case
 //! with spaces as `-` ("After sales" → `after-sales`) or by the group's id.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::extract::{Path, State};
@@ -61,8 +61,8 @@ use crate::storage::{
 pub const SETTING_KEY: &str = "automation";
 /// `team_settings` key of the round-robin cursors.
 pub const ROUND_ROBIN_KEY: &str = "automation_round_robin";
-/// A member counts as online when one of their devices talked to the relay (or was
-/// linked) this recently.
+/// A member counts as online while one of their devices holds an event stream open, or
+/// when one talked to the relay (or was linked) this recently (long-poll clients).
 pub const ONLINE_WINDOW: SignedDuration = SignedDuration::from_mins(10);
 /// Open conversations a member takes when the business has not set their capacity.
 pub const DEFAULT_CAPACITY: u32 = 30;
@@ -179,9 +179,49 @@ pub struct Hub {
     pub failures: AtomicU64,
     /// Timer passes completed.
     pub timer_passes: AtomicU64,
+    /// Open event streams per member: a member with one is online.
+    streams: Mutex<HashMap<Uuid, usize>>,
+}
+
+/// Marks a member online while an event stream of theirs is open.
+pub struct StreamGuard {
+    hub: Arc<Hub>,
+    member: Uuid,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.hub.streams.lock()
+            && let Some(n) = m.get_mut(&self.member)
+        {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.member);
+            }
+        }
+    }
 }
 
 impl Hub {
+    /// Registers an open event stream of `member` until the guard drops.
+    pub fn stream_opened(self: &Arc<Self>, member: Uuid) -> StreamGuard {
+        if let Ok(mut m) = self.streams.lock() {
+            *m.entry(member).or_default() += 1;
+        }
+        StreamGuard {
+            hub: Arc::clone(self),
+            member,
+        }
+    }
+
+    /// Members with an open event stream now.
+    pub fn streaming(&self) -> HashSet<Uuid> {
+        self.streams
+            .lock()
+            .map(|m| m.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// Something was queued: run the jobs now.
     pub fn wake(&self) {
         self.wake.notify_one();
@@ -311,6 +351,7 @@ pub fn live_state(
     tx: &dyn ReadTx,
     doc: &AutomationDoc,
     now: Timestamp,
+    streaming: &HashSet<Uuid>,
 ) -> StorageResult<LiveState> {
     let members: Vec<_> = tx.members()?.into_iter().filter(|m| m.active).collect();
     let devices = tx.devices()?;
@@ -321,11 +362,12 @@ pub fn live_state(
         .collect();
     let since = now.checked_sub(ONLINE_WINDOW).unwrap_or(now);
     let online = |id: Uuid| {
-        devices.iter().any(|d| {
-            d.member_id == id
-                && d.revoked_at.is_none()
-                && d.last_seen.unwrap_or(d.linked_at).max(d.linked_at) >= since
-        })
+        streaming.contains(&id)
+            || devices.iter().any(|d| {
+                d.member_id == id
+                    && d.revoked_at.is_none()
+                    && d.last_seen.unwrap_or(d.linked_at).max(d.linked_at) >= since
+            })
     };
     let load = |id: Uuid| {
         let agent = doc.agents.get(&id);
@@ -750,6 +792,7 @@ pub fn run_job(
     engine: &Engine,
     job: &AutomationJob,
     now: Timestamp,
+    streaming: &HashSet<Uuid>,
 ) -> StorageResult<Done> {
     tx.delete_automation_job(job.id)?;
     if !engine.doc.enabled {
@@ -787,7 +830,7 @@ pub fn run_job(
             return Ok(Done::default());
         }
     };
-    evaluate_and_carry_out(tx, engine, &conv, event, message, now)
+    evaluate_and_carry_out(tx, engine, &conv, event, message, now, streaming)
 }
 
 fn evaluate_and_carry_out(
@@ -797,9 +840,10 @@ fn evaluate_and_carry_out(
     event: Event,
     message: Option<InboundMessage>,
     now: Timestamp,
+    streaming: &HashSet<Uuid>,
 ) -> StorageResult<Done> {
     let ctx = context(tx, conv, event, message, now)?;
-    let live = live_state(tx, &engine.doc, now)?;
+    let live = live_state(tx, &engine.doc, now, streaming)?;
     let eval = engine.rules.evaluate(&ctx, &live);
     carry_out(tx, engine, conv, &ctx, &live, &eval, now)
 }
@@ -885,17 +929,57 @@ pub async fn run_due(st: &AppState) -> Option<Timestamp> {
                 );
             }
         };
-        for job in jobs {
-            run_one(st, &engine, job).await;
+        let streaming = Arc::new(st.automation.streaming());
+        // A batch in one write job (one commit for a burst of webhooks); if any job of it
+        // fails, the batch rolls back and each job runs alone so one bad job cannot hold
+        // the others.
+        let now = st.clock.now();
+        let (e, batch, on) = (Arc::clone(&engine), jobs.clone(), Arc::clone(&streaming));
+        let together = st
+            .storage
+            .write(move |tx| {
+                let mut out = Vec::with_capacity(batch.len());
+                for job in &batch {
+                    out.push(run_job(tx, &e, job, now, &on)?);
+                }
+                Ok(out)
+            })
+            .await;
+        match together {
+            Ok(done) => {
+                st.automation
+                    .runs
+                    .fetch_add(done.len() as u64, Ordering::Relaxed);
+                if done.iter().any(|d| d.queued)
+                    && let Some(services) = st.commands.get()
+                {
+                    services.outbound.wake();
+                }
+            }
+            Err(_) => {
+                for job in jobs {
+                    run_one(st, &engine, job, &streaming).await;
+                }
+            }
         }
     }
 }
 
-async fn run_one(st: &AppState, engine: &Arc<Engine>, job: AutomationJob) {
+async fn run_one(
+    st: &AppState,
+    engine: &Arc<Engine>,
+    job: AutomationJob,
+    streaming: &Arc<HashSet<Uuid>>,
+) {
     let now = st.clock.now();
     let e = Arc::clone(engine);
     let j = job.clone();
-    match st.storage.write(move |tx| run_job(tx, &e, &j, now)).await {
+    let on = Arc::clone(streaming);
+    match st
+        .storage
+        .write(move |tx| run_job(tx, &e, &j, now, &on))
+        .await
+    {
         Ok(done) => {
             st.automation.runs.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(
@@ -985,12 +1069,14 @@ pub async fn timer_pass(st: &AppState) -> Result<(), String> {
         .read(|tx| tx.open_conversation_ids())
         .await
         .map_err(|e| e.to_string())?;
+    let streaming = Arc::new(st.automation.streaming());
     for id in ids {
         let now = st.clock.now();
         let e = Arc::clone(&engine);
+        let on = Arc::clone(&streaming);
         let done = st
             .storage
-            .write(move |tx| tick_conversation(tx, &e, id, now))
+            .write(move |tx| tick_conversation(tx, &e, id, now, &on))
             .await
             .map_err(|e| e.to_string())?;
         if done.queued
@@ -1007,6 +1093,7 @@ fn tick_conversation(
     engine: &Engine,
     id: Uuid,
     now: Timestamp,
+    streaming: &HashSet<Uuid>,
 ) -> StorageResult<Done> {
     let Some(conv) = tx.conversation(id)? else {
         return Ok(Done::default());
@@ -1016,7 +1103,14 @@ fn tick_conversation(
     }
     let before = tx.conversation_automation(id)?;
     let previous_tick = before.as_ref().and_then(|r| r.last_tick);
-    let mut total = engine_tick(tx, engine, &conv, Event::NoReplyTick { previous_tick }, now)?;
+    let mut total = engine_tick(
+        tx,
+        engine,
+        &conv,
+        Event::NoReplyTick { previous_tick },
+        now,
+        streaming,
+    )?;
     // The evaluation may have written the row (priority, SLA): start from what is stored.
     let stored = tx.conversation_automation(id)?;
     let mut row = stored.clone().unwrap_or(ConversationAutomation {
@@ -1049,7 +1143,7 @@ fn tick_conversation(
             }),
             created_at: now,
         })?;
-        let d = engine_tick(tx, engine, &conv, Event::SlaDue { kind }, now)?;
+        let d = engine_tick(tx, engine, &conv, Event::SlaDue { kind }, now, streaming)?;
         total.queued |= d.queued;
         total.fired += d.fired;
         total.actions += d.actions;
@@ -1078,9 +1172,10 @@ fn engine_tick(
     conv: &ConversationRow,
     event: Event,
     now: Timestamp,
+    streaming: &HashSet<Uuid>,
 ) -> StorageResult<Done> {
     let conv = tx.conversation(conv.id)?.unwrap_or_else(|| conv.clone());
-    evaluate_and_carry_out(tx, engine, &conv, event, None, now)
+    evaluate_and_carry_out(tx, engine, &conv, event, None, now, streaming)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1295,11 +1390,12 @@ async fn dry_run(
         .map_err(|e| ApiError::bad_request(format!("The dry run request is not valid: {e}")))?;
     let now = req.now.unwrap_or_else(|| st.clock.now());
     let tz = st.settings.timezone.clone();
+    let streaming = st.automation.streaming();
     let (doc, live) = st
         .storage
         .read(move |tx| {
             let doc = load_doc(tx, &tz)?;
-            let live = live_state(tx, &doc, now)?;
+            let live = live_state(tx, &doc, now, &streaming)?;
             Ok((doc, live))
         })
         .await?;

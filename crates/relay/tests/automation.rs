@@ -800,3 +800,21 @@ async fn unusable_settings_never_fail_the_webhook_and_queued_rules_run_once_fixe
             .contains("default-order-chase")
     );
 }
+
+#[tokio::test]
+async fn only_members_online_get_assigned_and_an_open_stream_counts_as_online() {
+    let env = Env::start().await;
+    let admin = env.device("admin", "Owner").await;
+    // Max comes first in the team: were he online, least-loaded would pick him.
+    let max = env.device("standard", "Max").await;
+    let leo = env.device("standard", "Leo").await;
+    group(&env, "Logistics", &[&max, &leo]).await;
+    let mut leo_watch = Stream::open(&env, &leo, 0).await;
+    // An hour later neither device has made a request; only Leo's stream is open.
+    env.clock.advance(Duration::from_secs(3600));
+    let mut watch = Stream::open(&env, &admin, 0).await;
+    let conv = writes(&env, &mut watch, "34600000970", "Status? #order-chase").await;
+    leo_watch.until(assigned_to(conv, leo.member_id)).await;
+    let ev = watch.until(on("conversation.assigned", conv)).await;
+    assert_eq!(ev["payload"]["assignee"], json!(leo.member_id));
+}
