@@ -181,6 +181,8 @@ pub struct Hub {
     pub timer_passes: AtomicU64,
     /// Open event streams per member: a member with one is online.
     streams: Mutex<HashMap<Uuid, usize>>,
+    /// Bumped by [`Hub::forget`]: rules compiled from a read older than that are not cached.
+    generation: AtomicU64,
 }
 
 /// Marks a member online while an event stream of theirs is open.
@@ -240,12 +242,24 @@ impl Hub {
     /// other than by `PUT /v1/automation`, e.g. a restore or a test harness).
     pub fn forget(&self) {
         if let Ok(mut g) = self.engine.write() {
+            self.generation.fetch_add(1, Ordering::SeqCst);
             *g = None;
         }
     }
 
+    /// Caches rules compiled from a read made at `generation`, unless forgotten since.
+    fn set_if(&self, generation: u64, e: Arc<Engine>) {
+        if let Ok(mut g) = self.engine.write()
+            && self.generation.load(Ordering::SeqCst) == generation
+        {
+            *g = Some(e);
+        }
+    }
+
+    /// Caches freshly saved rules; reads that started before cannot replace them.
     fn set(&self, e: Arc<Engine>) {
         if let Ok(mut g) = self.engine.write() {
+            self.generation.fetch_add(1, Ordering::SeqCst);
             *g = Some(e);
         }
     }
@@ -264,8 +278,12 @@ impl Hub {
 pub fn load_doc(tx: &dyn ReadTx, tz: &jiff::tz::TimeZone) -> StorageResult<AutomationDoc> {
     match tx.setting(SETTING_KEY)? {
         None => Ok(AutomationDoc::default_for(tz)),
+        // The error names the category only: serde's message may quote a reply text.
         Some(v) => serde_json::from_value(v).map_err(|e| {
-            crate::storage::StorageError::Corrupt(format!("automation settings: {e}"))
+            crate::storage::StorageError::Corrupt(format!(
+                "automation settings are not readable ({:?} error)",
+                e.classify()
+            ))
         }),
     }
 }
@@ -275,6 +293,7 @@ pub async fn engine(st: &AppState) -> Result<Arc<Engine>, String> {
     if let Some(e) = st.automation.cached() {
         return Ok(e);
     }
+    let generation = st.automation.generation.load(Ordering::SeqCst);
     let tz = st.settings.timezone.clone();
     let doc = st
         .storage
@@ -283,7 +302,7 @@ pub async fn engine(st: &AppState) -> Result<Arc<Engine>, String> {
         .map_err(|e| e.to_string())?;
     let rules = CompiledRules::compile(&doc.settings).map_err(|e| e.to_string())?;
     let e = Arc::new(Engine::new(doc, rules));
-    st.automation.set(Arc::clone(&e));
+    st.automation.set_if(generation, Arc::clone(&e));
     Ok(e)
 }
 
