@@ -68,6 +68,10 @@ pub struct DryRunRequest {
     #[ts(optional)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Treat the message as sent by a machine (auto-replies are then withheld); default no.
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub automated: Option<bool>,
     /// Default `message_received`.
     #[ts(optional)]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -38,6 +38,9 @@ pub use alerts::{
     AdviceFix, AdviceView, AdvisorReport, AlertAck, AlertPage, AlertView, RemoveToggles,
 };
 pub use api::ApiError;
+pub use automation::{
+    AgentSettings, AutomationTeamView, AutomationView, DryRunRequest, DryRunResult,
+};
 pub use client::{
     Client, ClientOptions, HistoryPage, LinkInfo, MeView, StoreKeyChoice, SyncTuning, TokenVault,
 };

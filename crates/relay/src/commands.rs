@@ -586,6 +586,16 @@ fn execute(
                 tx.remove_label(conv.id, label)?
             };
             let labels = tx.labels_of(conv.id)?;
+            if changed && adding {
+                crate::automation::enqueue(
+                    tx,
+                    crate::storage::automation::job_kind::LABEL_ADDED,
+                    conv.id,
+                    None,
+                    Some(label.to_owned()),
+                    now,
+                )?;
+            }
             let seq = if changed {
                 let mut payload = json!({ "conversation_id": conv.id, "labels": labels });
                 payload[if adding { "added" } else { "removed" }] = json!(label);
@@ -891,6 +901,8 @@ pub async fn handle(st: &AppState, caller: Caller, body: &[u8]) -> Result<Outcom
     {
         services.outbound.wake();
     }
+    // A label added by a member may have queued an automation job.
+    st.automation.wake();
     Ok(out)
 }
 

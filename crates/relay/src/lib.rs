@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod authz;
+pub mod automation;
 pub mod backup;
 pub mod cli;
 pub mod clock;
@@ -54,6 +55,7 @@ pub struct Relay {
     server: JoinHandle<std::io::Result<()>>,
     retention: JoinHandle<()>,
     idle: JoinHandle<()>,
+    automation: [JoinHandle<()>; 2],
 }
 
 impl Relay {
@@ -81,6 +83,10 @@ impl Relay {
             .await
         });
         let idle = tokio::spawn(team::idle_loop(Arc::clone(&state), stop_rx.clone()));
+        let automation = [
+            tokio::spawn(automation::worker(Arc::clone(&state), stop_rx.clone())),
+            tokio::spawn(automation::timers(Arc::clone(&state), stop_rx.clone())),
+        ];
         let retention = tokio::spawn(retention_loop(Arc::clone(&state), stop_rx));
         tracing::info!(%addr, backend = state.storage.backend(), "relay listening");
         Ok(Relay {
@@ -90,6 +96,7 @@ impl Relay {
             server,
             retention,
             idle,
+            automation,
         })
     }
 
@@ -110,6 +117,9 @@ impl Relay {
         let _ = self.stop.send(true);
         self.retention.abort();
         self.idle.abort();
+        for task in &self.automation {
+            task.abort();
+        }
         self.server.await??;
         Ok(())
     }

@@ -269,6 +269,36 @@ const CASES: &[(&str, &str, &str, Need)] = &[
         "/v1/exports/verify",
         Need::PermPin(ExportHistory),
     ),
+    (
+        "automation",
+        "GET",
+        "/v1/automation",
+        Need::Perm(ConfigureAutomation),
+    ),
+    (
+        "automation_put",
+        "PUT",
+        "/v1/automation",
+        Need::Perm(ConfigureAutomation),
+    ),
+    (
+        "automation_dry_run",
+        "POST",
+        "/v1/automation/dry-run",
+        Need::Perm(ConfigureAutomation),
+    ),
+    (
+        "attributes",
+        "GET",
+        "/v1/contacts/{wa_id}/attributes",
+        Need::Perm(ViewContacts),
+    ),
+    (
+        "attributes_put",
+        "PUT",
+        "/v1/contacts/{wa_id}/attributes",
+        Need::Perm(EditContacts),
+    ),
     ("own_pin", "PUT", "/v1/me/pin", Need::Any),
     // Sign-in/out are for shared devices; every matrix device is personal: 409 for all.
     ("sign_in", "POST", "/v1/session/sign-in", Need::Status(409)),
@@ -311,6 +341,7 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
         include_str!("../src/team.rs"),
         include_str!("../src/alerts.rs"),
         include_str!("../src/backup.rs"),
+        include_str!("../src/automation.rs"),
     ] {
         let mut rest = src;
         while let Some(i) = rest.find(".route(") {
@@ -459,6 +490,17 @@ fn may_receive(fx: &Fixture, e: PermissionSet, me: Uuid, ev: &Value) -> bool {
         "webhook" => e.contains(ManageTeam),
         "alert" | "advisor" => e.contains(ManageTeam),
         "template" => true,
+        // The automation: settings changes to every device, a notification to its
+        // member, what ran to whoever sees the conversation, failures to team managers.
+        "automation" => match kind {
+            "automation.settings_changed" => true,
+            "automation.notify" => is_me(&p["member_id"]),
+            "automation.failed" => e.contains(ManageTeam),
+            _ => {
+                let id: Uuid = ev["conversation_id"].as_str().unwrap().parse().unwrap();
+                sees(e, me, fx.convs[&id])
+            }
+        },
         other => panic!("event family {other:?} ({kind}) has no row in the visibility table"),
     }
 }
@@ -608,6 +650,19 @@ async fn prepare(t: &TestRelay, fx: &Fixture, cell: &Cell, name: &str) -> (Strin
         ),
         "advisor" => ("/v1/team/advisor".into(), None),
         "export_verify" => ("/v1/exports/verify".into(), Some(json!({}))),
+        "automation" | "automation_put" => (
+            "/v1/automation".into(),
+            (name == "automation_put")
+                .then(|| json!({"settings": teamline_core::automation::default_settings("UTC")})),
+        ),
+        "automation_dry_run" => (
+            "/v1/automation/dry-run".into(),
+            Some(json!({"message": "Where is my order #order-chase"})),
+        ),
+        "attributes" | "attributes_put" => (
+            "/v1/contacts/34600999000/attributes".into(),
+            (name == "attributes_put").then(|| json!({"attributes": {"monthly_spend_usd": 120}})),
+        ),
         "own_pin" => (
             "/v1/me/pin".into(),
             Some(json!({"current_pin": MEMBER_PIN, "new_pin": MEMBER_PIN})),

@@ -14,6 +14,7 @@
 //! still sees a refusal (a failed pairing attempt) are returned as `Ok` values.
 
 pub mod alerts;
+pub mod automation;
 pub mod sqlite;
 pub mod team;
 pub mod work;
@@ -357,7 +358,9 @@ pub struct Counts {
 pub type AccessRow = (Uuid, Option<Uuid>, Option<Uuid>);
 
 /// Reads inside one consistent snapshot. Implemented by every backend; used by domain code.
-pub trait ReadTx: work::WorkRead + team::TeamRead + alerts::AlertsRead {
+pub trait ReadTx:
+    work::WorkRead + team::TeamRead + alerts::AlertsRead + automation::AutomationRead
+{
     fn team(&self) -> StorageResult<Option<TeamRow>>;
     fn conversation(&self, id: Uuid) -> StorageResult<Option<ConversationRow>>;
     fn conversation_by_customer(&self, wa_id: &str) -> StorageResult<Option<ConversationRow>>;
@@ -392,7 +395,9 @@ pub trait ReadTx: work::WorkRead + team::TeamRead + alerts::AlertsRead {
 }
 
 /// Writes inside the single writer's transaction. Every method sees the writes before it.
-pub trait WriteTx: ReadTx + work::WorkWrite + team::TeamWrite + alerts::AlertsWrite {
+pub trait WriteTx:
+    ReadTx + work::WorkWrite + team::TeamWrite + alerts::AlertsWrite + automation::AutomationWrite
+{
     /// Appends an event and returns its seq (gap-free: one writer, rolled-back jobs give
     /// their numbers back).
     fn append_event(&mut self, event: NewEvent) -> StorageResult<u64> {

@@ -9,6 +9,10 @@ import type { ConversationFacts } from "./ConversationFacts";
  */
 export type DryRunRequest = { message?: string, 
 /**
+ * Treat the message as sent by a machine (auto-replies are then withheld); default no.
+ */
+automated?: boolean, 
+/**
  * Default `message_received`.
  */
 event?: Event, contact?: ContactFacts, conversation?: ConversationFacts, 
