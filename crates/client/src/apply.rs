@@ -700,6 +700,23 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
             );
             ctx.out.candidates.push(cand);
         }
+        kind::AUTOMATION_NOTIFY => {
+            let p: wire::AutomationNotify = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            let cand = candidate(
+                ctx,
+                e,
+                Some(p.conversation_id),
+                Trigger::RuleNotified {
+                    member_id: p.member_id,
+                    text: p.text,
+                    rule: p.source_name,
+                },
+            );
+            ctx.out.candidates.push(cand);
+        }
         kind::SECURITY_ALERT => {
             let p: wire::SecurityAlert = match e.payload() {
                 Ok(p) => p,

@@ -32,6 +32,8 @@ pub mod kind {
     pub const NOTE_ADDED: &str = "note.added";
     pub const LABELS_CHANGED: &str = "labels.changed";
     pub const SLA_BREACHED: &str = "sla.breached";
+    /// A rule's "notify" action, addressed to one member (issue 8).
+    pub const AUTOMATION_NOTIFY: &str = "automation.notify";
     pub const SECURITY_ALERT: &str = "security.alert";
     /// An anomaly alert raised for admins (issue 9).
     pub const ALERT_RAISED: &str = "alert.raised";
@@ -490,6 +492,19 @@ pub struct SlaBreached {
     pub conversation_id: Uuid,
     #[serde(default)]
     pub assignee: Option<Uuid>,
+}
+
+/// `automation.notify`: a rule asks one member to look at a conversation. `text` is the
+/// rule's own wording (set by the business), never the customer's message.
+#[derive(Debug, Deserialize)]
+pub struct AutomationNotify {
+    pub conversation_id: Uuid,
+    pub member_id: Uuid,
+    #[serde(default)]
+    pub text: String,
+    /// The rule's name.
+    #[serde(default)]
+    pub source_name: String,
 }
 
 /// `security.alert` (shape not fixed yet: a title and a message are read when present).

@@ -115,3 +115,35 @@ async fn automation_settings_are_read_saved_and_tried_through_the_client() {
         .unwrap_err();
     assert_eq!(err.code(), "permission_denied", "{err}");
 }
+
+/// `#urgent` in a customer's message: the relay's default rule notifies the supervisors,
+/// and the owner's desktop shows it (with the rule's wording, not the customer's text).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_urgent_customer_message_notifies_a_supervisors_desktop_through_the_rule() {
+    let env = Env::start().await;
+    let shown = Recorded::default();
+    let mut opts = options(&env.dir.path().join("owner"));
+    opts.notifier = Some(std::sync::Arc::new(shown.clone()));
+    let client = owner_with(&env, opts).await;
+    client.start();
+    wait_state(&client, teamline_client::ConnectionState::Connected).await;
+    // Caught up first: the first catch-up after linking is history and notifies nobody.
+    wait_cursor(&client, env.head()).await;
+    env.customer_says("15550009999", "Mila", "#urgent the parcel never came")
+        .await;
+    shown
+        .wait_for("the rule's notification", |n| {
+            n.title == "Urgent conversation" && n.body == "Mila" && n.urgent
+        })
+        .await;
+    assert!(
+        shown
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|n| !n.body.contains("parcel") && !n.title.contains("parcel")),
+        "no customer text in a notification"
+    );
+    client.shutdown().await;
+}
