@@ -864,6 +864,16 @@ pub async fn handle(st: &AppState, caller: Caller, body: &[u8]) -> Result<Outcom
     if let Command::Typing { conversation_id } = cmd {
         return typing(st, &caller, env.id, conversation_id).await;
     }
+    if matches!(cmd, Command::SendTemplate { .. })
+        && let Some(services) = st.commands.get()
+    {
+        // Known, approved, right parameter count: refused before queueing (Meta would
+        // refuse it after), before a stored answer of a retried id is looked up.
+        services
+            .templates
+            .validate(&env.command["template"])
+            .await?;
+    }
     let fp = fingerprint(&env.command);
     let now = st.clock.now();
     let id = env.id;
