@@ -18,6 +18,7 @@ mod backoff;
 pub mod backup;
 mod client;
 pub mod commands;
+pub mod composer;
 mod error;
 pub mod notify;
 mod outbox;
@@ -38,6 +39,7 @@ pub use client::{
     Client, ClientOptions, HistoryPage, LinkInfo, MeView, StoreKeyChoice, SyncTuning, TokenVault,
 };
 pub use commands::{Command, MediaRef};
+pub use composer::{MessageTemplate, MessageTemplates, QuickReply, QuickReplyDraft, UploadedMedia};
 pub use error::{ClientError, Result};
 pub use notify::{DesktopNotifier, Notification, Notifier, NotifyError};
 pub use profile::{NotificationSettings, PROFILE_FILE, STORE_FILE};

@@ -35,6 +35,8 @@ pub mod kind {
     /// An anomaly alert raised for admins (issue 9).
     pub const ALERT_RAISED: &str = "alert.raised";
     pub const PRESENCE_TYPING: &str = "presence.typing";
+    pub const QUICK_REPLY_SAVED: &str = "quick_reply.saved";
+    pub const QUICK_REPLY_DELETED: &str = "quick_reply.deleted";
 }
 
 /// One event of the relay's log (`storage::EventWire`). The payload stays raw until the
@@ -406,6 +408,28 @@ pub struct DeviceLinked {
 #[derive(Debug, Deserialize)]
 pub struct DeviceRevoked {
     pub device_id: Uuid,
+}
+
+/// `quick_reply.saved`: `{quick_reply: {id, shortcut, title, text, language, ...}}`.
+#[derive(Debug, Deserialize)]
+pub struct QuickReplySaved {
+    pub quick_reply: QuickReplyRow,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct QuickReplyRow {
+    pub id: Uuid,
+    pub shortcut: String,
+    pub title: String,
+    pub text: String,
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// `quick_reply.deleted`: `{id, shortcut}`.
+#[derive(Debug, Deserialize)]
+pub struct QuickReplyDeleted {
+    pub id: Uuid,
 }
 
 #[derive(Debug, Deserialize)]

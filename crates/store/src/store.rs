@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_recent_first_search.sql"),
     include_str!("../migrations/0003_deferred_search_index.sql"),
     include_str!("../migrations/0004_device_values.sql"),
+    include_str!("../migrations/0007_quick_replies.sql"),
 ];
 
 /// The newest schema this build understands.
@@ -281,7 +282,7 @@ impl Store {
         tx.execute_batch(
             "DELETE FROM messages; DELETE FROM conversation_labels; DELETE FROM conversations;
              DELETE FROM notes; DELETE FROM contacts; DELETE FROM labels; DELETE FROM members;
-             DELETE FROM devices; DELETE FROM my_permissions;
+             DELETE FROM devices; DELETE FROM my_permissions; DELETE FROM quick_replies;
              UPDATE sync_state SET cursor = 0 WHERE id = 1;",
         )?;
         tx.commit()?;
@@ -379,6 +380,25 @@ impl Store {
                     colour: r.get(2)?,
                     urgent: r.get(3)?,
                     seq: seq_col(r, 4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The team's quick replies, by shortcut.
+    pub fn quick_replies(&self) -> Result<Vec<QuickReply>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, shortcut, title, text, language, seq FROM quick_replies ORDER BY shortcut",
+        )?;
+        Ok(stmt
+            .query_map([], |r| {
+                Ok(QuickReply {
+                    id: uuid_col(r, 0)?,
+                    shortcut: r.get(1)?,
+                    title: r.get(2)?,
+                    text: r.get(3)?,
+                    language: r.get(4)?,
+                    seq: seq_col(r, 5)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?)
