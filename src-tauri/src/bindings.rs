@@ -30,6 +30,9 @@ mod tests {
         SignedIn, SnippetPart, SyncProgress, TeamDevice, TeamDevices, TeamMember, TeamSettings,
         TeamTemplate, TemplateDraft, TimelineItem, Transport,
     };
+    use teamline_client::{
+        MessageTemplate, MessageTemplates, QuickReply, QuickReplyDraft, UploadedMedia,
+    };
 
     /// `(file name, TypeScript)` of every type that crosses IPC, and of what they use.
     macro_rules! exported {
@@ -85,6 +88,11 @@ mod tests {
             PermissionTemplate,
             Command,
             MediaRef,
+            MessageTemplate,
+            MessageTemplates,
+            QuickReply,
+            QuickReplyDraft,
+            UploadedMedia,
             HistoryPage,
             NoteItem,
             AuditFilter,

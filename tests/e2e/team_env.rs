@@ -72,6 +72,7 @@ impl TeamEnv {
             // Replies go out through the Graph API — here, the emulator's.
             let graph = GraphClient::new(
                 GraphConfig::new(ACCESS_TOKEN, PHONE_NUMBER_ID)
+                    .with_business_account_id(SimConfig::default().waba_id)
                     .with_base_url(sim.base_url().to_owned())
                     .with_timeout(Duration::from_secs(10)),
             )
