@@ -31,7 +31,8 @@ mod tests {
         TeamTemplate, TemplateDraft, TimelineItem, Transport,
     };
     use teamline_client::{
-        MessageTemplate, MessageTemplates, QuickReply, QuickReplyDraft, UploadedMedia,
+        ContactCard, ContactCardPhone, MediaInfo, MessageContent, MessageTemplate,
+        MessageTemplates, QuickReply, QuickReplyDraft, QuotedMessage, ReactionBadge, UploadedMedia,
     };
 
     /// `(file name, TypeScript)` of every type that crosses IPC, and of what they use.
@@ -65,6 +66,12 @@ mod tests {
             InboxRow,
             LabelChip,
             TimelineItem,
+            MessageContent,
+            MediaInfo,
+            ContactCard,
+            ContactCardPhone,
+            QuotedMessage,
+            ReactionBadge,
             OutboxEntry,
             OutboxState,
             NotificationSettings,

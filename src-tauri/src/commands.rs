@@ -139,6 +139,38 @@ pub async fn timeline(
         .await?)
 }
 
+/// A message's media bytes (from the encrypted cache, else the relay), as a raw binary
+/// IPC answer (an `ArrayBuffer` in the UI): no base64 or JSON number arrays for a 100 MB
+/// video. The UI knows the type from the timeline item's `content.media.mime_type`.
+#[tauri::command]
+pub async fn message_media(
+    engine: State<'_, Engine>,
+    message_id: Uuid,
+) -> Reply<tauri::ipc::Response> {
+    let media = engine.client()?.media(message_id).await?;
+    Ok(tauri::ipc::Response::new(media.bytes))
+}
+
+/// Saves a message's media (a document the customer sent) as a new file in Downloads;
+/// returns its path. The user asked for this copy, so it is the one plaintext file.
+#[tauri::command]
+pub async fn save_message_media(
+    app: AppHandle,
+    engine: State<'_, Engine>,
+    message_id: Uuid,
+) -> Reply<String> {
+    let media = engine.client()?.media(message_id).await?;
+    let path =
+        save::save_new(&save_dir(&app)?, &media.file_name, &media.bytes).map_err(save_failed)?;
+    Ok(path.display().to_string())
+}
+
+/// Opens a link from a message (or a map link) in the user's browser; http(s) only.
+#[tauri::command]
+pub fn open_external(url: String) -> Reply<()> {
+    Ok(teamline_client::external::open_url(&url)?)
+}
+
 /// Fetches older history of a conversation from the relay into the store.
 #[tauri::command]
 pub async fn load_history(

@@ -156,6 +156,18 @@ impl TeamEnv {
         assert!(resp.status().is_success(), "sim inbound: {}", resp.status());
     }
 
+    /// A customer sends any message type (whatsapp-sim's `/_sim/inbound` body: e.g.
+    /// `{"from", "name", "type": "image", "image": {"caption"}}`).
+    pub fn customer_sends(&self, body: Value) {
+        let resp = self
+            .http
+            .post(format!("{}/_sim/inbound", self.sim_url))
+            .json(&body)
+            .send()
+            .expect("sim answers");
+        assert!(resp.status().is_success(), "sim inbound: {}", resp.status());
+    }
+
     /// The conversation with customer `wa_id`, once the relay has stored it.
     pub fn conversation_of(&self, wa_id: &str) -> Uuid {
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -86,6 +86,7 @@ pub(crate) fn message_of(row: &wire::MessageRow, seq: u64) -> Message {
         (Direction::Out, Some(s)) => message_status(s).unwrap_or(MessageStatus::Queued),
         (Direction::Out, None) => MessageStatus::Queued,
     };
+    let parts = row.parts();
     let sent_at = row
         .wa_timestamp
         .and_then(|s| Timestamp::from_second(s).ok())
@@ -96,8 +97,8 @@ pub(crate) fn message_of(row: &wire::MessageRow, seq: u64) -> Message {
         conversation_id: row.conversation_id,
         direction,
         kind: row.kind.clone(),
-        text: row.body.text(),
-        media: row.body.media().cloned(),
+        text: parts.text(),
+        media: parts.media().cloned(),
         status,
         error: row.error.as_ref().map(|e| e.to_string()),
         author_member_id: row.sent_by,
@@ -105,6 +106,28 @@ pub(crate) fn message_of(row: &wire::MessageRow, seq: u64) -> Message {
         updated_at: row.created_at,
         seq,
     }
+}
+
+/// Writes a relay message row: the message, then its typed content when plain text does
+/// not say it all (see [`crate::content`]).
+pub(crate) fn write_message(
+    b: &Batch<'_>,
+    row: &wire::MessageRow,
+    seq: u64,
+) -> Result<Message, StoreError> {
+    let m = message_of(row, seq);
+    b.upsert_message(&m)?;
+    let content = crate::content::parse(
+        m.direction == Direction::Out,
+        &m.kind,
+        &row.body,
+        m.text.as_deref(),
+    );
+    if content.worth_storing() {
+        let json = serde_json::to_value(&content)?;
+        b.set_message_content(m.id, &json, content.reacts_to())?;
+    }
+    Ok(m)
 }
 
 /// A store conversation from the relay's row, keeping what only this device tracks
@@ -339,10 +362,9 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 Ok(p) => p,
                 Err(err) => return skip(e, err),
             };
-            let m = message_of(&p.message, seq);
+            let m = write_message(b, &p.message, seq)?;
             let inbound = m.direction == Direction::In;
             let preview = p.preview.clone().or_else(|| m.text.clone());
-            b.upsert_message(&m)?;
             let id = p.message.conversation_id;
             let existing = ctx.convs.get(&id).cloned().flatten();
             let updated = match (&p.conversation, existing) {
@@ -379,8 +401,7 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 Ok(p) => p,
                 Err(err) => return skip(e, err),
             };
-            let m = message_of(&p.message, seq);
-            b.upsert_message(&m)?;
+            let m = write_message(b, &p.message, seq)?;
             if let Some(c) = conv(ctx, m.conversation_id) {
                 c.last_message_at = Some(m.sent_at);
                 if m.text.is_some() {
@@ -439,6 +460,18 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 e.created_at,
                 seq,
             )?;
+        }
+        kind::MESSAGE_MEDIA_READY => {
+            let p: wire::MediaReady = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            if b.mark_media_ready(p.message_id, p.size, seq)?
+                && let Some(id) = e.conversation_id
+            {
+                // The timeline redraws: the image can load now.
+                ctx.out.conversations.insert(id);
+            }
         }
         kind::CONVERSATION_OPENED => {
             let p: wire::ConversationOpened = match e.payload() {
@@ -539,6 +572,15 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 seq,
             })?;
             ctx.members.insert(p.member.id, p.member.name);
+        }
+        kind::MEMBER_DIRECTORY => {
+            let p: wire::MemberDirectory = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            let m = p.member;
+            b.upsert_member_directory(m.id, &m.name, m.active, seq)?;
+            ctx.members.insert(m.id, m.name);
         }
         kind::DEVICE_LINKED => {
             let p: wire::DeviceLinked = match e.payload() {

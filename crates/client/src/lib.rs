@@ -19,7 +19,10 @@ pub mod backup;
 mod client;
 pub mod commands;
 pub mod composer;
+pub mod content;
 mod error;
+pub mod external;
+mod media;
 pub mod notify;
 mod outbox;
 pub mod profile;
@@ -40,7 +43,9 @@ pub use client::{
 };
 pub use commands::{Command, MediaRef};
 pub use composer::{MessageTemplate, MessageTemplates, QuickReply, QuickReplyDraft, UploadedMedia};
+pub use content::{ContactCard, ContactCardPhone, MediaInfo, MessageContent};
 pub use error::{ClientError, Result};
+pub use media::DEFAULT_MEDIA_CACHE_BYTES;
 pub use notify::{DesktopNotifier, Notification, Notifier, NotifyError};
 pub use profile::{NotificationSettings, PROFILE_FILE, STORE_FILE};
 pub use team::{
@@ -50,7 +55,10 @@ pub use team::{
 pub use types::{
     ClientEvent, ConnectionState, DeviceInfo, OutboxEntry, OutboxState, SyncProgress, Transport,
 };
-pub use views::{InboxRow, LabelChip, NoteItem, SearchResult, SnippetPart, TimelineItem};
+pub use views::{
+    InboxRow, LabelChip, MediaBytes, NoteItem, QuotedMessage, ReactionBadge, SearchResult,
+    SnippetPart, TimelineItem,
+};
 pub use wire::{MemberName, SharedDevice};
 
 /// The store crate, for the types [`Client::read`] hands out.

@@ -559,7 +559,7 @@ async fn resync_inner(inner: &Arc<Inner>, api: &RelayApi) -> Result<(), End> {
             .with_store(move |s| {
                 s.write(|b| {
                     for m in &page.messages {
-                        b.upsert_message(&apply::message_of(m, head))?;
+                        apply::write_message(b, m, head)?;
                     }
                     Ok(())
                 })?;

@@ -26,6 +26,7 @@ pub mod kind {
     pub const CONVERSATION_ASSIGNED: &str = "conversation.assigned";
     pub const CONTACT_UPDATED: &str = "contact.updated";
     pub const MEMBER_CREATED: &str = "member.created";
+    pub const MEMBER_DIRECTORY: &str = "member.directory";
     pub const DEVICE_LINKED: &str = "device.linked";
     pub const DEVICE_REVOKED: &str = "device.revoked";
     pub const NOTE_ADDED: &str = "note.added";
@@ -37,6 +38,7 @@ pub mod kind {
     pub const PRESENCE_TYPING: &str = "presence.typing";
     pub const QUICK_REPLY_SAVED: &str = "quick_reply.saved";
     pub const QUICK_REPLY_DELETED: &str = "quick_reply.deleted";
+    pub const MESSAGE_MEDIA_READY: &str = "message.media_ready";
 }
 
 /// One event of the relay's log (`storage::EventWire`). The payload stays raw until the
@@ -236,9 +238,10 @@ pub struct MessageRow {
     pub direction: String,
     #[serde(rename = "type")]
     pub kind: String,
-    /// Meta's message object (inbound) or the outgoing request (outbound).
+    /// Meta's message object (inbound) or the outgoing request (outbound), kept whole so
+    /// every type's content can be read from it ([`MessageRow::parts`] for text and media).
     #[serde(default)]
-    pub body: MessageBody,
+    pub body: Value,
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default)]
@@ -248,6 +251,13 @@ pub struct MessageRow {
     #[serde(default)]
     pub wa_timestamp: Option<i64>,
     pub created_at: Timestamp,
+}
+
+impl MessageRow {
+    /// The body's text and media parts (an unreadable body has none).
+    pub fn parts(&self) -> MessageBody {
+        MessageBody::deserialize(&self.body).unwrap_or_default()
+    }
 }
 
 /// The parts of a message body the store keeps: its text (body or caption) and media
@@ -326,6 +336,14 @@ impl LabelRef {
 
 // ---- event payloads ----
 
+/// `message.media_ready`: the relay downloaded an inbound message's media.
+#[derive(Debug, Deserialize)]
+pub struct MediaReady {
+    pub message_id: Uuid,
+    #[serde(default)]
+    pub size: Option<u64>,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct MessageReceived {
     pub message: MessageRow,
@@ -398,6 +416,19 @@ pub struct ContactUpdated {
 #[derive(Debug, Deserialize)]
 pub struct MemberCreated {
     pub member: MemberRow,
+}
+
+/// `member.directory`: a member's name and state, sent to every device.
+#[derive(Debug, Deserialize)]
+pub struct MemberDirectory {
+    pub member: DirectoryEntry,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DirectoryEntry {
+    pub id: Uuid,
+    pub name: String,
+    pub active: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -570,8 +601,11 @@ mod tests {
         let e: Event = serde_json::from_str(json).unwrap();
         assert_eq!(e.seq, 7);
         let p: MessageReceived = e.payload().unwrap();
-        assert_eq!(p.message.body.text().as_deref(), Some("a photo"));
-        assert_eq!(p.message.body.media().unwrap()["mime_type"], "image/jpeg");
+        assert_eq!(p.message.parts().text().as_deref(), Some("a photo"));
+        assert_eq!(
+            p.message.parts().media().unwrap()["mime_type"],
+            "image/jpeg"
+        );
         assert_eq!(p.conversation.unwrap().customer_wa_id, "15551234567");
     }
 

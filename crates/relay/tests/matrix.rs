@@ -441,6 +441,17 @@ fn may_receive(fx: &Fixture, e: PermissionSet, me: Uuid, ev: &Value) -> bool {
         "audit" => e.contains(ViewAuditLog),
         "me" => is_me(&p["member_id"]),
         "security" => e.contains(ManageTeam) || is_me(&p["member_id"]),
+        // The directory (id, name, active) goes to every device; the full member row
+        // (preset, toggles) only to team managers and the member.
+        "member" if kind == "member.directory" => {
+            let keys: Vec<&str> = p["member"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            keys == ["active", "id", "name"]
+        }
         "member" => e.contains(ManageTeam) || is_me(&p["member"]["id"]),
         "device" => {
             e.contains(ManageTeam) || is_me(&p["device"]["member_id"]) || is_me(&p["member_id"])

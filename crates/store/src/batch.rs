@@ -81,6 +81,32 @@ impl Batch<'_> {
             == 1)
     }
 
+    /// A member as the team directory knows them (name, active): the role this device may
+    /// already hold for them is kept, and a member new to it gets an empty role.
+    pub fn upsert_member_directory(
+        &self,
+        id: Uuid,
+        name: &str,
+        active: bool,
+        seq: u64,
+    ) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO members (id, name, role, active, seq) VALUES (?1, ?2, '', ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, active = excluded.active,
+                 seq = excluded.seq
+             WHERE excluded.seq >= members.seq",
+            )?
+            .execute(rusqlite::params![
+                id.to_string(),
+                name,
+                active,
+                seq_to_sql(seq)?
+            ])?
+            == 1)
+    }
+
     pub fn upsert_device(&self, d: &Device) -> Result<bool> {
         Ok(self
             .conn

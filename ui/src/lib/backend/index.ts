@@ -92,6 +92,16 @@ export interface Backend {
   inbox(): Promise<InboxRow[]>;
   /** The newest `limit` messages before `before` (RFC 3339; omitted: the newest), oldest first. */
   timeline(conversationId: string, limit?: number, before?: string): Promise<TimelineItem[]>;
+  /**
+   * A message's media bytes (image, video, audio, document, sticker): from this device's
+   * encrypted cache, else the relay. Fails with `media_not_ready` while the relay is still
+   * downloading it, `media_unavailable`, `no_media` or `network`.
+   */
+  messageMedia(messageId: string): Promise<ArrayBuffer>;
+  /** Saves a message's media as a new file in Downloads; resolves to its path. */
+  saveMessageMedia(messageId: string): Promise<string>;
+  /** Opens an http(s) link in the user's browser. */
+  openExternal(url: string): Promise<void>;
   /** Fetches older history from the relay into the local store (then re-read `timeline`). */
   loadHistory(conversationId: string, before: string | null): Promise<HistoryPage>;
   /** Marks a conversation read on this device (its unread count back to 0). */

@@ -106,6 +106,10 @@ export class TauriBackend implements Backend {
       limit: limit ?? null,
       before: before ?? null,
     });
+  /** The shell answers raw bytes (a Tauri `Response`), which arrive as an ArrayBuffer. */
+  messageMedia = (messageId: string) => this.call<ArrayBuffer>('message_media', { messageId });
+  saveMessageMedia = (messageId: string) => this.call<string>('save_message_media', { messageId });
+  openExternal = (url: string) => this.call<void>('open_external', { url });
   loadHistory = (conversationId: string, before: string | null) =>
     this.call<HistoryPage>('load_history', { conversationId, before });
   markRead = (conversationId: string) => this.call<boolean>('mark_read', { conversationId });

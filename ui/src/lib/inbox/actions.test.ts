@@ -242,7 +242,9 @@ describe('Internal notes', () => {
     backend.notesBy.set(id, [note({ text: 'VIP, be quick', created_at: minutesAgo(20) })]);
     await openFirst(backend);
     const list = screen.getByTestId('conversation').querySelector('ol')!;
-    const order = [...list.children].map((li) => (li as HTMLElement).dataset.testid + ':' + li.querySelector('.text')?.textContent);
+    const order = [...list.children]
+      .filter((li) => (li as HTMLElement).dataset.testid !== 'day-separator')
+      .map((li) => (li as HTMLElement).dataset.testid + ':' + li.querySelector('.text')?.textContent);
     expect(order).toEqual(['timeline-item:first', 'note-item:VIP, be quick', 'timeline-item:second']);
     const noteItem = screen.getByTestId('note-item');
     expect(noteItem).toHaveTextContent('Internal note — only your team sees this');

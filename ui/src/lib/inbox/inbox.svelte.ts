@@ -27,6 +27,75 @@ export function inView(row: InboxRow, view: InboxView, memberId: string | null):
   }
 }
 
+/** Status filters: `active` (open and pending, the default working set) or one status. */
+export const STATUS_FILTERS = ['active', 'open', 'pending', 'snoozed', 'resolved', 'any'] as const;
+export type StatusFilter = (typeof STATUS_FILTERS)[number];
+
+/** List orders: newest activity first, or the longest-waiting customer first. */
+export const SORTS = ['activity', 'waiting'] as const;
+export type InboxSort = (typeof SORTS)[number];
+
+/** What narrows the list besides the view. */
+export type ListFilter = { status: StatusFilter; labelId: string | null; sort: InboxSort };
+
+export const DEFAULT_FILTER: ListFilter = { status: 'active', labelId: null, sort: 'activity' };
+
+export function statusMatches(status: string, filter: StatusFilter): boolean {
+  if (filter === 'any') return true;
+  if (filter === 'active') return status === 'open' || status === 'pending';
+  return status === filter;
+}
+
+/** When a row's customer started waiting for an answer (null: not waiting). */
+export function waitingSince(row: InboxRow): number | null {
+  if (row.status === 'resolved' || row.status === 'snoozed' || !row.waiting_since) return null;
+  const at = Date.parse(row.waiting_since);
+  return Number.isNaN(at) ? null : at;
+}
+
+/**
+ * The rows of `view` that pass `filter`, in the filter's order. Rows arrive newest activity
+ * first from the store; the waiting order puts waiting customers first, longest first.
+ */
+export function visibleRows(rows: InboxRow[], view: InboxView, memberId: string | null, filter: ListFilter): InboxRow[] {
+  const out = rows.filter(
+    (row) =>
+      inView(row, view, memberId) &&
+      statusMatches(row.status, filter.status) &&
+      (filter.labelId === null || row.labels.some((label) => label.id === filter.labelId)),
+  );
+  if (filter.sort === 'waiting') {
+    const key = (row: InboxRow) => waitingSince(row) ?? Number.POSITIVE_INFINITY;
+    // Array.prototype.sort is stable: rows not waiting keep their activity order at the end.
+    out.sort((a, b) => key(a) - key(b));
+  }
+  return out;
+}
+
+/** Conversations and unread messages per view, within the status filter. */
+export type ViewTally = Record<InboxView, { conversations: number; unread: number }>;
+
+export function tallyViews(rows: InboxRow[], memberId: string | null, status: StatusFilter): ViewTally {
+  const tally = {} as ViewTally;
+  for (const view of VIEWS) tally[view] = { conversations: 0, unread: 0 };
+  for (const row of rows) {
+    if (!statusMatches(row.status, status)) continue;
+    for (const view of VIEWS) {
+      if (!inView(row, view, memberId)) continue;
+      tally[view].conversations += 1;
+      tally[view].unread += row.unread_count;
+    }
+  }
+  return tally;
+}
+
+/** The labels present on any row, by name (the label filter's choices). */
+export function labelsInUse(rows: InboxRow[]): InboxRow['labels'] {
+  const byId = new Map<string, InboxRow['labels'][number]>();
+  for (const row of rows) for (const label of row.labels) byId.set(label.id, label);
+  return [...byId.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
 /** Someone typing in a conversation (ephemeral). */
 export type TypingNotice = { memberId: string; name: string | null; until: number };
 
@@ -101,13 +170,6 @@ export class InboxStore {
     this.timer = null;
     for (const timer of this.typingTimers.values()) clearTimeout(timer);
     this.typingTimers.clear();
-  }
-
-  /** Counts per view, for the view switcher. */
-  counts(memberId: string | null): Record<InboxView, number> {
-    const counts = { all: 0, mine: 0, unassigned: 0, urgent: 0 };
-    for (const row of this.rows) for (const view of VIEWS) if (inView(row, view, memberId)) counts[view] += 1;
-    return counts;
   }
 
   private noteTyping(conversationId: string, memberId: string, name: string | null) {

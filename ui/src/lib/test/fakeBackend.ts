@@ -90,6 +90,7 @@ export function row(extra: Partial<InboxRow> = {}): InboxRow {
     last_message_at: new Date(Date.now() - 5 * 60_000).toISOString(),
     unread_count: 0,
     window_expires_at: null,
+    waiting_since: null,
     ...extra,
   };
 }
@@ -104,6 +105,10 @@ export function item(extra: Partial<TimelineItem> = {}): TimelineItem {
     error: null,
     author: null,
     sent_at: new Date().toISOString(),
+    content: { kind: 'text', body: extra.text ?? 'Hi' },
+    reply_to: null,
+    forwarded: false,
+    reactions: [],
     ...extra,
   };
 }
@@ -281,6 +286,12 @@ export class FakeBackend implements Backend {
   /** Set to lock sensitive actions until this time. */
   lockedUntil: string | null = null;
   pairingLifetimeMs = 90_000;
+  /** Media bytes by message id; a message missing here answers `media_not_ready`. */
+  media = new Map<string, Uint8Array>();
+  /** Links `openExternal` was asked to open. */
+  opened: string[] = [];
+  /** Files `saveMessageMedia` saved. */
+  saved: string[] = [];
   /** The next call of this name fails with this error (once). */
   failNext = new Map<string, BackendError>();
   /** Resolves linkDevice only when the test says so (null: at once). */
@@ -427,6 +438,27 @@ export class FakeBackend implements Backend {
     if (before) list = list.filter((x) => Date.parse(x.sent_at) < Date.parse(before));
     if (limit !== undefined) list = list.slice(Math.max(0, list.length - limit));
     return structuredClone(list);
+  };
+  messageMedia = async (messageId: string): Promise<ArrayBuffer> => {
+    this.record('messageMedia', messageId);
+    const found = [...this.timelines.values()].flat().find((x) => x.id === messageId);
+    const kinds = ['image', 'video', 'audio', 'document', 'sticker'];
+    if (!found || !kinds.includes(found.content.kind)) throw new BackendError('no_media', 'this message has no media to show');
+    const bytes = this.media.get(messageId);
+    if (!bytes) throw new BackendError('media_not_ready', 'this media is still downloading');
+    return bytes.slice().buffer;
+  };
+  saveMessageMedia = async (messageId: string) => {
+    await this.messageMedia(messageId);
+    this.record('saveMessageMedia', messageId);
+    const path = `/home/olga/Downloads/${messageId}`;
+    this.saved.push(path);
+    return path;
+  };
+  openExternal = async (url: string) => {
+    this.record('openExternal', url);
+    if (!/^https?:\/\//.test(url)) throw new BackendError('invalid_input', 'only http and https links open');
+    this.opened.push(url);
   };
   loadHistory = async (conversationId: string, before: string | null): Promise<HistoryPage> => {
     this.record('loadHistory', conversationId, before);
