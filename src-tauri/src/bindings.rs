@@ -36,7 +36,8 @@ mod tests {
         TeamTemplate, TemplateDraft, TimelineItem, Transport,
     };
     use teamline_client::{
-        ContactCard, ContactCardPhone, MediaInfo, MessageContent, QuotedMessage, ReactionBadge,
+        ContactCard, ContactCardPhone, MediaInfo, MessageContent, MessageTemplate,
+        MessageTemplates, QuickReply, QuickReplyDraft, QuotedMessage, ReactionBadge, UploadedMedia,
     };
 
     /// `(file name, TypeScript)` of every type that crosses IPC, and of what they use.
@@ -99,6 +100,11 @@ mod tests {
             PermissionTemplate,
             Command,
             MediaRef,
+            MessageTemplate,
+            MessageTemplates,
+            QuickReply,
+            QuickReplyDraft,
+            UploadedMedia,
             HistoryPage,
             NoteItem,
             AuditFilter,

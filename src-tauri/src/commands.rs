@@ -17,6 +17,7 @@ use teamline_client::{
     NotificationSettings, OutboxEntry, PairingCode, SearchResult, SignedIn, TeamDevice,
     TeamDevices, TeamMember, TeamSettings, TeamTemplate, TemplateDraft, TimelineItem,
 };
+use teamline_client::{MessageTemplates, QuickReply, QuickReplyDraft, UploadedMedia};
 use uuid::Uuid;
 
 use crate::engine::{self, Engine};
@@ -593,4 +594,74 @@ pub async fn automation_dry_run(
     request: DryRunRequest,
 ) -> Reply<DryRunResult> {
     Ok(engine.client()?.automation_dry_run(&request).await?)
+}
+// ---- composer ----
+
+/// The approved message templates (the relay's cached list; `refresh` fetches anew).
+#[tauri::command]
+pub async fn message_templates(
+    engine: State<'_, Engine>,
+    refresh: bool,
+) -> Reply<MessageTemplates> {
+    Ok(engine.client()?.message_templates(refresh).await?)
+}
+
+/// The team's quick replies from the local store (offline).
+#[tauri::command]
+pub async fn quick_replies(engine: State<'_, Engine>) -> Reply<Vec<QuickReply>> {
+    Ok(engine.client()?.quick_replies().await?)
+}
+
+/// Fetches the quick replies from the relay into the store.
+#[tauri::command]
+pub async fn refresh_quick_replies(engine: State<'_, Engine>) -> Reply<Vec<QuickReply>> {
+    Ok(engine.client()?.refresh_quick_replies().await?)
+}
+
+/// Creates (`id` null) or edits a quick reply.
+#[tauri::command]
+pub async fn save_quick_reply(
+    engine: State<'_, Engine>,
+    id: Option<Uuid>,
+    draft: QuickReplyDraft,
+) -> Reply<QuickReply> {
+    let client = engine.client()?;
+    Ok(match id {
+        Some(id) => client.update_quick_reply(id, &draft).await?,
+        None => client.create_quick_reply(&draft).await?,
+    })
+}
+
+#[tauri::command]
+pub async fn delete_quick_reply(engine: State<'_, Engine>, id: Uuid) -> Reply<()> {
+    Ok(engine.client()?.delete_quick_reply(id).await?)
+}
+
+/// Uploads a file for sending: the raw bytes are the IPC body (no JSON array of numbers),
+/// `x-mime-type` and `x-file-name` (percent-encoded) headers say what it is.
+#[tauri::command]
+pub async fn upload_media(
+    engine: State<'_, Engine>,
+    request: tauri::ipc::Request<'_>,
+) -> Reply<UploadedMedia> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(IpcError::new(
+            ErrorCode::Internal,
+            "upload_media takes the file's bytes as a raw body",
+        ));
+    };
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mime = header("x-mime-type");
+    let name = teamline_client::composer::percent_decode(&header("x-file-name"));
+    Ok(engine
+        .client()?
+        .upload_media(bytes.clone(), &mime, &name)
+        .await?)
 }

@@ -350,6 +350,25 @@ impl RelayApi {
 }
 
 impl RelayApi {
+    /// `POST` a raw body (a file) with its content type; a JSON answer. Large files get
+    /// a long timeout (100 MB over a slow uplink).
+    pub async fn upload(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<Value, ApiError> {
+        let secs = 60 + (body.len() as u64 / (256 * 1024));
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(AUTHORIZATION, self.bearer.clone())
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .timeout(Duration::from_secs(secs));
+        self.json(req).await
+    }
+
     /// `GET /v1/media/{id}`: a message's media bytes and content type.
     pub async fn media(&self, media_id: &str) -> Result<(String, Vec<u8>), ApiError> {
         let resp = self

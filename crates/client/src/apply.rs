@@ -611,6 +611,28 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 b.upsert_device(d)?;
             }
         }
+        kind::QUICK_REPLY_SAVED => {
+            let p: wire::QuickReplySaved = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            let q = p.quick_reply;
+            b.upsert_quick_reply(&teamline_store::QuickReply {
+                id: q.id,
+                shortcut: q.shortcut,
+                title: q.title,
+                text: q.text,
+                language: q.language,
+                seq,
+            })?;
+        }
+        kind::QUICK_REPLY_DELETED => {
+            let p: wire::QuickReplyDeleted = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            b.delete_quick_reply(p.id)?;
+        }
         kind::NOTE_ADDED => {
             let p: wire::NoteAdded = match e.payload() {
                 Ok(p) => p,

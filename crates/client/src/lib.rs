@@ -19,6 +19,7 @@ mod backoff;
 pub mod backup;
 mod client;
 pub mod commands;
+pub mod composer;
 pub mod content;
 mod error;
 pub mod external;
@@ -45,6 +46,7 @@ pub use client::{
     Client, ClientOptions, HistoryPage, LinkInfo, MeView, StoreKeyChoice, SyncTuning, TokenVault,
 };
 pub use commands::{Command, MediaRef};
+pub use composer::{MessageTemplate, MessageTemplates, QuickReply, QuickReplyDraft, UploadedMedia};
 pub use content::{ContactCard, ContactCardPhone, MediaInfo, MessageContent};
 pub use error::{ClientError, Result};
 pub use media::DEFAULT_MEDIA_CACHE_BYTES;

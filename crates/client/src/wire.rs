@@ -39,6 +39,8 @@ pub mod kind {
     pub const ALERT_RAISED: &str = "alert.raised";
     pub const PRESENCE_TYPING: &str = "presence.typing";
     pub const PRESENCE_VIEWING: &str = "presence.viewing";
+    pub const QUICK_REPLY_SAVED: &str = "quick_reply.saved";
+    pub const QUICK_REPLY_DELETED: &str = "quick_reply.deleted";
     pub const MESSAGE_MEDIA_READY: &str = "message.media_ready";
 }
 
@@ -440,6 +442,28 @@ pub struct DeviceLinked {
 #[derive(Debug, Deserialize)]
 pub struct DeviceRevoked {
     pub device_id: Uuid,
+}
+
+/// `quick_reply.saved`: `{quick_reply: {id, shortcut, title, text, language, ...}}`.
+#[derive(Debug, Deserialize)]
+pub struct QuickReplySaved {
+    pub quick_reply: QuickReplyRow,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct QuickReplyRow {
+    pub id: Uuid,
+    pub shortcut: String,
+    pub title: String,
+    pub text: String,
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// `quick_reply.deleted`: `{id, shortcut}`.
+#[derive(Debug, Deserialize)]
+pub struct QuickReplyDeleted {
+    pub id: Uuid,
 }
 
 #[derive(Debug, Deserialize)]

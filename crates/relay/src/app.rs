@@ -204,6 +204,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/stream", get(delivery::stream))
         .route("/v1/admin/quarantine", get(quarantine))
         .merge(crate::commands::routes())
+        .merge(crate::composer::routes())
         .merge(crate::team::routes())
         .merge(crate::alerts::routes())
         .merge(crate::backup::routes())

@@ -888,6 +888,16 @@ pub async fn handle(st: &AppState, caller: Caller, body: &[u8]) -> Result<Outcom
         }
         _ => {}
     }
+    if matches!(cmd, Command::SendTemplate { .. })
+        && let Some(services) = st.commands.get()
+    {
+        // Known, approved, right parameter count: refused before queueing (Meta would
+        // refuse it after), before a stored answer of a retried id is looked up.
+        services
+            .templates
+            .validate(&env.command["template"])
+            .await?;
+    }
     let fp = fingerprint(&env.command);
     let now = st.clock.now();
     let id = env.id;

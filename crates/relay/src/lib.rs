@@ -27,6 +27,7 @@ pub mod team;
 // Second half of the relay: commands, outbound sends, media.
 pub mod command_error;
 pub mod commands;
+pub mod composer;
 pub mod media;
 pub mod outbound;
 pub mod presence;

@@ -151,6 +151,43 @@ impl Batch<'_> {
             == 1)
     }
 
+    /// Writes a quick reply unless a newer version is stored.
+    pub fn upsert_quick_reply(&self, q: &QuickReply) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO quick_replies (id, shortcut, title, text, language, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET shortcut = excluded.shortcut, title = excluded.title,
+                 text = excluded.text, language = excluded.language, seq = excluded.seq
+             WHERE excluded.seq >= quick_replies.seq",
+            )?
+            .execute(rusqlite::params![
+                q.id.to_string(),
+                q.shortcut,
+                q.title,
+                q.text,
+                q.language,
+                seq_to_sql(q.seq)?
+            ])?
+            == 1)
+    }
+
+    pub fn delete_quick_reply(&self, id: Uuid) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM quick_replies WHERE id = ?1", [id.to_string()])?;
+        Ok(())
+    }
+
+    /// Replaces every quick reply (a full list fetched from the relay at `seq`).
+    pub fn replace_quick_replies(&self, all: &[QuickReply]) -> Result<()> {
+        self.conn.execute("DELETE FROM quick_replies", [])?;
+        for q in all {
+            self.upsert_quick_reply(q)?;
+        }
+        Ok(())
+    }
+
     /// Deletes a label and removes it from every conversation.
     pub fn delete_label(&self, id: Uuid) -> Result<()> {
         let id = id.to_string();

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_device_values.sql"),
     include_str!("../migrations/0005_waiting_since.sql"),
     include_str!("../migrations/0006_message_content.sql"),
+    include_str!("../migrations/0007_quick_replies.sql"),
 ];
 
 /// The newest schema this build understands.
@@ -285,6 +286,7 @@ impl Store {
             "DELETE FROM messages; DELETE FROM conversation_labels; DELETE FROM conversations;
              DELETE FROM notes; DELETE FROM contacts; DELETE FROM labels; DELETE FROM members;
              DELETE FROM devices; DELETE FROM my_permissions; DELETE FROM media_cache;
+             DELETE FROM quick_replies;
              UPDATE sync_state SET cursor = 0 WHERE id = 1;",
         )?;
         tx.commit()?;
@@ -440,6 +442,25 @@ impl Store {
                     colour: r.get(2)?,
                     urgent: r.get(3)?,
                     seq: seq_col(r, 4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The team's quick replies, by shortcut.
+    pub fn quick_replies(&self) -> Result<Vec<QuickReply>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, shortcut, title, text, language, seq FROM quick_replies ORDER BY shortcut",
+        )?;
+        Ok(stmt
+            .query_map([], |r| {
+                Ok(QuickReply {
+                    id: uuid_col(r, 0)?,
+                    shortcut: r.get(1)?,
+                    title: r.get(2)?,
+                    text: r.get(3)?,
+                    language: r.get(4)?,
+                    seq: seq_col(r, 5)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?)

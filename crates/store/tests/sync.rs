@@ -465,3 +465,29 @@ fn the_first_screen_is_the_most_recently_active_conversations_with_their_labels(
     assert_eq!(store.waiting_since_of(convs[0].id).unwrap(), None);
     assert_eq!(store.waiting_since_of(Uuid::now_v7()).unwrap(), None);
 }
+
+#[test]
+fn quick_replies_keep_the_newest_version_and_go_with_a_resync() {
+    let (_d, mut store) = store();
+    let id = Uuid::now_v7();
+    let q = |text: &str, seq: u64| QuickReply {
+        id,
+        shortcut: "refund".into(),
+        title: "Refund".into(),
+        text: text.into(),
+        language: Some("en".into()),
+        seq,
+    };
+    store.write(|b| b.upsert_quick_reply(&q("new", 5))).unwrap();
+    // An older event replayed later does not win.
+    assert!(!store.write(|b| b.upsert_quick_reply(&q("old", 3))).unwrap());
+    assert_eq!(store.quick_replies().unwrap(), vec![q("new", 5)]);
+    store.write(|b| b.delete_quick_reply(id)).unwrap();
+    assert!(store.quick_replies().unwrap().is_empty());
+    store
+        .write(|b| b.replace_quick_replies(&[q("again", 9)]))
+        .unwrap();
+    assert_eq!(store.quick_replies().unwrap().len(), 1);
+    store.reset_replica().unwrap();
+    assert!(store.quick_replies().unwrap().is_empty());
+}

@@ -15,6 +15,7 @@
 
 pub mod alerts;
 pub mod automation;
+pub mod quick_replies;
 pub mod sqlite;
 pub mod team;
 pub mod work;
@@ -64,6 +65,8 @@ pub enum Audience {
     AuditLog,
     /// Only the event's `also_member` (e.g. `me.changed`).
     Member,
+    /// Devices whose effective permissions include Reply (quick replies: what repliers use).
+    Reply,
 }
 
 impl Audience {
@@ -74,6 +77,7 @@ impl Audience {
             Audience::ManageTeam => "manage_team",
             Audience::AuditLog => "audit_log",
             Audience::Member => "member",
+            Audience::Reply => "reply",
         }
     }
 
@@ -84,6 +88,7 @@ impl Audience {
             "manage_team" => Ok(Audience::ManageTeam),
             "audit_log" => Ok(Audience::AuditLog),
             "member" => Ok(Audience::Member),
+            "reply" => Ok(Audience::Reply),
             other => Err(StorageError::Corrupt(format!("unknown audience {other:?}"))),
         }
     }
@@ -359,7 +364,11 @@ pub type AccessRow = (Uuid, Option<Uuid>, Option<Uuid>);
 
 /// Reads inside one consistent snapshot. Implemented by every backend; used by domain code.
 pub trait ReadTx:
-    work::WorkRead + team::TeamRead + alerts::AlertsRead + automation::AutomationRead
+    work::WorkRead
+    + team::TeamRead
+    + alerts::AlertsRead
+    + automation::AutomationRead
+    + quick_replies::QuickRepliesRead
 {
     fn team(&self) -> StorageResult<Option<TeamRow>>;
     fn conversation(&self, id: Uuid) -> StorageResult<Option<ConversationRow>>;
@@ -396,7 +405,12 @@ pub trait ReadTx:
 
 /// Writes inside the single writer's transaction. Every method sees the writes before it.
 pub trait WriteTx:
-    ReadTx + work::WorkWrite + team::TeamWrite + alerts::AlertsWrite + automation::AutomationWrite
+    ReadTx
+    + work::WorkWrite
+    + team::TeamWrite
+    + alerts::AlertsWrite
+    + automation::AutomationWrite
+    + quick_replies::QuickRepliesWrite
 {
     /// Appends an event and returns its seq (gap-free: one writer, rolled-back jobs give
     /// their numbers back).

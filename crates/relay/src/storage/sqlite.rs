@@ -25,6 +25,7 @@ use crate::storage::team::AuditSettings;
 
 mod alerts;
 mod automation;
+mod quick_replies;
 mod team;
 mod work;
 
@@ -145,6 +146,7 @@ CREATE TABLE pairing_failures (
     include_str!("sqlite/audit.sql"),
     include_str!("sqlite/alerts.sql"),
     include_str!("sqlite/automation.sql"),
+    include_str!("sqlite/quick_replies.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -4,6 +4,10 @@ import type { AutomationView } from '../bindings/AutomationView';
 import type { DryRunRequest } from '../bindings/DryRunRequest';
 import type { DryRunResult } from '../bindings/DryRunResult';
 import type { AdviceFix } from '../bindings/AdviceFix';
+import type { MessageTemplates } from '../bindings/MessageTemplates';
+import type { QuickReply } from '../bindings/QuickReply';
+import type { QuickReplyDraft } from '../bindings/QuickReplyDraft';
+import type { UploadedMedia } from '../bindings/UploadedMedia';
 import type { AdvisorReport } from '../bindings/AdvisorReport';
 import type { AlertPage } from '../bindings/AlertPage';
 import type { AlertThresholds } from '../bindings/AlertThresholds';
@@ -188,6 +192,17 @@ export interface Backend {
   ): Promise<AutomationView>;
   /** Which rules would fire for a pasted message and customer, and what they would do. */
   automationDryRun(request: DryRunRequest): Promise<DryRunResult>;
+  /** The approved WhatsApp message templates (the relay's cached list; `refresh` fetches anew). */
+  messageTemplates(refresh: boolean): Promise<MessageTemplates>;
+  /** The team's quick replies from the local store (offline, instant). */
+  quickReplies(): Promise<QuickReply[]>;
+  /** Fetches the quick replies from the relay into the local store. */
+  refreshQuickReplies(): Promise<QuickReply[]>;
+  /** Creates (`id` null) or edits a quick reply (ConfigureAutomation). */
+  saveQuickReply(id: string | null, draft: QuickReplyDraft): Promise<QuickReply>;
+  deleteQuickReply(id: string): Promise<void>;
+  /** Uploads a file for sending (checked against WhatsApp's limits first). */
+  uploadMedia(bytes: Uint8Array, mimeType: string, fileName: string): Promise<UploadedMedia>;
 }
 
 /** Codes the UI itself can raise besides the app's, the engine's and the relay's. */

@@ -381,7 +381,11 @@ describe('Views, typing and the 24-hour window', () => {
     await fireEvent.keyDown(window, { key: 'j' });
     await fireEvent.keyDown(window, { key: 'Enter' });
     await waitFor(() => expect(screen.getByTestId('window-state')).toHaveTextContent('24-hour window closed'));
-    expect(screen.getByTestId('composer-input')).toBeDisabled();
-    expect(screen.getByTestId('composer-reason')).toHaveTextContent('only approved templates');
+    // Free text is gone; the composer says why and offers the approved templates.
+    expect(screen.queryByTestId('composer-input')).not.toBeInTheDocument();
+    expect(screen.getByTestId('window-closed')).toHaveTextContent(
+      'The customer last wrote 24 h ago; WhatsApp only allows approved templates now.',
+    );
+    expect(await screen.findByTestId('template-select')).toBeInTheDocument();
   });
 });

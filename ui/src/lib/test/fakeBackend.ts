@@ -2,6 +2,12 @@
 // call, refuses wrong PINs like the relay, and lets a test push the app's events.
 import { BackendError, type Backend, type BackendEvents, type Unlisten } from '../backend';
 import type { AdviceFix } from '../bindings/AdviceFix';
+import type { MessageTemplate } from '../bindings/MessageTemplate';
+import type { MessageTemplates } from '../bindings/MessageTemplates';
+import type { QuickReply } from '../bindings/QuickReply';
+import type { QuickReplyDraft } from '../bindings/QuickReplyDraft';
+import type { UploadedMedia } from '../bindings/UploadedMedia';
+import { checkFile } from '../inbox/composer/logic';
 import type { AdviceView } from '../bindings/AdviceView';
 import type { AdvisorReport } from '../bindings/AdvisorReport';
 import type { AlertPage } from '../bindings/AlertPage';
@@ -236,6 +242,25 @@ export type CommandOf<T extends Command['type']> = Extract<Command, { type: T }>
 
 type Call = { name: string; args: unknown[] };
 
+/** An approved template as the relay lists it. */
+export function messageTemplate(extra: Partial<MessageTemplate> = {}): MessageTemplate {
+  return {
+    name: 'order_update',
+    language: 'en_US',
+    category: 'UTILITY',
+    id: '1001',
+    header: null,
+    header_format: null,
+    body: 'Hi {{1}}, your order {{2}} has shipped.',
+    footer: null,
+    header_params: [],
+    body_params: ['1', '2'],
+    examples: ['Ana', 'A-17'],
+    sendable: true,
+    ...extra,
+  };
+}
+
 export class FakeBackend implements Backend {
   calls: Call[] = [];
   connection: ConnectionState = { state: 'connected' };
@@ -297,6 +322,14 @@ export class FakeBackend implements Backend {
   automationLoads = structuredClone(DEFAULT_LOADS);
   /** Resolves saveAutomation only when the test says so (null: at once). */
   automationSaveGate: Promise<void> | null = null;
+  /** The relay's approved templates. */
+  messageTemplateList: MessageTemplate[] = [
+    messageTemplate(),
+    messageTemplate({ name: 'hello_world', id: '1002', body: 'Hello World', body_params: [], examples: [] }),
+  ];
+  quickReplyList: QuickReply[] = [];
+  /** Uploaded files by media id. */
+  uploads = new Map<string, UploadedMedia>();
 
   private record(name: string, ...args: unknown[]) {
     this.calls.push({ name, args });
@@ -844,5 +877,52 @@ export class FakeBackend implements Backend {
     this.record('automationDryRun', request);
     this.checkAutomationPermission();
     return dryRun(this.automationView, structuredClone(request), this.automationLoads);
+  };
+  messageTemplates = async (refresh: boolean): Promise<MessageTemplates> => {
+    this.record('messageTemplates', refresh);
+    return { templates: structuredClone(this.messageTemplateList), fetched_at: new Date().toISOString(), stale: false };
+  };
+  quickReplies = async (): Promise<QuickReply[]> => {
+    this.record('quickReplies');
+    return structuredClone(this.quickReplyList).sort((a, b) => a.shortcut.localeCompare(b.shortcut));
+  };
+  refreshQuickReplies = async (): Promise<QuickReply[]> => {
+    this.record('refreshQuickReplies');
+    return structuredClone(this.quickReplyList);
+  };
+  /** Like the relay: ConfigureAutomation, a valid unique shortcut, title and text. */
+  saveQuickReply = async (replyId: string | null, draft: QuickReplyDraft): Promise<QuickReply> => {
+    this.record('saveQuickReply', replyId, draft);
+    if (!this.session_.me?.permissions.includes('configure_automation')) {
+      throw new BackendError('permission_denied', 'the relay refused: missing permission configure_automation (permission_denied)');
+    }
+    const shortcut = draft.shortcut.trim().replace(/^\/+/, '').toLowerCase();
+    if (!/^[\p{L}\p{N}_-]{1,32}$/u.test(shortcut)) {
+      throw new BackendError('validation', "the relay refused: A shortcut is 1 to 32 letters, digits, '-' or '_' (validation)");
+    }
+    if (!draft.title.trim() || !draft.text.trim()) {
+      throw new BackendError('validation', 'the relay refused: title and text are required (validation)');
+    }
+    if (this.quickReplyList.some((q) => q.shortcut === shortcut && q.id !== replyId)) {
+      throw new BackendError('shortcut_taken', `the relay refused: Another quick reply already uses /${shortcut}. (shortcut_taken)`);
+    }
+    const saved: QuickReply = { id: replyId ?? id('qr'), shortcut, title: draft.title.trim(), text: draft.text, language: draft.language };
+    this.quickReplyList = [...this.quickReplyList.filter((q) => q.id !== saved.id), saved];
+    return structuredClone(saved);
+  };
+  deleteQuickReply = async (replyId: string) => {
+    this.record('deleteQuickReply', replyId);
+    if (!this.quickReplyList.some((q) => q.id === replyId)) throw new BackendError('not_found', 'no such quick reply');
+    this.quickReplyList = this.quickReplyList.filter((q) => q.id !== replyId);
+  };
+  uploadMedia = async (bytes: Uint8Array, mimeType: string, fileName: string): Promise<UploadedMedia> => {
+    this.record('uploadMedia', bytes.length, mimeType, fileName);
+    const check = checkFile({ type: mimeType, size: bytes.length, name: fileName });
+    if (!check.ok) {
+      throw new BackendError(check.reason === 'size' ? 'media_too_large' : 'media_type_unsupported', 'the relay refused the file');
+    }
+    const up: UploadedMedia = { media_id: id('media'), kind: check.kind, mime_type: check.mime, size: bytes.length, filename: fileName };
+    this.uploads.set(up.media_id, up);
+    return up;
   };
 }
