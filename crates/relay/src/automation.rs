@@ -52,10 +52,7 @@ use crate::authz;
 use crate::commands::command_kind;
 use crate::events::kind;
 use crate::storage::automation::{AutomationJob, ConversationAutomation, job_kind};
-use crate::storage::work::{SendItem, send_state};
-use crate::storage::{
-    Audience, ConversationRow, DIRECTION_OUT, MessageRow, NewEvent, ReadTx, StorageResult, WriteTx,
-};
+use crate::storage::{Audience, ConversationRow, NewEvent, ReadTx, StorageResult, WriteTx};
 
 /// `team_settings` key of the stored [`AutomationDoc`].
 pub const SETTING_KEY: &str = "automation";
@@ -757,39 +754,8 @@ fn queue_auto_reply(
     if let Err(why) = msg.validate() {
         return Ok(Err(why));
     }
-    let request = serde_json::to_value(&msg).unwrap_or(Value::Null);
-    let row = MessageRow {
-        id: message_id,
-        conversation_id: conv.id,
-        wamid: None,
-        direction: DIRECTION_OUT.into(),
-        kind: msg.type_name().to_owned(),
-        body: request.clone(),
-        status: Some(send_state::QUEUED.into()),
-        status_rank: 0,
-        error: None,
-        sent_by: None,
-        wa_timestamp: None,
-        created_at: now,
-    };
-    tx.insert_message(&row)?;
-    tx.insert_send_item(&SendItem {
-        seq: 0,
-        message_id,
-        command_id: Uuid::now_v7(),
-        conversation_id: conv.id,
-        recipient: conv.customer_wa_id.clone(),
-        request,
-        state: send_state::QUEUED.into(),
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
-        wamid: None,
-        created_at: now,
-        updated_at: now,
-    })?;
-    conv.last_activity_at = now;
-    tx.update_conversation(conv)?;
+    let row =
+        crate::commands::queue_message(tx, conv, message_id, &msg, None, Uuid::now_v7(), now)?;
     tx.append_event(NewEvent {
         kind: command_kind::MESSAGE_QUEUED,
         conversation_id: Some(conv.id),

@@ -670,39 +670,15 @@ fn queue_send(
     if let Err(why) = msg.validate() {
         return Ok(Err(validation(why)));
     }
-    let request = serde_json::to_value(&msg).unwrap_or(Value::Null);
-    let row = MessageRow {
-        id: message_id,
-        conversation_id: conv.id,
-        wamid: None,
-        direction: DIRECTION_OUT.into(),
-        kind: msg.type_name().to_owned(),
-        body: request.clone(),
-        status: Some(send_state::QUEUED.into()),
-        status_rank: 0,
-        error: None,
-        sent_by: Some(caller.actor.member_id),
-        wa_timestamp: None,
-        created_at: now,
-    };
-    tx.insert_message(&row)?;
-    tx.insert_send_item(&SendItem {
-        seq: 0,
+    let row = queue_message(
+        tx,
+        conv,
         message_id,
+        &msg,
+        Some(caller.actor.member_id),
         command_id,
-        conversation_id: conv.id,
-        recipient: conv.customer_wa_id.clone(),
-        request,
-        state: send_state::QUEUED.into(),
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
-        wamid: None,
-        created_at: now,
-        updated_at: now,
-    })?;
-    conv.last_activity_at = now;
-    tx.update_conversation(conv)?;
+        now,
+    )?;
     let takeover = (conv.assignee != Some(caller.actor.member_id))
         .then(|| json!({ "reason": cmd.takeover_reason(), "from": conv.assignee }));
     let window_open = conv.window_expires_at.is_some_and(|w| w > now);
@@ -950,4 +926,53 @@ async fn presence(
         queued: false,
         replayed: false,
     })
+}
+
+/// Writes a validated outgoing message as a queued message row plus its send-queue item
+/// (the send worker makes the Graph call) and moves the conversation's last activity: the
+/// one way replies, templates and auto-replies are queued. `sent_by` is `None` for
+/// automation. The caller announces it (`message.queued`) with its own payload.
+pub(crate) fn queue_message(
+    tx: &mut dyn WriteTx,
+    conv: &mut ConversationRow,
+    message_id: Uuid,
+    msg: &OutgoingMessage,
+    sent_by: Option<Uuid>,
+    command_id: Uuid,
+    now: Timestamp,
+) -> StorageResult<MessageRow> {
+    let request = serde_json::to_value(msg).unwrap_or(Value::Null);
+    let row = MessageRow {
+        id: message_id,
+        conversation_id: conv.id,
+        wamid: None,
+        direction: DIRECTION_OUT.into(),
+        kind: msg.type_name().to_owned(),
+        body: request.clone(),
+        status: Some(send_state::QUEUED.into()),
+        status_rank: 0,
+        error: None,
+        sent_by,
+        wa_timestamp: None,
+        created_at: now,
+    };
+    tx.insert_message(&row)?;
+    tx.insert_send_item(&SendItem {
+        seq: 0,
+        message_id,
+        command_id,
+        conversation_id: conv.id,
+        recipient: conv.customer_wa_id.clone(),
+        request,
+        state: send_state::QUEUED.into(),
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+        wamid: None,
+        created_at: now,
+        updated_at: now,
+    })?;
+    conv.last_activity_at = now;
+    tx.update_conversation(conv)?;
+    Ok(row)
 }
