@@ -2,6 +2,7 @@
 //! CI), driven through tauri-driver and WebKitWebDriver. `cargo xtask test` runs them with
 //! `--ignored` inside `xvfb-run`; they need a display and `tauri-driver` on the PATH.
 
+mod automation;
 mod composer;
 mod driver;
 mod team_env;
