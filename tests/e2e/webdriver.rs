@@ -137,6 +137,25 @@ impl Session {
         })
     }
 
+    /// Polls the DOM until one of the elements matching `css` has a text that satisfies
+    /// `accept` (e.g. one chip among a conversation's labels).
+    pub fn wait_for_any_text(&self, css: &str, accept: impl Fn(&str) -> bool) -> String {
+        let mut last = Vec::new();
+        let found = self.poll(|| {
+            let texts: Vec<String> = self.find_all(css).iter().map(Element::text).collect();
+            let hit = texts.iter().find(|t| accept(t)).cloned();
+            last = texts;
+            hit
+        });
+        found.unwrap_or_else(|| {
+            self.screenshot(&self.failure_shot);
+            panic!(
+                "no {css} showed the expected text; last seen {last:?} (window: {})",
+                self.failure_shot.display()
+            )
+        })
+    }
+
     /// Polls `probe` until it finds something; `what` names it in the failure.
     pub fn wait_until<T>(&self, what: &str, probe: impl FnMut() -> Option<T>) -> T {
         self.poll(probe).unwrap_or_else(|| {
