@@ -8,7 +8,7 @@ use common::*;
 use teamline_client::core::Preset;
 use teamline_client::store::rusqlite;
 use teamline_client::team::{AuditFilter, AuditFormat};
-use teamline_client::{Client, ClientError, MemberChange};
+use teamline_client::{Client, MemberChange};
 
 async fn add_member(client: &Client, name: &str) {
     let standard = MemberChange {
@@ -31,13 +31,6 @@ fn rewrite_relay_db(env: &Env, sql: &str) {
     )
     .unwrap();
     c.execute_batch(sql).unwrap();
-}
-
-fn relay_code(e: &ClientError) -> String {
-    match e {
-        ClientError::Relay { code, .. } => code.clone(),
-        other => panic!("expected a relay refusal, got {other:?}"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

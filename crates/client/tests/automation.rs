@@ -7,14 +7,7 @@ mod common;
 use common::*;
 use teamline_client::core::Preset;
 use teamline_client::core::automation::Planned;
-use teamline_client::{Client, ClientError, DryRunRequest};
-
-fn relay_code(e: &ClientError) -> String {
-    match e {
-        ClientError::Relay { code, .. } => code.clone(),
-        other => panic!("expected a relay refusal, got {other:?}"),
-    }
-}
+use teamline_client::{Client, DryRunRequest};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn automation_settings_are_read_saved_and_tried_through_the_client() {

@@ -487,3 +487,12 @@ async fn forward(State(st): State<GateState>, req: Request) -> Response {
     *r.headers_mut() = out_headers;
     r
 }
+
+/// The relay's refusal code of a failed call (panics on any other failure).
+#[allow(dead_code, reason = "not every test binary checks refusals")]
+pub fn relay_code(e: &teamline_client::ClientError) -> String {
+    match e {
+        teamline_client::ClientError::Relay { code, .. } => code.clone(),
+        other => panic!("expected a relay refusal, got {other:?}"),
+    }
+}
