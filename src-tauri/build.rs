@@ -4,6 +4,7 @@ const COMMANDS: &[&str] = &[
     "connection_state",
     "session",
     "link_device",
+    "try_demo",
     "unlock",
     "retry_open",
     "reconnect_now",

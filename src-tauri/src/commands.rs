@@ -99,6 +99,12 @@ pub async fn link_device(
     Ok(info)
 }
 
+/// "Try the demo": links this unlinked window to the demo shop running inside the app.
+#[tauri::command]
+pub async fn try_demo(app: AppHandle, engine: State<'_, Engine>) -> Reply<()> {
+    engine.start_demo(&app).await
+}
+
 /// Opens a passphrase-protected profile (connection state `locked`).
 #[tauri::command]
 pub async fn unlock(engine: State<'_, Engine>, passphrase: String) -> Reply<()> {

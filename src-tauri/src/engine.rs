@@ -13,6 +13,7 @@ use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Emitter, Manager};
 use teamline_client::{Client, ClientEvent, ClientOptions, DeviceInfo};
+use teamline_demo::{DemoShop, shop_dirs};
 
 use crate::cli::Args;
 use crate::ipc::{ErrorCode, IpcError};
@@ -24,6 +25,8 @@ pub struct Engine {
     pub startup_error: Mutex<Option<IpcError>>,
     /// Where the profile lives (`None` when not even that could be found).
     data_dir: Option<PathBuf>,
+    /// The demo shop this window is linked to, when the user chose "Try the demo".
+    demo: tokio::sync::Mutex<Option<DemoShop>>,
 }
 
 impl Engine {
@@ -87,6 +90,35 @@ impl Engine {
         Ok(restored)
     }
 
+    /// "Try the demo": opens the demo shop (a relay and the WhatsApp emulator inside the
+    /// app) and runs its owner's profile in place of this unlinked one. Remembered, so the
+    /// app opens the shop again at its next start until a real team is joined.
+    pub async fn start_demo(&self, app: &AppHandle) -> Result<(), IpcError> {
+        let current = self.client()?;
+        if current.is_linked() {
+            return Err(teamline_client::ClientError::AlreadyLinked.into());
+        }
+        let data_dir = self
+            .data_dir
+            .clone()
+            .ok_or_else(|| IpcError::new(ErrorCode::DataDirUnavailable, "no data directory"))?;
+        let mut demo = self.demo.lock().await;
+        let (shop, client) = open_demo(app, &data_dir).await?;
+        std::fs::write(demo_marker(&data_dir), b"").map_err(|e| {
+            IpcError::new(
+                ErrorCode::DemoUnavailable,
+                format!("cannot remember the demo: {e}"),
+            )
+        })?;
+        current.shutdown().await;
+        drop(current);
+        client.start();
+        forward(app, &client);
+        *self.client.write().unwrap_or_else(|p| p.into_inner()) = Some(client);
+        *demo = Some(shop);
+        Ok(())
+    }
+
     /// Tries again to open a profile that could not be opened at start (e.g. the keyring
     /// was locked and has been unlocked since). A running engine is left as it is.
     pub async fn retry(&self, app: &AppHandle) -> Result<(), IpcError> {
@@ -131,11 +163,29 @@ pub fn open(app: &AppHandle, args: &Args) -> Engine {
     let opened = tauri::async_runtime::block_on(open_client(app, args, data_dir.clone()));
     match opened {
         Ok((client, provision_error)) => {
+            // An unlinked profile that chose the demo before opens the demo shop again.
+            let (client, shop, startup_error) =
+                if !client.is_linked() && args.pair.is_none() && demo_marker(&data_dir).exists() {
+                    match tauri::async_runtime::block_on(open_demo(app, &data_dir)) {
+                        Ok((shop, demo_client)) => {
+                            // Inside the runtime: the engine's tasks are spawned on it.
+                            tauri::async_runtime::block_on(async {
+                                client.shutdown().await;
+                                demo_client.start();
+                            });
+                            (demo_client, Some(shop), provision_error)
+                        }
+                        Err(e) => (client, None, Some(e)),
+                    }
+                } else {
+                    (client, None, provision_error)
+                };
             forward(app, &client);
             Engine {
                 client: RwLock::new(Some(client)),
-                startup_error: Mutex::new(provision_error),
+                startup_error: Mutex::new(startup_error),
                 data_dir: Some(data_dir),
+                demo: tokio::sync::Mutex::new(shop),
             }
         }
         Err(e) => {
@@ -152,6 +202,38 @@ fn failed(e: IpcError) -> Engine {
         client: RwLock::new(None),
         startup_error: Mutex::new(Some(e)),
         data_dir: None,
+        demo: tokio::sync::Mutex::new(None),
+    }
+}
+
+/// Where an unlinked profile remembers that it chose the demo.
+fn demo_marker(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("demo").join("active")
+}
+
+/// Opens the demo shop kept in the profile's data directory and its owner's profile.
+async fn open_demo(
+    app: &AppHandle,
+    data_dir: &std::path::Path,
+) -> Result<(DemoShop, Client), IpcError> {
+    let (shop_dir, owner_dir) = shop_dirs(data_dir);
+    let unavailable = |e: anyhow::Error| {
+        IpcError::new(
+            ErrorCode::DemoUnavailable,
+            format!("The demo shop could not open: {e:#}"),
+        )
+    };
+    let shop = DemoShop::start(&shop_dir).await.map_err(unavailable)?;
+    let device = device_info(app, Some("Demo desk"));
+    match shop
+        .open_owner(ClientOptions::new(owner_dir), &device)
+        .await
+    {
+        Ok(client) => Ok((shop, client)),
+        Err(e) => {
+            let _ = shop.shutdown().await;
+            Err(unavailable(e))
+        }
     }
 }
 

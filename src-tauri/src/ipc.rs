@@ -26,6 +26,8 @@ pub enum ErrorCode {
     DataDirUnavailable,
     /// The engine could not open this profile (see the message: keyring, store...).
     EngineUnavailable,
+    /// The demo shop could not be opened (see the message).
+    DemoUnavailable,
     /// Anything not worth a code of its own yet; `message` says what happened.
     Internal,
 }
@@ -35,6 +37,7 @@ impl ErrorCode {
         match self {
             ErrorCode::DataDirUnavailable => "data_dir_unavailable",
             ErrorCode::EngineUnavailable => "engine_unavailable",
+            ErrorCode::DemoUnavailable => "demo_unavailable",
             ErrorCode::Internal => "internal",
         }
     }

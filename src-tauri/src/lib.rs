@@ -55,6 +55,7 @@ pub fn run() {
             commands::connection_state,
             commands::session,
             commands::link_device,
+            commands::try_demo,
             commands::unlock,
             commands::retry_open,
             commands::reconnect_now,

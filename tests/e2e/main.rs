@@ -4,6 +4,7 @@
 
 mod automation;
 mod composer;
+mod demo;
 mod driver;
 mod team_env;
 mod two_devices;

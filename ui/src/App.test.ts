@@ -166,6 +166,33 @@ describe('App frame', () => {
     expect(await screen.findByText('Pedro')).toBeInTheDocument();
   });
 
+  it('“Try the demo” on a new device shows progress, then the demo shop’s inbox', async () => {
+    const backend = unlinkedBackend();
+    backend.rows = [row({ customer_name: 'Demo customer' })];
+    let open: () => void = () => {};
+    backend.linkGate = new Promise((resolve) => (open = resolve));
+    render(App, { info, backend });
+    const button = screen.getByTestId('try-demo');
+    expect(button).toHaveTextContent('Try the demo');
+    await fireEvent.click(button);
+    await waitFor(() => expect(button).toHaveTextContent('Opening the demo shop…'));
+    expect(button).toBeDisabled();
+    expect(screen.getByTestId('link-device')).toBeDisabled();
+    open();
+    expect(await screen.findByText('Demo customer')).toBeInTheDocument();
+    expect(backend.called('tryDemo')).toHaveLength(1);
+  });
+
+  it('a demo that cannot open says why and leaves both choices', async () => {
+    const backend = unlinkedBackend();
+    backend.demoFailure = new BackendError('demo_unavailable', 'The demo shop could not open: disk full');
+    render(App, { info, backend });
+    await fireEvent.click(screen.getByTestId('try-demo'));
+    expect(await screen.findByTestId('demo-error')).toHaveTextContent('The demo shop could not open: disk full');
+    expect(screen.getByTestId('try-demo')).toBeEnabled();
+    expect(screen.getByTestId('link-device')).toBeEnabled();
+  });
+
   it('Settings › Connection of a linked device shows the relay and can reconnect now', async () => {
     const backend = new FakeBackend();
     backend.connection = { state: 'offline' };

@@ -69,6 +69,8 @@ export interface Backend {
    * "Join my team": link this device with a pairing code. With `passphrase` (computers
    * without a system keyring) the device's data is protected by it instead of the keyring.
    */
+  /** "Try the demo": links this unlinked window to the demo shop inside the app. */
+  tryDemo(): Promise<void>;
   linkDevice(
     relayUrl: string,
     code: string,

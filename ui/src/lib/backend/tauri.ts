@@ -73,6 +73,7 @@ export class TauriBackend implements Backend {
   appInfo = () => this.call<AppInfo>('app_info');
   connectionState = () => this.call<ConnectionState>('connection_state');
   session = () => this.call<Session>('session');
+  tryDemo = () => this.call<void>('try_demo');
   linkDevice = (relayUrl: string, code: string, deviceName?: string, passphrase?: string) =>
     this.call<LinkInfo>('link_device', {
       relayUrl,

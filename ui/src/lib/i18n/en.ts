@@ -58,7 +58,13 @@ export const en = {
     },
     settings: { subtitle: 'This device, language and appearance' },
   },
-  empty: { linkAction: 'Link this device', linkHint: 'Settings › Connection' },
+  empty: {
+    linkAction: 'Join my team (pairing code)',
+    linkHint: 'Settings › Connection',
+    demoAction: 'Try the demo',
+    demoHint: 'A shop’s day with customers writing in, on this computer only — no account needed.',
+    demoStarting: 'Opening the demo shop…',
+  },
   composer: {
     emoji: "Emoji",
     emojiSearch: "Search emoji (English names)",

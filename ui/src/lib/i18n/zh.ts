@@ -52,7 +52,13 @@ export const zh: Messages = {
     },
     settings: { subtitle: '此设备、语言与外观' },
   },
-  empty: { linkAction: '关联此设备', linkHint: '设置 › 连接' },
+  empty: {
+    linkAction: '加入我的团队（配对码）',
+    linkHint: '设置 › 连接',
+    demoAction: '试用演示',
+    demoHint: '在本机体验一家店铺的一天，客户会陆续发来消息——无需账号。',
+    demoStarting: '正在打开演示店铺…',
+  },
   composer: {
     emoji: "表情",
     emojiSearch: "搜索表情（英文名称）",

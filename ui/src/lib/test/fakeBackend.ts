@@ -393,6 +393,15 @@ export class FakeBackend implements Backend {
     this.connection = { state: 'connected' };
     return { device_id: DEVICE_ID, member_id: ME_ID, relay_url: relayUrl };
   };
+  /** Set to make `tryDemo` fail with this error. */
+  demoFailure: Error | null = null;
+  tryDemo = async () => {
+    this.record('tryDemo');
+    if (this.linkGate) await this.linkGate;
+    if (this.demoFailure) throw this.demoFailure;
+    this.session_ = { ...this.session_, linked: true, relay_url: 'http://127.0.0.1:40123' };
+    this.connection = { state: 'connected' };
+  };
   reconnectNow = async () => {
     this.record('reconnectNow');
   };

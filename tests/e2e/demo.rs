@@ -1,0 +1,48 @@
+//! "Try the demo" on a new computer: the first-run choice opens the demo shop inside the
+//! app (a relay and the WhatsApp emulator on 127.0.0.1), its customers write in, and the
+//! next start opens the shop again without asking.
+
+use crate::driver::{Driver, out_dir};
+
+fn profile_args(driver: &Driver) -> Vec<String> {
+    vec![
+        "--data-dir".to_owned(),
+        driver
+            .profile("demo")
+            .to_str()
+            .expect("UTF-8 path")
+            .to_owned(),
+    ]
+}
+
+#[test]
+#[ignore = "needs a display and tauri-driver; run by `cargo xtask test`"]
+fn try_the_demo_opens_a_shop_whose_customers_write_in_and_it_reopens_at_the_next_start() {
+    let driver = Driver::start("en_US.UTF-8");
+    let out = out_dir();
+    let args = profile_args(&driver);
+
+    let session = driver.session_with_args("demo-first-run", &args);
+    session.wait_for_text("[data-testid=try-demo]", |t| t == "Try the demo");
+    session.wait_for_text("[data-testid=link-device]", |t| {
+        t == "Join my team (pairing code)"
+    });
+    session.screenshot(&out.join("90-first-run-en.png"));
+    session.wait_for("[data-testid=try-demo]").click();
+    // The scripted customers reach the owner's inbox over the in-app relay.
+    session.wait_for("[data-testid=inbox-row]");
+    session.wait_for("[data-testid=connection][data-state=connected]");
+    session.wait_for_text("[data-testid=section-title]", |t| t == "Inbox");
+    session.screenshot(&out.join("91-demo-inbox-en.png"));
+    session.close();
+
+    // Started again: straight into the shop, linked, with its conversations.
+    let session = driver.session_with_args("demo-reopened", &args);
+    session.wait_for("[data-testid=connection][data-state=connected]");
+    session.wait_for("[data-testid=inbox-row]");
+    assert!(
+        session.find_all("[data-testid=try-demo]").is_empty(),
+        "a reopened demo does not ask again"
+    );
+    session.close();
+}
