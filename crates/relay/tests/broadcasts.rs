@@ -926,3 +926,68 @@ business_account_id = "{waba}"
     assert!(child.wait().unwrap().success());
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_number_wide_limit_pauses_until_tomorrow_with_a_note_and_progress_is_streamed() {
+    let env = Env::start().await;
+    quiet_automation(&env).await;
+    let admin = env.device("admin", "Ana").await;
+    let mut stream = Stream::open(&env, &admin, 0).await;
+    set_pacing(&env, &admin, 1, 0).await;
+    let ids: Vec<String> = (0..3).map(|i| format!("346006000{i:02}")).collect();
+    seed(
+        &env,
+        ids.iter()
+            .map(|w| (w.clone(), None, json!({"list": "p"})))
+            .collect(),
+    )
+    .await;
+    // Meta answers the first send with its spam rate limit (131048).
+    env.sim_post(
+        "/_sim/faults",
+        json!({"recipient_errors": {&ids[0]: 131048}}),
+    )
+    .await;
+    let id = Uuid::now_v7();
+    let (status, _) = create(
+        &env,
+        &admin,
+        id,
+        &draft(
+            "Limited",
+            json!({"attribute": {"key": "list", "op": "eq", "value": "p"}}),
+            "hello_world",
+            json!([]),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let paused = wait_for(&env, &admin, id, |s| s["state"] == "paused").await;
+    let note = paused["note"].as_str().unwrap();
+    assert!(
+        note.contains("131048") && note.contains("continues tomorrow"),
+        "{note}"
+    );
+    assert_eq!(count(&paused, "pending"), 2);
+    // The devices that may send broadcasts saw it change.
+    let ev = stream
+        .until(|e| e["kind"] == "broadcast.changed" && e["payload"]["state"] == "paused")
+        .await;
+    assert_eq!(ev["payload"]["id"], json!(id));
+    // Tomorrow it goes on (at a cap of 1: the only attempt of yesterday failed).
+    env.clock.advance(Duration::from_secs(24 * 3600));
+    wake(&env);
+    let next = wait_for(&env, &admin, id, |s| {
+        count(s, "pending") == 1 && count(s, "queued") == 0 && s["state"] == "waiting_for_tomorrow"
+    })
+    .await;
+    assert!(
+        next["note"].as_str().unwrap().contains("limit of 1"),
+        "{next}"
+    );
+    assert_eq!(
+        templates_received(&env).await.len(),
+        1,
+        "the refused send never reached the sim"
+    );
+}
