@@ -670,6 +670,15 @@ async fn shape_of(st: &AppState, t: &BroadcastTemplate) -> TemplateShape {
 /// Steps every active broadcast until none has anything due now; returns the earliest
 /// time one has something to do.
 pub async fn run_due(st: &AppState) -> Option<Timestamp> {
+    run_pass(st, true).await
+}
+
+/// [`run_due`]; without `all`, paused and scheduled broadcasts held until a later time
+/// are skipped: a pass made only because something was committed (status webhooks)
+/// cannot change them, while a wake-up (new settings, a moved clock) or their due time
+/// can. A broadcast waiting for tomorrow is still looked at: a number-wide limit Meta
+/// reports today turns it paused.
+async fn run_pass(st: &AppState, all: bool) -> Option<Timestamp> {
     let mut shapes: BTreeMap<Uuid, TemplateShape> = BTreeMap::new();
     loop {
         let active = match st.storage.read(|tx| tx.broadcasts_in(&ACTIVE)).await {
@@ -686,6 +695,19 @@ pub async fn run_due(st: &AppState) -> Option<Timestamp> {
         let mut next: Option<Timestamp> = None;
         let mut again = false;
         for b in active {
+            let held = [b.hold_until, b.scheduled_at]
+                .into_iter()
+                .flatten()
+                .filter(|t| *t > st.clock.now())
+                .max();
+            let holdable = b.state == "paused" || b.state == "scheduled";
+            if !all
+                && holdable
+                && let Some(until) = held
+            {
+                next = Some(next.map_or(until, |n| n.min(until)));
+                continue;
+            }
             let shape = match shapes.get(&b.id) {
                 Some(s) => s.clone(),
                 None => {
@@ -805,8 +827,9 @@ pub async fn announce_live(st: &AppState) -> bool {
 /// schedule, tomorrow's cap, the pacing interval) or a wake-up.
 pub async fn worker(st: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let mut head = st.storage.head();
+    let mut all = true;
     loop {
-        let next = run_due(&st).await;
+        let next = run_pass(&st, all).await;
         head.borrow_and_update();
         let live = announce_live(&st).await;
         let wait = next
@@ -826,6 +849,7 @@ pub async fn worker(st: Arc<AppState>, mut stop: watch::Receiver<bool>) {
             }
             _ = stop.wait_for(|s| *s) => return,
         };
+        all = !committed;
         if committed {
             // Gather a second of changes (status webhooks) into one announcement.
             tokio::select! {
