@@ -26,7 +26,12 @@ mod tests;
 pub use assign::{
     AssignmentPolicy, MemberLoad, RoundRobinState, Strategy as AssignStrategy, Team, pick_member,
 };
-pub use broadcast::{BroadcastPlan, DayStats, Pacing};
+pub use broadcast::{
+    AttributeFilter, AttributeOp, BroadcastAudience, BroadcastCounts, BroadcastDraft,
+    BroadcastPlan, BroadcastPreview, BroadcastRecipient, BroadcastSettings, BroadcastState,
+    BroadcastSummary, BroadcastTemplate, DayStats, OPT_IN_KEYWORDS, Pacing, ParamSource,
+    PreviewSample, RecipientState, RenderedParams, days_needed,
+};
 pub use defaults::{default_rules, default_settings};
 pub use engine::{
     CompileError, CompiledRules, Evaluation, FiredRule, LiveState, Planned, PlannedAction,
