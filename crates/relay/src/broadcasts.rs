@@ -99,6 +99,18 @@ const KEYWORD_MESSAGE_CHARS: usize = 40;
 pub mod kind {
     pub const BROADCAST_CHANGED: &str = "broadcast.changed";
     pub const AUDIT_SETTINGS_UPDATED: &str = "audit.broadcast_settings_updated";
+    pub const AUDIT_CREATED: &str = "audit.broadcast_created";
+    pub const AUDIT_CANCELLED: &str = "audit.broadcast_cancelled";
+}
+
+/// Who did it, for the audit log.
+fn audit_ctx(p: &Principal, peer: std::net::SocketAddr, now: Timestamp) -> Ctx {
+    Ctx {
+        actor_member_id: (!p.member.id.is_nil()).then_some(p.member.id),
+        device_id: Some(p.device.id),
+        address: Some(peer.ip().to_string()),
+        now,
+    }
 }
 
 const ACTIVE: [&str; 4] = ["scheduled", "sending", "waiting_for_tomorrow", "paused"];
@@ -1183,6 +1195,7 @@ async fn summary_of(st: &AppState, row: BroadcastRow) -> Result<BroadcastSummary
 async fn create(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     body: axum::body::Bytes,
 ) -> Result<Response, CommandError> {
     require(&p)?;
@@ -1214,6 +1227,7 @@ async fn create(
     let now = Timestamp::from_millisecond(now.as_millisecond()).unwrap_or(now);
     let draft = req.draft;
     let (member, member_name, device) = (p.member.id, p.member.name.clone(), p.device.id);
+    let ctx = audit_ctx(&p, peer, now);
     let out = st
         .storage
         .write(move |tx| {
@@ -1268,6 +1282,23 @@ async fn create(
                 })?;
             }
             announce(tx, &mut row, now)?;
+            // Who reached how many customers with which template; never parameter texts.
+            let c = summary(tx, &row)?.counts;
+            audit::record(
+                tx,
+                &ctx,
+                kind::AUDIT_CREATED,
+                json!({ "broadcast_id": id, "name": row.name }),
+                Value::Null,
+                json!({
+                    "template": draft.template.name,
+                    "language": draft.template.language,
+                    "audience": draft.audience,
+                    "recipients": c.total,
+                    "opted_out": c.opted_out,
+                    "scheduled_at": draft.scheduled_at,
+                }),
+            )?;
             Ok(Created::New(Box::new(row)))
         })
         .await
@@ -1298,10 +1329,12 @@ async fn create(
 async fn cancel(
     State(st): State<Arc<AppState>>,
     Extension(p): Extension<Principal>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<BroadcastSummary>, CommandError> {
     require(&p)?;
     let now = st.clock.now();
+    let ctx = audit_ctx(&p, peer, now);
     let name = p.member.name.clone();
     let out = st
         .storage
@@ -1323,6 +1356,14 @@ async fn cancel(
                 );
                 tx.update_broadcast(&b)?;
                 announce(tx, &mut b, now)?;
+                audit::record(
+                    tx,
+                    &ctx,
+                    kind::AUDIT_CANCELLED,
+                    json!({ "broadcast_id": id, "name": b.name }),
+                    Value::Null,
+                    json!({ "not_sent": n }),
+                )?;
             }
             summary(tx, &b).map(Some)
         })
@@ -1464,12 +1505,7 @@ async fn put_settings(
         return Err(bad_request(problem));
     }
     let now = st.clock.now();
-    let ctx = Ctx {
-        actor_member_id: (!p.member.id.is_nil()).then_some(p.member.id),
-        device_id: Some(p.device.id),
-        address: Some(peer.ip().to_string()),
-        now,
-    };
+    let ctx = audit_ctx(&p, peer, now);
     let pacing = req.pacing;
     st.storage
         .write(move |tx| {

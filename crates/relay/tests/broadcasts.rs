@@ -593,6 +593,33 @@ async fn cancel_stops_the_pending_recipients_and_queued_ones_still_go() {
     )
     .await;
     assert_eq!(cancelled["recipients"].as_array().unwrap().len(), 7);
+
+    // Both are in the audit log: who, which template, how many — no parameter texts.
+    let (status, log) = call(
+        &env,
+        &admin,
+        "GET",
+        "/v1/team/audit?action=broadcast",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{log}");
+    let entries = log["entries"].as_array().expect("entries");
+    let kinds: Vec<&str> = entries.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"audit.broadcast_created"), "{kinds:?}");
+    assert!(kinds.contains(&"audit.broadcast_cancelled"), "{kinds:?}");
+    let created = entries
+        .iter()
+        .find(|e| e["kind"] == "audit.broadcast_created")
+        .unwrap();
+    assert_eq!(created["after"]["template"], "hello_world");
+    assert_eq!(created["after"]["recipients"], 10);
+    assert_eq!(created["target"]["broadcast_id"], json!(id));
+    let cancelled = entries
+        .iter()
+        .find(|e| e["kind"] == "audit.broadcast_cancelled")
+        .unwrap();
+    assert_eq!(cancelled["after"]["not_sent"], 7);
 }
 
 #[tokio::test]

@@ -66,6 +66,19 @@ describe('Audit › Log', () => {
     i18n.choose('en');
   });
 
+  it('names automation, broadcast and quick-reply changes in plain words', async () => {
+    const backend = team();
+    backend.audit = [
+      auditEntry({ seq: 1, kind: 'audit.broadcast_created', target: { broadcast_id: 'b-1', name: 'November sale' } }),
+      auditEntry({ seq: 2, kind: 'audit.broadcast_cancelled' }),
+      auditEntry({ seq: 3, kind: 'audit.automation_updated' }),
+      auditEntry({ seq: 4, kind: 'audit.quick_reply_deleted' }),
+    ];
+    await openAudit(backend);
+    const actions = (await screen.findAllByTestId('audit-action')).map((a) => a.textContent?.trim());
+    expect(actions).toEqual(['Deleted a quick reply', 'Changed the automation', 'Cancelled a broadcast', 'Started a broadcast']);
+  });
+
   it('lists entries newest first: time, who, device, address and the action in plain words', async () => {
     const backend = team();
     backend.audit = [

@@ -25,6 +25,9 @@ export const ACTIONS = [
   'exported',
   'history',
   'entries',
+  'automation',
+  'broadcast',
+  'quick_reply',
 ] as const;
 export type ActionPrefix = (typeof ACTIONS)[number];
 

@@ -619,6 +619,9 @@ export const en = {
       exported: 'Audit log exports',
       history: 'History exports',
       entries: 'Retention clean-ups',
+      automation: 'Automation',
+      broadcast: 'Broadcasts',
+      quick_reply: 'Quick replies',
     },
     kinds: {
       member_created: 'Added a member',
@@ -645,6 +648,13 @@ export const en = {
       entries_expired: 'Removed old entries (retention)',
       alert_acknowledged: 'Acknowledged an alert',
       alert_thresholds_updated: 'Changed the alert thresholds',
+      automation_updated: 'Changed the automation',
+      broadcast_created: 'Started a broadcast',
+      broadcast_cancelled: 'Cancelled a broadcast',
+      broadcast_settings_updated: 'Changed the broadcast limits',
+      quick_reply_created: 'Added a quick reply',
+      quick_reply_updated: 'Changed a quick reply',
+      quick_reply_deleted: 'Deleted a quick reply',
     },
     fields: {
       name: 'Name',

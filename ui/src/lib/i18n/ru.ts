@@ -620,6 +620,9 @@ export const ru: Messages = {
       exported: 'Выгрузки журнала',
       history: 'Выгрузки истории',
       entries: 'Очистка по сроку хранения',
+      automation: 'Автоматизация',
+      broadcast: 'Рассылки',
+      quick_reply: 'Быстрые ответы',
     },
     kinds: {
       member_created: 'Добавил(а) участника',
@@ -646,6 +649,13 @@ export const ru: Messages = {
       entries_expired: 'Удалены старые записи (срок хранения)',
       alert_acknowledged: 'Подтвердил(а) тревогу',
       alert_thresholds_updated: 'Изменил(а) пороги тревог',
+      automation_updated: 'Изменил(а) автоматизацию',
+      broadcast_created: 'Запустил(а) рассылку',
+      broadcast_cancelled: 'Отменил(а) рассылку',
+      broadcast_settings_updated: 'Изменил(а) лимиты рассылок',
+      quick_reply_created: 'Добавил(а) быстрый ответ',
+      quick_reply_updated: 'Изменил(а) быстрый ответ',
+      quick_reply_deleted: 'Удалил(а) быстрый ответ',
     },
     fields: {
       name: 'Имя',

@@ -609,6 +609,9 @@ export const zh: Messages = {
       exported: '审计日志导出',
       history: '历史记录导出',
       entries: '按保留期清理',
+      automation: '自动化',
+      broadcast: '群发',
+      quick_reply: '快捷回复',
     },
     kinds: {
       member_created: '添加了成员',
@@ -635,6 +638,13 @@ export const zh: Messages = {
       entries_expired: '删除了过期记录（保留期）',
       alert_acknowledged: '确认了警报',
       alert_thresholds_updated: '修改了警报阈值',
+      automation_updated: '修改了自动化',
+      broadcast_created: '发起了群发',
+      broadcast_cancelled: '取消了群发',
+      broadcast_settings_updated: '修改了群发限额',
+      quick_reply_created: '添加了快捷回复',
+      quick_reply_updated: '修改了快捷回复',
+      quick_reply_deleted: '删除了快捷回复',
     },
     fields: {
       name: '名称',
