@@ -595,17 +595,13 @@ async fn cancel_stops_the_pending_recipients_and_queued_ones_still_go() {
     assert_eq!(cancelled["recipients"].as_array().unwrap().len(), 7);
 
     // Both are in the audit log: who, which template, how many — no parameter texts.
-    let (status, log) = call(
-        &env,
-        &admin,
-        "GET",
-        "/v1/team/audit?action=broadcast",
-        None,
-    )
-    .await;
+    let (status, log) = call(&env, &admin, "GET", "/v1/team/audit?action=broadcast", None).await;
     assert_eq!(status, 200, "{log}");
     let entries = log["entries"].as_array().expect("entries");
-    let kinds: Vec<&str> = entries.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = entries
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
     assert!(kinds.contains(&"audit.broadcast_created"), "{kinds:?}");
     assert!(kinds.contains(&"audit.broadcast_cancelled"), "{kinds:?}");
     let created = entries
@@ -1017,4 +1013,80 @@ async fn a_number_wide_limit_pauses_until_tomorrow_with_a_note_and_progress_is_s
         1,
         "the refused send never reached the sim"
     );
+}
+
+/// Polls the sim until it has received `n` broadcast templates in all.
+async fn wait_templates(env: &Env, n: usize) -> BTreeMap<String, Vec<Value>> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = templates_received(env).await;
+        if got.values().map(Vec::len).sum::<usize>() >= n {
+            return got;
+        }
+        assert!(Instant::now() < deadline, "only {got:?} reached the sim");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_scheduled_broadcast_waits_for_its_time_and_sends_are_spaced_by_the_interval() {
+    let env = Env::start().await;
+    quiet_automation(&env).await;
+    let admin = env.device("admin", "Ana").await;
+    // One send per minute.
+    set_pacing(&env, &admin, 50, 60).await;
+    let ids: Vec<String> = (0..3).map(|i| format!("3460050000{i}")).collect();
+    seed(
+        &env,
+        ids.iter()
+            .map(|w| (w.clone(), None, json!({"list": "later"})))
+            .collect(),
+    )
+    .await;
+    let id = Uuid::now_v7();
+    let mut d = draft(
+        "Tomorrow's opening",
+        json!({"attribute": {"key": "list", "op": "eq", "value": "later"}}),
+        "hello_world",
+        json!([]),
+    );
+    let at = env.clock.now() + jiff::SignedDuration::from_hours(2);
+    d["scheduled_at"] = json!(at);
+    let (status, created) = create(&env, &admin, id, &d).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["state"], "scheduled");
+    let state = std::sync::Arc::clone(env.run.as_ref().unwrap().relay.state());
+    // Before its time a pass sends nothing and names when to look again.
+    let next = teamline_relay::broadcasts::run_due(&state).await;
+    assert!(next.is_some(), "a scheduled broadcast asks to be woken");
+    assert!(templates_received(&env).await.is_empty());
+    assert_eq!(
+        wait_for(&env, &admin, id, |_| true).await["state"],
+        "scheduled"
+    );
+
+    // At its time the first recipient goes, then one per interval.
+    env.clock.advance(Duration::from_secs(2 * 3600 + 1));
+    wake(&env);
+    wait_templates(&env, 1).await;
+    let s = wait_for(&env, &admin, id, |s| s["state"] == "sending").await;
+    assert_eq!(count(&s, "pending"), 2, "{s}");
+    let next = teamline_relay::broadcasts::run_due(&state).await;
+    assert_eq!(
+        templates_received(&env).await.len(),
+        1,
+        "not before the interval"
+    );
+    assert!(next.is_some(), "the next send has a time");
+    env.clock.advance(Duration::from_secs(61));
+    wake(&env);
+    wait_templates(&env, 2).await;
+    env.clock.advance(Duration::from_secs(61));
+    wake(&env);
+    let got = wait_templates(&env, 3).await;
+    assert!(got.values().all(|v| v.len() == 1), "{got:?}");
+    wait_for(&env, &admin, id, |s| {
+        s["state"] == "completed" && count(s, "pending") == 0
+    })
+    .await;
 }
