@@ -253,7 +253,7 @@ fn preload(store: &Store, fresh: &[&Event], ctx: &mut Ctx<'_>) -> Result<(), Sto
                     ctx.messages.insert(m.id, m);
                 }
             }
-            kind::LABELS_CHANGED => want_labels = true,
+            kind::LABELS_CHANGED | kind::LABEL_SAVED | kind::LABEL_DELETED => want_labels = true,
             kind::DEVICE_REVOKED => want_devices = true,
             kind::NOTE_ADDED => want_members = true,
             _ => {}
@@ -720,6 +720,25 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                     Trigger::LabelsAdded { labels: added },
                 );
                 ctx.out.candidates.push(cand);
+            }
+        }
+        kind::LABEL_SAVED => {
+            let p: wire::LabelSaved = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            label_ids(b, ctx, std::slice::from_ref(&p.label), seq)?;
+        }
+        kind::LABEL_DELETED => {
+            let p: wire::LabelDeleted = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            if let Some(l) = ctx.labels.remove(&p.name.to_lowercase()) {
+                b.delete_label(l.id)?;
+                for c in ctx.convs.values_mut().flatten() {
+                    c.labels.retain(|id| *id != l.id);
+                }
             }
         }
         kind::CONVERSATION_PRIORITY => {

@@ -23,6 +23,7 @@ pub mod composer;
 pub mod content;
 mod error;
 pub mod external;
+mod labels;
 mod media;
 pub mod notify;
 mod outbox;

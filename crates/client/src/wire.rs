@@ -31,6 +31,8 @@ pub mod kind {
     pub const DEVICE_REVOKED: &str = "device.revoked";
     pub const NOTE_ADDED: &str = "note.added";
     pub const LABELS_CHANGED: &str = "labels.changed";
+    pub const LABEL_SAVED: &str = "label.saved";
+    pub const LABEL_DELETED: &str = "label.deleted";
     pub const CONVERSATION_PRIORITY: &str = "conversation.priority";
     pub const CONVERSATION_SLA: &str = "conversation.sla";
     /// A rule's "notify" action, addressed to one member (issue 8).
@@ -509,6 +511,18 @@ impl<T> OneOrMany<T> {
             OneOrMany::Many(v) => v,
         }
     }
+}
+
+/// `label.saved`: one of the team's labels was created or recoloured.
+#[derive(Debug, Deserialize)]
+pub struct LabelSaved {
+    pub label: LabelRef,
+}
+
+/// `label.deleted`: the team no longer has this label (conversations lost it too).
+#[derive(Debug, Deserialize)]
+pub struct LabelDeleted {
+    pub name: String,
 }
 
 /// `conversation.priority`: automation set (or cleared) a conversation's priority.

@@ -213,6 +213,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::backup::routes())
         .merge(crate::automation::routes())
         .merge(crate::broadcasts::routes())
+        .merge(crate::labels::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), auth));
     Router::new()
         .route(

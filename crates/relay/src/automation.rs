@@ -625,6 +625,24 @@ pub fn carry_out(
             Planned::AddLabel { label } | Planned::RemoveLabel { label } => {
                 let adding = matches!(step.action, Planned::AddLabel { .. });
                 let label = label.trim();
+                // Under the team's spelling; a new label must fit the team's limit.
+                let team_label = if adding {
+                    match crate::labels::ensure(tx, label, None, now)? {
+                        Ok(row) => Some(row.name),
+                        Err(e) => {
+                            not_done.push(json!({
+                                "source": step.source,
+                                "action": format!("add label {label}"),
+                                "why": e.body["message"],
+                            }));
+                            continue;
+                        }
+                    }
+                } else {
+                    tx.team_label(&crate::labels::key(label))?
+                        .map(|row| row.name)
+                };
+                let label = team_label.as_deref().unwrap_or(label);
                 let changed = if adding {
                     tx.add_label(conv.id, label, now)?
                 } else {

@@ -580,6 +580,17 @@ fn execute(
                 ))));
             }
             let adding = matches!(cmd, Command::AddLabel { .. });
+            // Applied under the team's spelling; a new name joins the team's labels.
+            let team_label = if adding {
+                match crate::labels::ensure(tx, label, None, now)? {
+                    Ok(row) => Some(row.name),
+                    Err(e) => return Ok(Err(e)),
+                }
+            } else {
+                tx.team_label(&crate::labels::key(label))?
+                    .map(|row| row.name)
+            };
+            let label = team_label.as_deref().unwrap_or(label);
             let changed = if adding {
                 tx.add_label(conv.id, label, now)?
             } else {

@@ -19,6 +19,7 @@ pub mod config;
 pub mod delivery;
 pub mod events;
 pub mod ingest;
+pub mod labels;
 pub mod metrics;
 pub mod pairing;
 pub mod pin;

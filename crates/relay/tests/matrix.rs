@@ -352,6 +352,27 @@ const CASES: &[(&str, &str, &str, Need)] = &[
         "/v1/broadcasts/{id}/cancel",
         Need::PermGives(SendBroadcasts, 404),
     ),
+    // The team's labels: anyone linked reads them; ManageLabels creates (here with a
+    // colour the route refuses: 400 once allowed), recolours and deletes (unknown: 404).
+    ("labels", "GET", "/v1/labels", Need::Any),
+    (
+        "label_create",
+        "POST",
+        "/v1/labels",
+        Need::PermGives(ManageLabels, 400),
+    ),
+    (
+        "label_update",
+        "PATCH",
+        "/v1/labels/{name}",
+        Need::PermGives(ManageLabels, 404),
+    ),
+    (
+        "label_delete",
+        "DELETE",
+        "/v1/labels/{name}",
+        Need::PermGives(ManageLabels, 404),
+    ),
     ("own_pin", "PUT", "/v1/me/pin", Need::Any),
     // Sign-in/out are for shared devices; every matrix device is personal: 409 for all.
     ("sign_in", "POST", "/v1/session/sign-in", Need::Status(409)),
@@ -396,6 +417,7 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
         include_str!("../src/backup.rs"),
         include_str!("../src/automation.rs"),
         include_str!("../src/broadcasts.rs"),
+        include_str!("../src/labels.rs"),
     ] {
         let mut rest = src;
         while let Some(i) = rest.find(".route(") {
@@ -543,7 +565,7 @@ fn may_receive(fx: &Fixture, e: PermissionSet, me: Uuid, ev: &Value) -> bool {
         }
         "webhook" => e.contains(ManageTeam),
         "alert" | "advisor" => e.contains(ManageTeam),
-        "template" => true,
+        "template" | "label" => true,
         "broadcast" => e.contains(SendBroadcasts),
         // The automation: settings changes to every device, a notification to its
         // member, what ran to whoever sees the conversation, failures to team managers.
@@ -746,6 +768,16 @@ async fn prepare(t: &TestRelay, fx: &Fixture, cell: &Cell, name: &str) -> (Strin
             None,
         ),
         "broadcast_cancel" => (format!("/v1/broadcasts/{}/cancel", Uuid::now_v7()), None),
+        "labels" => ("/v1/labels".into(), None),
+        "label_create" => (
+            "/v1/labels".into(),
+            Some(json!({"name": "Matrix", "colour": "teal"})),
+        ),
+        "label_update" => (
+            "/v1/labels/no-such-label".into(),
+            Some(json!({"colour": "#0d9488"})),
+        ),
+        "label_delete" => ("/v1/labels/no-such-label".into(), None),
         "own_pin" => (
             "/v1/me/pin".into(),
             Some(json!({"current_pin": MEMBER_PIN, "new_pin": MEMBER_PIN})),

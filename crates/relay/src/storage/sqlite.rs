@@ -150,6 +150,7 @@ CREATE TABLE pairing_failures (
     include_str!("sqlite/quick_replies.sql"),
     include_str!("sqlite/sla_shown.sql"),
     include_str!("sqlite/broadcasts.sql"),
+    include_str!("sqlite/labels.sql"),
 ];
 
 /// The schema version this binary writes.

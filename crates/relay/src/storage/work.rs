@@ -117,6 +117,10 @@ pub trait WorkRead {
     fn media(&self, media_id: &str) -> StorageResult<Option<MediaRow>>;
     /// Sorted.
     fn labels_of(&self, conversation_id: Uuid) -> StorageResult<Vec<String>>;
+    /// The team's labels, by name.
+    fn team_labels(&self) -> StorageResult<Vec<TeamLabelRow>>;
+    /// The team's label whose lower-cased name is `key`.
+    fn team_label(&self, key: &str) -> StorageResult<Option<TeamLabelRow>>;
     /// Oldest first.
     fn notes_of(&self, conversation_id: Uuid) -> StorageResult<Vec<NoteRow>>;
     fn snoozed_until(&self, conversation_id: Uuid) -> StorageResult<Option<Timestamp>>;
@@ -145,4 +149,20 @@ pub trait WorkWrite {
     /// `false` when the conversation did not have it.
     fn remove_label(&mut self, conversation_id: Uuid, label: &str) -> StorageResult<bool>;
     fn set_snooze(&mut self, conversation_id: Uuid, until: Option<Timestamp>) -> StorageResult<()>;
+    /// Inserts or replaces (by key) a team label.
+    fn put_team_label(&mut self, l: &TeamLabelRow) -> StorageResult<()>;
+    /// Deletes a team label and takes it off every conversation; returns those
+    /// conversations.
+    fn delete_team_label(&mut self, l: &TeamLabelRow) -> StorageResult<Vec<Uuid>>;
+}
+
+/// One of the team's labels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamLabelRow {
+    /// The lower-cased name.
+    pub key: String,
+    pub name: String,
+    /// `#rrggbb`.
+    pub colour: String,
+    pub created_at: Timestamp,
 }

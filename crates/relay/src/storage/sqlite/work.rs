@@ -202,6 +202,20 @@ impl WorkRead for Sql<'_> {
             .map_err(db_err)
     }
 
+    fn team_labels(&self) -> StorageResult<Vec<TeamLabelRow>> {
+        self.c
+            .prepare_cached("SELECT key, name, colour, created_at FROM labels ORDER BY name")
+            .and_then(|mut s| s.query_map([], team_label_row)?.collect())
+            .map_err(db_err)
+    }
+
+    fn team_label(&self, key: &str) -> StorageResult<Option<TeamLabelRow>> {
+        self.c
+            .prepare_cached("SELECT key, name, colour, created_at FROM labels WHERE key = ?1")
+            .and_then(|mut s| s.query_row([key], team_label_row).optional())
+            .map_err(db_err)
+    }
+
     fn notes_of(&self, conversation_id: Uuid) -> StorageResult<Vec<NoteRow>> {
         self.c
             .prepare_cached(
@@ -244,7 +258,52 @@ impl WorkRead for Sql<'_> {
     }
 }
 
+fn team_label_row(r: &Row<'_>) -> rusqlite::Result<TeamLabelRow> {
+    Ok(TeamLabelRow {
+        key: r.get(0)?,
+        name: r.get(1)?,
+        colour: r.get(2)?,
+        created_at: ts(r.get(3)?)?,
+    })
+}
+
 impl WorkWrite for Sql<'_> {
+    fn put_team_label(&mut self, l: &TeamLabelRow) -> StorageResult<()> {
+        self.c
+            .execute(
+                "INSERT INTO labels (key, name, colour, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(key) DO UPDATE SET name = excluded.name, colour = excluded.colour",
+                params![l.key, l.name, l.colour, ms(l.created_at)],
+            )
+            .map(|_| ())
+            .map_err(db_err)
+    }
+
+    fn delete_team_label(&mut self, l: &TeamLabelRow) -> StorageResult<Vec<Uuid>> {
+        let ids: Vec<String> = self
+            .c
+            .prepare("SELECT DISTINCT conversation_id FROM conversation_labels WHERE lower(label) = ?1 OR label = ?2")
+            .and_then(|mut s| {
+                s.query_map(params![l.key, l.name], |r| r.get(0))?
+                    .collect()
+            })
+            .map_err(db_err)?;
+        self.c
+            .execute(
+                "DELETE FROM conversation_labels WHERE lower(label) = ?1 OR label = ?2",
+                params![l.key, l.name],
+            )
+            .map_err(db_err)?;
+        self.c
+            .execute("DELETE FROM labels WHERE key = ?1", [&l.key])
+            .map_err(db_err)?;
+        ids.iter()
+            .map(|s| {
+                Uuid::parse_str(s).map_err(|e| crate::storage::StorageError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
     fn insert_command_result(&mut self, r: &CommandResultRow) -> StorageResult<()> {
         self.c
             .prepare_cached(
