@@ -233,6 +233,27 @@ pub async fn labels(engine: State<'_, Engine>) -> Reply<Vec<LabelChip>> {
     Ok(engine.client()?.label_chips().await?)
 }
 
+/// The team's labels read from the relay (fresh colours), then as chips.
+#[tauri::command]
+pub async fn refresh_labels(engine: State<'_, Engine>) -> Reply<Vec<LabelChip>> {
+    Ok(engine.client()?.refresh_labels().await?)
+}
+
+#[tauri::command]
+pub async fn create_label(engine: State<'_, Engine>, name: String, colour: String) -> Reply<()> {
+    Ok(engine.client()?.create_label(&name, &colour).await?)
+}
+
+#[tauri::command]
+pub async fn recolour_label(engine: State<'_, Engine>, name: String, colour: String) -> Reply<()> {
+    Ok(engine.client()?.recolour_label(&name, &colour).await?)
+}
+
+#[tauri::command]
+pub async fn delete_label(engine: State<'_, Engine>, name: String) -> Reply<()> {
+    Ok(engine.client()?.delete_label(&name).await?)
+}
+
 #[tauri::command]
 pub async fn send_text(
     engine: State<'_, Engine>,

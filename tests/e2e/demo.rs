@@ -34,6 +34,25 @@ fn try_the_demo_opens_a_shop_whose_customers_write_in_and_it_reopens_at_the_next
     session.wait_for("[data-testid=connection][data-state=connected]");
     session.wait_for_text("[data-testid=section-title]", |t| t == "Inbox");
     session.screenshot(&out.join("91-demo-inbox-en.png"));
+
+    // The owner manages the team's labels: the demo's automatic "New customer" label is
+    // there; a new one gets its colour.
+    session
+        .wait_for("nav button[data-section=settings]")
+        .click();
+    session.wait_for("[data-testid=settings-tab-labels]").click();
+    session.wait_for_text("[data-testid=team-label]", |t| t.contains("New customer"));
+    session
+        .wait_for("[data-testid=team-labels-name]")
+        .send_keys("Wholesale");
+    session.execute(
+        "const c = document.querySelector('[data-testid=team-labels-colour]'); \
+         c.value = '#7c3aed'; c.dispatchEvent(new Event('input', { bubbles: true }));",
+        serde_json::json!([]),
+    );
+    session.wait_for("[data-testid=team-labels-create]").click();
+    session.wait_for_any_text("[data-testid=team-label]", |t| t.contains("Wholesale"));
+    session.screenshot(&out.join("92-settings-labels-en.png"));
     session.close();
 
     // Started again: straight into the shop, linked, with its conversations.

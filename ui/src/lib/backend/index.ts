@@ -129,6 +129,13 @@ export interface Backend {
   memberNames(): Promise<MemberName[]>;
   /** The team's labels. */
   labels(): Promise<LabelChip[]>;
+  /** The team's labels read from the relay (fresh colours). */
+  refreshLabels(): Promise<LabelChip[]>;
+  /** Creates a team label (ManageLabels; the relay refuses past 20 with `label_limit`). */
+  createLabel(name: string, colour: string): Promise<void>;
+  recolourLabel(name: string, colour: string): Promise<void>;
+  /** Deletes a team label; it leaves every conversation. */
+  deleteLabel(name: string): Promise<void>;
   outbox(): Promise<OutboxEntry[]>;
   discardOutbox(id: string): Promise<boolean>;
   notificationSettings(): Promise<NotificationSettings>;

@@ -125,6 +125,10 @@ export class TauriBackend implements Backend {
   notes = (conversationId: string) => this.call<NoteItem[]>('notes', { conversationId });
   memberNames = () => this.call<MemberName[]>('member_names');
   labels = () => this.call<LabelChip[]>('labels');
+  refreshLabels = () => this.call<LabelChip[]>('refresh_labels');
+  createLabel = (name: string, colour: string) => this.call<void>('create_label', { name, colour });
+  recolourLabel = (name: string, colour: string) => this.call<void>('recolour_label', { name, colour });
+  deleteLabel = (name: string) => this.call<void>('delete_label', { name });
   sendText = (conversationId: string, text: string) =>
     this.call<OutboxEntry | null>('send_text', { conversationId, text });
   claim = (conversationId: string) => this.call<void>('claim', { conversationId });

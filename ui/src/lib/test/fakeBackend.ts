@@ -571,6 +571,31 @@ export class FakeBackend implements Backend {
     this.record('memberNames');
     return structuredClone(this.names);
   };
+  refreshLabels = async () => {
+    this.record('refreshLabels');
+    return structuredClone(this.teamLabels);
+  };
+  createLabel = async (name: string, colour: string) => {
+    this.record('createLabel', name, colour);
+    if (this.teamLabels.some((l) => l.name.toLowerCase() === name.trim().toLowerCase())) {
+      throw new BackendError('label_exists', `The team already has a label called "${name.trim()}".`);
+    }
+    if (this.teamLabels.length >= 20) {
+      throw new BackendError('label_limit', 'The team already has 20 labels; remove one first.');
+    }
+    this.teamLabels.push({ id: id('label'), name: name.trim(), colour, urgent: false });
+  };
+  recolourLabel = async (name: string, colour: string) => {
+    this.record('recolourLabel', name, colour);
+    const l = this.teamLabels.find((x) => x.name.toLowerCase() === name.toLowerCase());
+    if (!l) throw new BackendError('not_found', `The team has no label called "${name}".`);
+    l.colour = colour;
+  };
+  deleteLabel = async (name: string) => {
+    this.record('deleteLabel', name);
+    this.teamLabels = this.teamLabels.filter((l) => l.name.toLowerCase() !== name.toLowerCase());
+    for (const r of this.rows) r.labels = r.labels.filter((l) => l.name.toLowerCase() !== name.toLowerCase());
+  };
   labels = async () => {
     this.record('labels');
     return structuredClone(this.teamLabels);
