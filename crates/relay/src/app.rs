@@ -61,6 +61,8 @@ pub struct AppState {
     pub pin_cost: Arc<crate::pin::PinCost>,
     /// The automation runner's wake-ups and compiled-rules cache.
     pub automation: Arc<crate::automation::Hub>,
+    /// The broadcast worker's wake-ups and counters.
+    pub broadcasts: Arc<crate::broadcasts::Hub>,
 }
 
 impl AppState {
@@ -81,6 +83,7 @@ impl AppState {
             commands: std::sync::OnceLock::new(),
             pin_cost: Arc::new(crate::pin::PinCost::default()),
             automation: Arc::new(crate::automation::Hub::default()),
+            broadcasts: Arc::new(crate::broadcasts::Hub::default()),
         })
     }
 }
@@ -209,6 +212,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::alerts::routes())
         .merge(crate::backup::routes())
         .merge(crate::automation::routes())
+        .merge(crate::broadcasts::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), auth));
     Router::new()
         .route(
@@ -328,6 +332,12 @@ async fn webhook_post(
                     st.metrics
                         .events_appended
                         .fetch_add(u64::from(out.events), Ordering::Relaxed);
+                    // A broadcast opt-out's acknowledgement waits in the send queue.
+                    if out.queued > 0
+                        && let Some(services) = st.commands.get()
+                    {
+                        services.outbound.wake();
+                    }
                 })
         }
     };
@@ -752,6 +762,7 @@ async fn healthz(State(st): St) -> Response {
 async fn metrics(State(st): St) -> Response {
     let mut body = st.metrics.render(*st.storage.head().borrow());
     body.push_str(&st.automation.metrics_text());
+    body.push_str(&st.broadcasts.metrics_text());
     if let Some(commands) = st.commands.get() {
         body.push_str(&commands.metrics_text().await);
     }

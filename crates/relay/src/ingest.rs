@@ -33,6 +33,8 @@ pub struct IngestOutcome {
     pub events: u32,
     /// Items that were already known (same wamid, or same wamid+status).
     pub duplicates: u32,
+    /// Outbound messages queued (a broadcast opt-out's acknowledgement): wake the sender.
+    pub queued: u32,
 }
 
 /// What a webhook's inbound messages serialize to, whatever the database holds: computed
@@ -103,7 +105,7 @@ pub fn apply_prepared(
                     // Only when `prepared` came from another payload: redo it here.
                     None => prepare_inbound(m),
                 };
-                apply_inbound(tx, m, prep, now)?
+                apply_inbound(tx, m, prep, now, &mut out.queued)?
             }
             WebhookItem::Status(s) => apply_status(tx, &s.status, now)?,
             WebhookItem::TemplateStatus(t) => {
@@ -202,6 +204,7 @@ fn apply_inbound(
     m: &InboundMessage,
     prep: PreparedInbound,
     now: Timestamp,
+    queued: &mut u32,
 ) -> StorageResult<u32> {
     let msg = &m.message;
     if tx.message_by_wamid(&msg.id)?.is_some() {
@@ -357,7 +360,10 @@ fn apply_inbound(
         None,
         now,
     )?;
-    Ok(appended + 1)
+    // Broadcast opt-outs are recorded whatever the automation's switch.
+    let acks = crate::broadcasts::on_inbound(tx, &conversation, &row, now)?;
+    *queued += acks;
+    Ok(appended + 1 + acks)
 }
 
 /// The `message.received` payload, `{conversation, message, preview, supported}`, with the

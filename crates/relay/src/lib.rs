@@ -12,6 +12,7 @@ pub mod audit;
 pub mod authz;
 pub mod automation;
 pub mod backup;
+pub mod broadcasts;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -57,6 +58,7 @@ pub struct Relay {
     retention: JoinHandle<()>,
     idle: JoinHandle<()>,
     automation: [JoinHandle<()>; 2],
+    broadcasts: JoinHandle<()>,
 }
 
 impl Relay {
@@ -88,6 +90,7 @@ impl Relay {
             tokio::spawn(automation::worker(Arc::clone(&state), stop_rx.clone())),
             tokio::spawn(automation::timers(Arc::clone(&state), stop_rx.clone())),
         ];
+        let broadcasts = tokio::spawn(broadcasts::worker(Arc::clone(&state), stop_rx.clone()));
         let retention = tokio::spawn(retention_loop(Arc::clone(&state), stop_rx));
         tracing::info!(%addr, backend = state.storage.backend(), "relay listening");
         Ok(Relay {
@@ -98,6 +101,7 @@ impl Relay {
             retention,
             idle,
             automation,
+            broadcasts,
         })
     }
 
@@ -121,6 +125,7 @@ impl Relay {
         for task in &self.automation {
             task.abort();
         }
+        self.broadcasts.abort();
         self.server.await??;
         Ok(())
     }

@@ -37,6 +37,9 @@ enum Need {
     View(Conv),
     Cmd(Conv, Permission),
     Status(u16),
+    /// That permission; when allowed, this status (e.g. 404 for an unknown id, 422 for a
+    /// request the route refuses after the permission check).
+    PermGives(Permission, u16),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -299,6 +302,56 @@ const CASES: &[(&str, &str, &str, Need)] = &[
         "/v1/contacts/{wa_id}/attributes",
         Need::Perm(EditContacts),
     ),
+    // Broadcasts: every route needs SendBroadcasts (unknown ids answer 404 once allowed;
+    // creating for an audience of nobody answers 422).
+    (
+        "broadcasts",
+        "GET",
+        "/v1/broadcasts",
+        Need::Perm(SendBroadcasts),
+    ),
+    (
+        "broadcast_create",
+        "POST",
+        "/v1/broadcasts",
+        Need::PermGives(SendBroadcasts, 422),
+    ),
+    (
+        "broadcast_preview",
+        "POST",
+        "/v1/broadcasts/preview",
+        Need::Perm(SendBroadcasts),
+    ),
+    (
+        "broadcast_settings",
+        "GET",
+        "/v1/broadcasts/settings",
+        Need::Perm(SendBroadcasts),
+    ),
+    (
+        "broadcast_settings_put",
+        "PUT",
+        "/v1/broadcasts/settings",
+        Need::Perm(SendBroadcasts),
+    ),
+    (
+        "broadcast",
+        "GET",
+        "/v1/broadcasts/{id}",
+        Need::PermGives(SendBroadcasts, 404),
+    ),
+    (
+        "broadcast_recipients",
+        "GET",
+        "/v1/broadcasts/{id}/recipients",
+        Need::PermGives(SendBroadcasts, 404),
+    ),
+    (
+        "broadcast_cancel",
+        "POST",
+        "/v1/broadcasts/{id}/cancel",
+        Need::PermGives(SendBroadcasts, 404),
+    ),
     ("own_pin", "PUT", "/v1/me/pin", Need::Any),
     // Sign-in/out are for shared devices; every matrix device is personal: 409 for all.
     ("sign_in", "POST", "/v1/session/sign-in", Need::Status(409)),
@@ -342,6 +395,7 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
         include_str!("../src/alerts.rs"),
         include_str!("../src/backup.rs"),
         include_str!("../src/automation.rs"),
+        include_str!("../src/broadcasts.rs"),
     ] {
         let mut rest = src;
         while let Some(i) = rest.find(".route(") {
@@ -490,6 +544,7 @@ fn may_receive(fx: &Fixture, e: PermissionSet, me: Uuid, ev: &Value) -> bool {
         "webhook" => e.contains(ManageTeam),
         "alert" | "advisor" => e.contains(ManageTeam),
         "template" => true,
+        "broadcast" => e.contains(SendBroadcasts),
         // The automation: settings changes to every device, a notification to its
         // member, what ran to whoever sees the conversation, failures to team managers.
         "automation" => match kind {
@@ -663,6 +718,34 @@ async fn prepare(t: &TestRelay, fx: &Fixture, cell: &Cell, name: &str) -> (Strin
             "/v1/contacts/34600999000/attributes".into(),
             (name == "attributes_put").then(|| json!({"attributes": {"monthly_spend_usd": 120}})),
         ),
+        "broadcasts" => ("/v1/broadcasts".into(), None),
+        "broadcast_create" | "broadcast_preview" => {
+            let draft = json!({
+                "name": "Matrix sale",
+                "audience": {"label": "nobody-has-this-label"},
+                "template": {"name": "spring_sale", "language": "en_US", "header_params": [],
+                    "body_params": [{"kind": "contact_name"}]},
+                "scheduled_at": null,
+            });
+            if name == "broadcast_preview" {
+                ("/v1/broadcasts/preview".into(), Some(draft))
+            } else {
+                let mut body = draft;
+                body["id"] = json!(Uuid::now_v7());
+                ("/v1/broadcasts".into(), Some(body))
+            }
+        }
+        "broadcast_settings" | "broadcast_settings_put" => (
+            "/v1/broadcasts/settings".into(),
+            (name == "broadcast_settings_put")
+                .then(|| json!({"pacing": teamline_core::automation::Pacing::default()})),
+        ),
+        "broadcast" => (format!("/v1/broadcasts/{}", Uuid::now_v7()), None),
+        "broadcast_recipients" => (
+            format!("/v1/broadcasts/{}/recipients?limit=10", Uuid::now_v7()),
+            None,
+        ),
+        "broadcast_cancel" => (format!("/v1/broadcasts/{}/cancel", Uuid::now_v7()), None),
         "own_pin" => (
             "/v1/me/pin".into(),
             Some(json!({"current_pin": MEMBER_PIN, "new_pin": MEMBER_PIN})),
@@ -718,6 +801,13 @@ fn expected_status(fx: &Fixture, cell: &Cell, e: PermissionSet, need: Need) -> u
             }
         }
         Need::Status(s) => s,
+        Need::PermGives(p, s) => {
+            if e.contains(p) {
+                s
+            } else {
+                403
+            }
+        }
     }
 }
 

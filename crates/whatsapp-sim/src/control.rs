@@ -5,7 +5,9 @@
 //! - `GET  /_sim/inbound`  messages customers sent
 //! - `GET  /_sim/sent`     what the business sent, with statuses, and its read marks
 //! - `GET|POST /_sim/clock`     `{"advance_secs": n}` moves sim time forward
-//! - `GET|POST /_sim/faults`    toggles fault switches (partial updates)
+//! - `GET|POST /_sim/faults`    toggles fault switches (partial updates), including
+//!   per-recipient Meta errors (`recipient_errors: {wa_id: code}`) and withheld send
+//!   answers (`stall_sends`, with `stalled` counting the requests held)
 //! - `POST /_sim/flush`    sends webhooks a batch fault is holding back
 //! - `GET  /_sim/deliveries` every webhook POST and its attempts
 //! - `POST /_sim/handshake` Meta's GET subscribe handshake against the webhook URL
@@ -299,9 +301,22 @@ struct FaultsPatch {
     batch: Option<usize>,
     drop_webhooks: Option<u32>,
     drop_graph_responses: Option<u32>,
+    /// Replaces the whole map (`{}` clears it).
+    recipient_errors: Option<std::collections::BTreeMap<String, u32>>,
+    stall_sends: Option<bool>,
 }
 
-async fn set_faults(State(shared): Shr, Json(p): Json<FaultsPatch>) -> Json<Value> {
+async fn set_faults(State(shared): Shr, Json(p): Json<FaultsPatch>) -> Response {
+    if let Some(map) = &p.recipient_errors
+        && let Some((wa_id, code)) = map.iter().find(|(_, c)| {
+            crate::error::GraphError::injected(**c).is_none()
+                && crate::error::AsyncError::injected(**c).is_none()
+        })
+    {
+        return bad_request(format!(
+            "recipient_errors[{wa_id}]: {code} is not one of 131048, 368, 131031 (answered at send time) or 131026, 131049, 131050, 130472 (failed status webhook)"
+        ));
+    }
     let faults = {
         let mut state = shared.state.lock().expect("state lock");
         let f = &mut state.faults;
@@ -320,12 +335,18 @@ async fn set_faults(State(shared): Shr, Json(p): Json<FaultsPatch>) -> Json<Valu
         if let Some(v) = p.drop_graph_responses {
             f.drop_graph_responses = v;
         }
+        if let Some(v) = p.recipient_errors {
+            f.recipient_errors = v;
+        }
+        if let Some(v) = p.stall_sends {
+            f.stall_sends = v;
+        }
         f.clone()
     };
     if faults.batch <= 1 {
         let _ = shared.webhooks.send(Command::Flush);
     }
-    Json(json!(faults))
+    Json(json!(faults)).into_response()
 }
 
 async fn flush(State(shared): Shr) -> Json<Value> {

@@ -120,6 +120,37 @@ impl GraphError {
         )
     }
 
+    /// A number-wide limit Meta answers at send time, injected for one recipient
+    /// (`/_sim/faults` `recipient_errors`): 131048 spam rate limit, 368 temporarily
+    /// blocked for policy violations, 131031 account locked.
+    pub fn injected(code: u32) -> Option<Self> {
+        let (title, details) = match code {
+            131048 => (
+                "Spam rate limit hit",
+                "Message failed to send because there are restrictions on how many messages \
+                 can be sent from this phone number. This may be because too many previous \
+                 messages were blocked or flagged as spam.",
+            ),
+            368 => (
+                "Temporarily blocked for policies violations",
+                "The WhatsApp Business Account associated with the app has been restricted or \
+                 disabled for violating a platform policy.",
+            ),
+            131031 => (
+                "Account has been locked",
+                "The WhatsApp Business Account is restricted or disabled for violating a \
+                 platform policy, or the data in the request could not be verified.",
+            ),
+            _ => return None,
+        };
+        Some(Self::whatsapp(
+            StatusCode::BAD_REQUEST,
+            code,
+            title,
+            details,
+        ))
+    }
+
     pub fn template_param_count(details: impl Into<String>) -> Self {
         Self::whatsapp(
             StatusCode::BAD_REQUEST,
@@ -214,6 +245,42 @@ impl AsyncError {
                       customer last replied to this number."
                 .into(),
         }
+    }
+
+    /// A per-recipient failure Meta reports in a `failed` status webhook, injected for one
+    /// recipient (`/_sim/faults` `recipient_errors`): 131026 undeliverable (e.g. the
+    /// customer blocked the business), 131049 healthy-ecosystem limit, 131050 the customer
+    /// stopped marketing messages, 130472 experiment.
+    pub fn injected(code: u32) -> Option<Self> {
+        let (title, details) = match code {
+            131026 => (
+                "Message Undeliverable",
+                "Unable to deliver message. Reasons can include: the recipient phone number \
+                 is not a WhatsApp phone number; the recipient has not accepted the new Terms \
+                 of Service; the recipient blocked the business.",
+            ),
+            131049 => (
+                "This message was not delivered to maintain healthy ecosystem engagement",
+                "In order to maintain a healthy ecosystem engagement, the message failed to \
+                 be delivered.",
+            ),
+            131050 => (
+                "User has stopped marketing messages",
+                "Unable to deliver the marketing message. The user has chosen to stop \
+                 receiving marketing messages from this business.",
+            ),
+            130472 => (
+                "User's number is part of an experiment",
+                "Failed to send message because this user's phone number is part of an \
+                 experiment.",
+            ),
+            _ => return None,
+        };
+        Some(Self {
+            code,
+            title,
+            details: details.into(),
+        })
     }
 
     pub fn media(details: impl Into<String>) -> Self {

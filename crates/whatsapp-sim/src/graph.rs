@@ -128,6 +128,12 @@ async fn post_messages(
                 }
                 drop_it
             };
+            if stall(&shared, 1) {
+                while stall(&shared, 0) {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                stall(&shared, -1);
+            }
             if drop_it {
                 // The request took effect; the caller only sees its connection break.
                 let broken = futures_util::stream::once(async {
@@ -139,6 +145,17 @@ async fn post_messages(
         }
         Err(e) => e.into_response(),
     }
+}
+
+/// Whether `stall_sends` is on; moves the `stalled` count by `delta` when it is (or, for
+/// a negative delta, always).
+fn stall(shared: &Shared, delta: i32) -> bool {
+    let mut state = shared.state.lock().expect("state lock");
+    let on = state.faults.stall_sends;
+    if on || delta < 0 {
+        state.faults.stalled = state.faults.stalled.saturating_add_signed(delta);
+    }
+    on
 }
 
 fn send(
@@ -168,6 +185,10 @@ fn send(
         Outbound::Message(send) => send,
     };
 
+    let injected = state.faults.recipient_errors.get(&send.wa_id).copied();
+    if let Some(e) = injected.and_then(GraphError::injected) {
+        return Err(e);
+    }
     let window_open = state.window_open(&send.wa_id, now, cfg.service_window.as_millis() as i64);
     state.check_throughput(now, cfg.throughput_per_sec)?;
     state.check_pair(
@@ -187,7 +208,9 @@ fn send(
     let error = if !window_open && send.template_category.is_none() {
         Some(AsyncError::reengagement())
     } else {
-        send.async_error.clone()
+        injected
+            .and_then(AsyncError::injected)
+            .or_else(|| send.async_error.clone())
     };
     let is_template = send.template_category.is_some();
     state.sent.push(SentMessage {

@@ -160,6 +160,17 @@ pub struct Faults {
     /// The next N Graph `POST .../messages` requests are processed, then the connection is
     /// cut before the response body arrives.
     pub drop_graph_responses: u32,
+    /// Per recipient (wa_id) a Meta error code for every message sent to them: codes Meta
+    /// answers at send time (131048, 368, 131031) are returned as the Graph error;
+    /// per-recipient failures (131026, 131049, 131050, 130472) are accepted and then
+    /// reported in a `failed` status webhook, as Meta does.
+    pub recipient_errors: std::collections::BTreeMap<String, u32>,
+    /// While on, `POST .../messages` requests are processed (accepted, statuses planned)
+    /// but the answer is withheld, as when Meta is slow to answer: the caller's requests
+    /// stay in flight until it is switched off.
+    pub stall_sends: bool,
+    /// Requests whose answer is being withheld now (read-only).
+    pub stalled: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]

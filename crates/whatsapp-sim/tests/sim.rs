@@ -876,3 +876,85 @@ async fn the_demo_script_runs_a_multilingual_day() {
     env.hooks.quiet().await;
     env.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn per_recipient_errors_fail_at_send_time_or_in_a_status_webhook() {
+    let mut env = start().await;
+    let hello = |to: &str| {
+        json!({"messaging_product": "whatsapp", "to": to, "type": "template",
+            "template": {"name": "hello_world", "language": {"code": "en_US"}}})
+    };
+    let bad = env
+        .http
+        .post(env.url("/_sim/faults"))
+        .json(&json!({"recipient_errors": {"34600000001": 131000}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400, "only documented per-recipient codes");
+    env.control(
+        "/_sim/faults",
+        json!({"recipient_errors": {"34600000001": 131026, "34600000002": 131048}}),
+    )
+    .await;
+    // A number-wide limit is Meta's answer to the send itself.
+    assert_error(&env.send(hello("34600000002")).await, 400, 131048);
+    // Undeliverable is accepted, then reported failed with the code.
+    let (status, resp) = env.send(hello("34600000001")).await;
+    assert_eq!(status, 200, "{resp}");
+    let wamid = wamid_of(&resp);
+    let hit = env.hooks.next().await;
+    assert_eq!(statuses(&hit), [(wamid, "failed".to_owned())]);
+    let v = hit.json();
+    let s = &v["entry"][0]["changes"][0]["value"]["statuses"][0];
+    assert_eq!(s["errors"][0]["code"], 131026, "{s}");
+    // Others are unaffected; clearing the map ends the fault.
+    assert_eq!(env.send(hello("34600000003")).await.0, 200);
+    env.control("/_sim/faults", json!({"recipient_errors": {}}))
+        .await;
+    assert_eq!(env.send(hello("34600000002")).await.0, 200);
+    env.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn stalled_sends_are_accepted_but_answered_only_when_released() {
+    let env = start().await;
+    env.control("/_sim/faults", json!({"stall_sends": true}))
+        .await;
+    let http = env.http.clone();
+    let url = env.url(&format!("/{VERSION}/{PHONE_ID}/messages"));
+    let call = tokio::spawn(async move {
+        http.post(url)
+            .bearer_auth(TOKEN)
+            .json(
+                &json!({"messaging_product": "whatsapp", "to": CUSTOMER, "type": "template",
+                "template": {"name": "hello_world", "language": {"code": "en_US"}}}),
+            )
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    // Accepted (recorded) while the answer is held.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while env.get("/_sim/faults").await["stalled"] != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the send was never held"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        env.get("/_sim/sent").await["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(!call.is_finished());
+    env.control("/_sim/faults", json!({"stall_sends": false}))
+        .await;
+    assert_eq!(call.await.unwrap(), 200);
+    assert_eq!(env.get("/_sim/faults").await["stalled"], 0);
+    env.sim.shutdown().await;
+}

@@ -43,6 +43,10 @@ impl Default for Pacing {
     }
 }
 
+/// Whole-message words that undo an opt-out: "START" and its Russian and Chinese
+/// counterparts (the same languages as the default opt-out words).
+pub const OPT_IN_KEYWORDS: [&str; 3] = ["START", "СТАРТ", "订阅"];
+
 /// One past day of sending.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "BroadcastDay.ts"))]
@@ -85,6 +89,13 @@ impl Pacing {
     pub fn is_opt_out(&self, message: &str) -> bool {
         let m = fold(message.trim().trim_end_matches(['.', '!', '。', '！', ' ']));
         !m.is_empty() && self.opt_out_keywords.iter().any(|k| fold(k.trim()) == m)
+    }
+
+    /// Whether a customer's whole message asks to receive broadcasts again
+    /// ([`OPT_IN_KEYWORDS`], compared like opt-outs).
+    pub fn is_opt_in(message: &str) -> bool {
+        let m = fold(message.trim().trim_end_matches(['.', '!', '。', '！', ' ']));
+        !m.is_empty() && OPT_IN_KEYWORDS.iter().any(|k| fold(k) == m)
     }
 
     /// The next recipients to send to: in audience order, skipping anyone already
@@ -968,6 +979,13 @@ mod tests {
         }
         for m in ["don't stop", "stop it", "стопка", "我要退订吗", "", "!"] {
             assert!(!p.is_opt_out(m), "{m}");
+        }
+        for m in ["START", "start!", "Старт", "订阅。"] {
+            assert!(Pacing::is_opt_in(m), "{m}");
+            assert!(!p.is_opt_out(m), "{m}");
+        }
+        for m in ["start now", "stop", "退订"] {
+            assert!(!Pacing::is_opt_in(m), "{m}");
         }
     }
 

@@ -29,8 +29,8 @@ pub use assign::{
 pub use broadcast::{
     AttributeFilter, AttributeOp, BroadcastAudience, BroadcastCounts, BroadcastDraft,
     BroadcastPlan, BroadcastPreview, BroadcastRecipient, BroadcastSettings, BroadcastState,
-    BroadcastSummary, BroadcastTemplate, DayStats, Pacing, ParamSource, PreviewSample,
-    RecipientState, RenderedParams, days_needed,
+    BroadcastSummary, BroadcastTemplate, DayStats, OPT_IN_KEYWORDS, Pacing, ParamSource,
+    PreviewSample, RecipientState, RenderedParams, days_needed,
 };
 pub use defaults::{default_rules, default_settings};
 pub use engine::{

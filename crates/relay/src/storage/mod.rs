@@ -15,6 +15,7 @@
 
 pub mod alerts;
 pub mod automation;
+pub mod broadcasts;
 pub mod quick_replies;
 pub mod sqlite;
 pub mod team;
@@ -67,6 +68,8 @@ pub enum Audience {
     Member,
     /// Devices whose effective permissions include Reply (quick replies: what repliers use).
     Reply,
+    /// Devices whose effective permissions include SendBroadcasts (`broadcast.changed`).
+    Broadcasts,
 }
 
 impl Audience {
@@ -78,6 +81,7 @@ impl Audience {
             Audience::AuditLog => "audit_log",
             Audience::Member => "member",
             Audience::Reply => "reply",
+            Audience::Broadcasts => "broadcasts",
         }
     }
 
@@ -89,6 +93,7 @@ impl Audience {
             "audit_log" => Ok(Audience::AuditLog),
             "member" => Ok(Audience::Member),
             "reply" => Ok(Audience::Reply),
+            "broadcasts" => Ok(Audience::Broadcasts),
             other => Err(StorageError::Corrupt(format!("unknown audience {other:?}"))),
         }
     }
@@ -369,6 +374,7 @@ pub trait ReadTx:
     + alerts::AlertsRead
     + automation::AutomationRead
     + quick_replies::QuickRepliesRead
+    + broadcasts::BroadcastsRead
 {
     fn team(&self) -> StorageResult<Option<TeamRow>>;
     fn conversation(&self, id: Uuid) -> StorageResult<Option<ConversationRow>>;
@@ -411,6 +417,7 @@ pub trait WriteTx:
     + alerts::AlertsWrite
     + automation::AutomationWrite
     + quick_replies::QuickRepliesWrite
+    + broadcasts::BroadcastsWrite
 {
     /// Appends an event and returns its seq (gap-free: one writer, rolled-back jobs give
     /// their numbers back).

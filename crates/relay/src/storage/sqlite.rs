@@ -25,6 +25,7 @@ use crate::storage::team::AuditSettings;
 
 mod alerts;
 mod automation;
+mod broadcasts;
 mod quick_replies;
 mod team;
 mod work;
@@ -147,6 +148,7 @@ CREATE TABLE pairing_failures (
     include_str!("sqlite/alerts.sql"),
     include_str!("sqlite/automation.sql"),
     include_str!("sqlite/quick_replies.sql"),
+    include_str!("sqlite/broadcasts.sql"),
 ];
 
 /// The schema version this binary writes.
