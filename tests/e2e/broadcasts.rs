@@ -62,7 +62,7 @@ fn a_label_broadcast_with_the_customers_name_is_previewed_sent_and_delivered() {
         .wait_for("nav button[data-section=broadcasts]")
         .click();
     session.wait_for("[data-testid=broadcasts-empty]");
-    session.screenshot(&out.join("90-broadcasts-empty-en.png"));
+    session.screenshot(&out.join("100-broadcasts-empty-en.png"));
 
     // Compose: a name, the label, the template; {{1}} is the customer's name by default.
     session
@@ -87,7 +87,7 @@ fn a_label_broadcast_with_the_customers_name_is_previewed_sent_and_delivered() {
         v.as_str().map(str::to_owned)
     });
     assert_eq!(kind, "contact_name");
-    session.screenshot(&out.join("91-broadcast-compose-en.png"));
+    session.screenshot(&out.join("101-broadcast-compose-en.png"));
 
     // Preview: two recipients, each greeted by name.
     session.wait_for("[data-testid=broadcast-preview]").click();
@@ -114,7 +114,7 @@ fn a_label_broadcast_with_the_customers_name_is_previewed_sent_and_delivered() {
             "Hi Mila Novak! Our spring sale starts today."
         ]
     );
-    session.screenshot(&out.join("92-broadcast-preview-en.png"));
+    session.screenshot(&out.join("102-broadcast-preview-en.png"));
 
     // Send asks first.
     session.wait_for("[data-testid=broadcast-send]").click();
@@ -137,7 +137,7 @@ fn a_label_broadcast_with_the_customers_name_is_previewed_sent_and_delivered() {
         );
         (rows.len() == 2).then_some(())
     });
-    session.screenshot(&out.join("93-broadcast-delivered-en.png"));
+    session.screenshot(&out.join("103-broadcast-delivered-en.png"));
 
     // The relay agrees, and sent exactly one message per recipient.
     let (status, list) = team.request(&sam, "GET", "/v1/broadcasts", None, None);
@@ -185,7 +185,7 @@ fn a_label_broadcast_with_the_customers_name_is_previewed_sent_and_delivered() {
         "[data-testid=timeline-item][data-direction=outbound] [data-testid=ticks][data-status=delivered], \
          [data-testid=timeline-item][data-direction=outbound] [data-testid=ticks][data-status=read]",
     );
-    session.screenshot(&out.join("94-broadcast-in-conversation-en.png"));
+    session.screenshot(&out.join("104-broadcast-in-conversation-en.png"));
 
     // Russian: the list and the daily limit with today's count.
     session
@@ -201,13 +201,13 @@ fn a_label_broadcast_with_the_customers_name_is_previewed_sent_and_delivered() {
         "[data-testid=broadcast-row] [data-testid=broadcast-state]",
         |t| t == "Завершена",
     );
-    session.screenshot(&out.join("95-broadcasts-list-ru.png"));
+    session.screenshot(&out.join("105-broadcasts-list-ru.png"));
     session
         .wait_for("[data-testid=broadcasts-tab-settings]")
         .click();
     session.wait_for_text("[data-testid=limits-today-value]", |t| {
         t == "отправлено 2 из 50"
     });
-    session.screenshot(&out.join("96-broadcast-limits-ru.png"));
+    session.screenshot(&out.join("106-broadcast-limits-ru.png"));
     session.close();
 }

@@ -76,7 +76,6 @@ async fn wait_outbox_sent(client: &Client) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the relay's broadcast routes and worker (branch bcast-relay, not merged yet)"]
 async fn a_label_broadcast_is_previewed_sent_once_followed_live_and_cancelled() {
     let env = Env::start().await;
     attach(&env);
@@ -92,6 +91,8 @@ async fn a_label_broadcast_is_previewed_sent_once_followed_live_and_cancelled() 
     ] {
         env.customer_says(wa, name, "Hello!").await;
     }
+    env.wait_messages(3).await;
+    wait_cursor(&client, env.head()).await;
     for wa in ["15550001001", "15550001002"] {
         let conversation_id = env.conversation_of(wa).await;
         client

@@ -926,7 +926,7 @@ export const en = {
       interval: 'Seconds between sends',
       intervalHint: 'A pause between two messages, so sends look human and stay within WhatsApp’s speed limits.',
       optOut: 'Opt-out words',
-      optOutHint: 'A customer who replies with only one of these words gets no more broadcasts. Separate words with commas.',
+      optOutHint: 'A customer who replies with only one of these words gets no more broadcasts; replying START (СТАРТ, 订阅) undoes it. Separate words with commas.',
       today: 'Today',
       todayValue: '{sent} of {cap} sent',
       halving:

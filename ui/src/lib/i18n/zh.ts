@@ -914,7 +914,7 @@ export const zh: Messages = {
       interval: '发送间隔（秒）',
       intervalHint: '两条消息之间的停顿，避免超过 WhatsApp 的速度限制。',
       optOut: '退订关键词',
-      optOutHint: '客户只回复其中一个词时，将不再收到群发。多个词用逗号分隔。',
+      optOutHint: '客户只回复其中一个词时，将不再收到群发；回复 START（СТАРТ、订阅）即可恢复。多个词用逗号分隔。',
       today: '今天',
       todayValue: '已发送 {sent} / {cap}',
       halving: '上限如何调整：如果某天超过 {pct}% 的发送失败或被屏蔽，第二天的上限减半（最低为 1）。之后每个正常的日子翻倍恢复，最高到你设定的每日上限。',
