@@ -137,6 +137,10 @@ fn a_label_broadcast_with_the_customers_name_is_previewed_sent_and_delivered() {
         );
         (rows.len() == 2).then_some(())
     });
+    // The summary's counts follow (the relay gathers a second of status webhooks).
+    session.wait_for(
+        "[data-testid=broadcast-detail] [data-testid=broadcast-progress][data-delivered='2']",
+    );
     session.screenshot(&out.join("103-broadcast-delivered-en.png"));
 
     // The relay agrees, and sent exactly one message per recipient.
@@ -165,7 +169,7 @@ fn a_label_broadcast_with_the_customers_name_is_previewed_sent_and_delivered() {
             .as_array()
             .map(|m| {
                 m.iter()
-                    .filter(|m| m["direction"] == "out" && m["kind"] == "template")
+                    .filter(|m| m["direction"] == "out" && m["type"] == "template")
                     .count()
             })
             .unwrap_or(0);
@@ -179,7 +183,7 @@ fn a_label_broadcast_with_the_customers_name_is_previewed_sent_and_delivered() {
     session.wait_for_text("[data-testid=section-title]", |t| t == "Inbox");
     session.wait_for_any_text(
         "[data-testid=timeline-item][data-direction=outbound]",
-        |t| t.contains("spring sale"),
+        |t| t.contains("spring_sale") && t.contains("Mila Novak"),
     );
     session.wait_for(
         "[data-testid=timeline-item][data-direction=outbound] [data-testid=ticks][data-status=delivered], \
