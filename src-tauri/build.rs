@@ -67,6 +67,14 @@ const COMMANDS: &[&str] = &[
     "automation",
     "save_automation",
     "automation_dry_run",
+    "broadcasts",
+    "broadcast",
+    "broadcast_recipients",
+    "preview_broadcast",
+    "create_broadcast",
+    "cancel_broadcast",
+    "broadcast_settings",
+    "save_broadcast_settings",
 ];
 
 fn main() {

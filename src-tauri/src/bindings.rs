@@ -9,6 +9,7 @@ mod tests {
     use ts_rs::{Config, TS};
 
     use crate::ipc::{AppInfo, BuildProfile, ErrorCode, IpcError, Session};
+    use teamline_client::RecipientPage;
     use teamline_client::automation::{
         AgentSettings, AutomationTeamView, AutomationView, DryRunRequest, DryRunResult,
     };
@@ -174,6 +175,22 @@ mod tests {
             auto::AssignStrategy,
             auto::Team,
             auto::Trigger,
+            // Broadcasts (the Broadcasts section).
+            auto::AttributeFilter,
+            auto::AttributeOp,
+            auto::BroadcastAudience,
+            auto::BroadcastCounts,
+            auto::BroadcastDraft,
+            auto::BroadcastPreview,
+            auto::BroadcastRecipient,
+            auto::BroadcastSettings,
+            auto::BroadcastState,
+            auto::BroadcastSummary,
+            auto::BroadcastTemplate,
+            auto::ParamSource,
+            auto::PreviewSample,
+            auto::RecipientState,
+            RecipientPage,
             Thresholds,
             OffHours,
             Burst,

@@ -4,10 +4,14 @@
 use std::collections::BTreeMap;
 use tauri::{AppHandle, Manager, State};
 
+use teamline_client::RecipientPage;
 use teamline_client::automation::{AgentSettings, AutomationView, DryRunRequest, DryRunResult};
 use teamline_client::backup::RestoredBackup;
 use teamline_client::core::anomaly::Thresholds;
-use teamline_client::core::automation::AutomationSettings;
+use teamline_client::core::automation::{
+    AutomationSettings, BroadcastDraft, BroadcastPreview, BroadcastSettings, BroadcastSummary,
+    Pacing, RecipientState,
+};
 use teamline_client::save;
 use teamline_client::store::jiff::Timestamp;
 use teamline_client::team::{AuditFilter, AuditFormat, AuditPage, AuditVerification};
@@ -622,6 +626,71 @@ pub async fn automation_dry_run(
 ) -> Reply<DryRunResult> {
     Ok(engine.client()?.automation_dry_run(&request).await?)
 }
+// ---- broadcasts ----
+
+/// The team's broadcasts, newest first.
+#[tauri::command]
+pub async fn broadcasts(engine: State<'_, Engine>) -> Reply<Vec<BroadcastSummary>> {
+    Ok(engine.client()?.broadcasts().await?)
+}
+
+#[tauri::command]
+pub async fn broadcast(engine: State<'_, Engine>, id: Uuid) -> Reply<BroadcastSummary> {
+    Ok(engine.client()?.broadcast(id).await?)
+}
+
+/// One page of a broadcast's recipients (after a wa_id, optionally in one state).
+#[tauri::command]
+pub async fn broadcast_recipients(
+    engine: State<'_, Engine>,
+    id: Uuid,
+    after: Option<String>,
+    limit: u32,
+    state: Option<RecipientState>,
+) -> Reply<RecipientPage> {
+    Ok(engine
+        .client()?
+        .broadcast_recipients(id, after.as_deref(), limit, state)
+        .await?)
+}
+
+/// Who a draft reaches and what they read; nothing is stored.
+#[tauri::command]
+pub async fn preview_broadcast(
+    engine: State<'_, Engine>,
+    draft: BroadcastDraft,
+) -> Reply<BroadcastPreview> {
+    Ok(engine.client()?.preview_broadcast(&draft).await?)
+}
+
+/// Creates a broadcast; `id` is the idempotency key.
+#[tauri::command]
+pub async fn create_broadcast(
+    engine: State<'_, Engine>,
+    id: Uuid,
+    draft: BroadcastDraft,
+) -> Reply<BroadcastSummary> {
+    Ok(engine.client()?.create_broadcast(id, &draft).await?)
+}
+
+#[tauri::command]
+pub async fn cancel_broadcast(engine: State<'_, Engine>, id: Uuid) -> Reply<BroadcastSummary> {
+    Ok(engine.client()?.cancel_broadcast(id).await?)
+}
+
+#[tauri::command]
+pub async fn broadcast_settings(engine: State<'_, Engine>) -> Reply<BroadcastSettings> {
+    Ok(engine.client()?.broadcast_settings().await?)
+}
+
+#[tauri::command]
+pub async fn save_broadcast_settings(
+    engine: State<'_, Engine>,
+    pacing: Pacing,
+) -> Reply<BroadcastSettings> {
+    Ok(engine.client()?.save_broadcast_settings(&pacing).await?)
+}
+
 // ---- composer ----
 
 /// The approved message templates (the relay's cached list; `refresh` fetches anew).

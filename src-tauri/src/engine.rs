@@ -3,6 +3,9 @@
 //!
 //! - `connection-state` — [`teamline_client::ConnectionState`], on every change;
 //! - `client-event` — [`teamline_client::ClientEvent`] (applied events, outbox, resync...);
+//! - `broadcast-changed` — a broadcast's summary, when it is created, changes state or
+//!   makes progress (from [`ClientEvent::BroadcastChanged`], which is not repeated as a
+//!   `client-event`);
 //! - `unread` — the unread total after each applied batch (also shown on the tray icon);
 //! - `open-conversation` — a conversation id, when a notification was clicked.
 
@@ -288,6 +291,9 @@ fn forward(app: &AppHandle, client: &Client) {
         publish_unread(&handle, &engine_client, tray.as_ref()).await;
         loop {
             match events.recv().await {
+                Ok(ClientEvent::BroadcastChanged(summary)) => {
+                    let _ = handle.emit("broadcast-changed", &summary);
+                }
                 Ok(event) => {
                     let refresh = matches!(
                         event,

@@ -118,6 +118,14 @@ pub fn run() {
             commands::automation,
             commands::save_automation,
             commands::automation_dry_run,
+            commands::broadcasts,
+            commands::broadcast,
+            commands::broadcast_recipients,
+            commands::preview_broadcast,
+            commands::create_broadcast,
+            commands::cancel_broadcast,
+            commands::broadcast_settings,
+            commands::save_broadcast_settings,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -3,6 +3,7 @@
 //! `--ignored` inside `xvfb-run`; they need a display and `tauri-driver` on the PATH.
 
 mod automation;
+mod broadcasts;
 mod composer;
 mod demo;
 mod driver;

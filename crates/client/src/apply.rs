@@ -16,6 +16,7 @@ use teamline_store::{
 };
 use uuid::Uuid;
 
+use crate::core::automation::BroadcastSummary;
 use crate::notify::{Candidate, Trigger};
 use crate::wire::{self, Event, kind};
 
@@ -40,6 +41,8 @@ pub(crate) struct Outcome {
     pub missing: BTreeSet<Uuid>,
     /// Events that may deserve a notification (decided later, in `notify`).
     pub candidates: Vec<Candidate>,
+    /// Broadcasts that changed in this batch, each once with its latest summary.
+    pub broadcasts: Vec<BroadcastSummary>,
 }
 
 struct Ctx<'a> {
@@ -811,6 +814,15 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 },
             );
             ctx.out.candidates.push(cand);
+        }
+        kind::BROADCAST_CHANGED => {
+            let p: BroadcastSummary = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            // Only the newest summary of a broadcast matters to the window.
+            ctx.out.broadcasts.retain(|b| b.id != p.id);
+            ctx.out.broadcasts.push(p);
         }
         // Template reviews, webhook errors and kinds newer than this client: nothing to
         // store; the cursor still moves past them.

@@ -984,6 +984,9 @@ impl Inner {
                 conversations: outcome.conversations.iter().copied().collect(),
             });
         }
+        for summary in &outcome.broadcasts {
+            self.emit(ClientEvent::BroadcastChanged(Box::new(summary.clone())));
+        }
         if !outcome.candidates.is_empty() {
             self.notify(outcome.candidates.clone());
         }

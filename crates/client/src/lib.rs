@@ -9,6 +9,9 @@
 //! - Act: [`Client::send`] (commands through the durable outbox), [`Client::outbox`],
 //!   [`Client::discard`], [`Client::load_history`], [`Client::read`] (the store's reads),
 //!   [`Client::check`] (local permission view).
+//! - Broadcasts: [`Client::broadcasts`], [`Client::preview_broadcast`],
+//!   [`Client::create_broadcast`], [`Client::cancel_broadcast`] and the cap settings; progress
+//!   arrives as [`ClientEvent::BroadcastChanged`].
 //! - Relay wire shapes live in [`wire`] only.
 
 pub mod alerts;
@@ -17,6 +20,7 @@ mod apply;
 pub mod automation;
 mod backoff;
 pub mod backup;
+pub mod broadcasts;
 mod client;
 pub mod commands;
 pub mod composer;
@@ -43,6 +47,7 @@ pub use api::ApiError;
 pub use automation::{
     AgentSettings, AutomationTeamView, AutomationView, DryRunRequest, DryRunResult,
 };
+pub use broadcasts::RecipientPage;
 pub use client::{
     Client, ClientOptions, HistoryPage, LinkInfo, MeView, StoreKeyChoice, SyncTuning, TokenVault,
 };

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
+use crate::core::automation::BroadcastSummary;
 use crate::wire::Presence;
 
 /// The link between this device and the team's relay, as the status bar shows it.
@@ -93,6 +94,10 @@ pub enum ClientEvent {
     Viewing(Presence),
     /// The device was unlinked and its local data wiped.
     Unlinked,
+    /// A broadcast was created, changed state or made progress (`broadcast.changed`; the
+    /// relay sends at most about one per second per broadcast while counts move). The
+    /// shell forwards it to the window as `broadcast-changed` with the summary.
+    BroadcastChanged(Box<BroadcastSummary>),
 }
 
 /// What the relay is told about this device when it is linked.

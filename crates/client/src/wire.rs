@@ -45,6 +45,8 @@ pub mod kind {
     pub const QUICK_REPLY_SAVED: &str = "quick_reply.saved";
     pub const QUICK_REPLY_DELETED: &str = "quick_reply.deleted";
     pub const MESSAGE_MEDIA_READY: &str = "message.media_ready";
+    /// A broadcast's summary after a change (issue 8); nothing is stored, the UI is told.
+    pub const BROADCAST_CHANGED: &str = "broadcast.changed";
 }
 
 /// One event of the relay's log (`storage::EventWire`). The payload stays raw until the

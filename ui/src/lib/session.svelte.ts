@@ -1,4 +1,5 @@
 import { BackendError, type Backend, type Unlisten } from './backend';
+import type { BroadcastSummary } from './bindings/BroadcastSummary';
 import type { ClientEvent } from './bindings/ClientEvent';
 import type { Session } from './bindings/Session';
 import type { SyncProgress } from './bindings/SyncProgress';
@@ -28,6 +29,7 @@ export class AppSession {
 
   private readonly backend: Backend;
   private readonly subscribers = new Set<ClientEventHandler>();
+  private readonly broadcastSubscribers = new Set<(summary: BroadcastSummary) => void>();
   private openHandler: ((conversationId: string) => void) | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
   /** Connection states pushed by the app so far (see `refreshConnection`). */
@@ -64,6 +66,12 @@ export class AppSession {
     return () => this.subscribers.delete(handler);
   }
 
+  /** Subscribes to broadcast changes (the Broadcasts section's live progress). */
+  onBroadcastChanged(handler: (summary: BroadcastSummary) => void): () => void {
+    this.broadcastSubscribers.add(handler);
+    return () => this.broadcastSubscribers.delete(handler);
+  }
+
   onOpenConversation(handler: (conversationId: string) => void) {
     this.openHandler = handler;
   }
@@ -97,6 +105,9 @@ export class AppSession {
         },
         unread: (total) => (this.unread = total),
         openConversation: (id) => this.openHandler?.(id),
+        broadcastChanged: (summary) => {
+          for (const handler of this.broadcastSubscribers) handler(summary);
+        },
       })
       .catch(() => () => {});
     await Promise.all([this.refreshConnection(), this.refreshSession()]);

@@ -1,4 +1,11 @@
 import type { AgentSettings } from '../bindings/AgentSettings';
+import type { BroadcastDraft } from '../bindings/BroadcastDraft';
+import type { BroadcastPreview } from '../bindings/BroadcastPreview';
+import type { BroadcastSettings } from '../bindings/BroadcastSettings';
+import type { BroadcastSummary } from '../bindings/BroadcastSummary';
+import type { Pacing } from '../bindings/BroadcastPacing';
+import type { RecipientPage } from '../bindings/RecipientPage';
+import type { RecipientState } from '../bindings/RecipientState';
 import type { AutomationSettings } from '../bindings/AutomationSettings';
 import type { AutomationView } from '../bindings/AutomationView';
 import type { DryRunRequest } from '../bindings/DryRunRequest';
@@ -52,6 +59,8 @@ export interface BackendEvents {
   unread(total: number): void;
   /** A clicked notification asks to open this conversation. */
   openConversation(conversationId: string): void;
+  /** A broadcast was created, changed state, or made progress (at most about once a second). */
+  broadcastChanged(summary: BroadcastSummary): void;
 }
 
 /** Stops listening. */
@@ -212,6 +221,27 @@ export interface Backend {
   deleteQuickReply(id: string): Promise<void>;
   /** Uploads a file for sending (checked against WhatsApp's limits first). */
   uploadMedia(bytes: Uint8Array, mimeType: string, fileName: string): Promise<UploadedMedia>;
+
+  /** The team's broadcasts, newest first (SendBroadcasts). */
+  broadcasts(): Promise<BroadcastSummary[]>;
+  broadcast(id: string): Promise<BroadcastSummary>;
+  /**
+   * One page of a broadcast's recipients in number order: those after `after` (a wa_id),
+   * at most `limit` (≤ 500), only in `state` when given. `next` continues the list.
+   */
+  broadcastRecipients(id: string, after: string | null, limit: number, state: RecipientState | null): Promise<RecipientPage>;
+  /** Who a draft would reach and what they would read; nothing is stored. */
+  previewBroadcast(draft: BroadcastDraft): Promise<BroadcastPreview>;
+  /**
+   * Creates (and starts or schedules) a broadcast. `id` is the idempotency key: the same id
+   * again answers the same broadcast. A draft with problems fails with the relay's reason.
+   */
+  createBroadcast(id: string, draft: BroadcastDraft): Promise<BroadcastSummary>;
+  /** Stops a broadcast: recipients not yet sent to are cancelled; sends under way still go. */
+  cancelBroadcast(id: string): Promise<BroadcastSummary>;
+  /** The daily cap and pacing, with today's cap after halvings and the last 14 days. */
+  broadcastSettings(): Promise<BroadcastSettings>;
+  saveBroadcastSettings(pacing: Pacing): Promise<BroadcastSettings>;
 }
 
 /** Codes the UI itself can raise besides the app's, the engine's and the relay's. */

@@ -1,4 +1,11 @@
 import type { AgentSettings } from '../bindings/AgentSettings';
+import type { BroadcastDraft } from '../bindings/BroadcastDraft';
+import type { BroadcastPreview } from '../bindings/BroadcastPreview';
+import type { BroadcastSettings } from '../bindings/BroadcastSettings';
+import type { BroadcastSummary } from '../bindings/BroadcastSummary';
+import type { Pacing } from '../bindings/BroadcastPacing';
+import type { RecipientPage } from '../bindings/RecipientPage';
+import type { RecipientState } from '../bindings/RecipientState';
 import type { AutomationSettings } from '../bindings/AutomationSettings';
 import type { AutomationView } from '../bindings/AutomationView';
 import type { DryRunRequest } from '../bindings/DryRunRequest';
@@ -58,6 +65,7 @@ const EVENTS: Record<keyof BackendEvents, string> = {
   clientEvent: 'client-event',
   unread: 'unread',
   openConversation: 'open-conversation',
+  broadcastChanged: 'broadcast-changed',
 };
 
 /** The Backend over Tauri IPC. Rejections arrive as `{ code, message }` and become BackendErrors. */
@@ -197,6 +205,15 @@ export class TauriBackend implements Backend {
     revision: number,
   ) => this.call<AutomationView>('save_automation', { enabled, settings, agents, revision });
   automationDryRun = (request: DryRunRequest) => this.call<DryRunResult>('automation_dry_run', { request });
+  broadcasts = () => this.call<BroadcastSummary[]>('broadcasts');
+  broadcast = (id: string) => this.call<BroadcastSummary>('broadcast', { id });
+  broadcastRecipients = (id: string, after: string | null, limit: number, state: RecipientState | null) =>
+    this.call<RecipientPage>('broadcast_recipients', { id, after, limit, state });
+  previewBroadcast = (draft: BroadcastDraft) => this.call<BroadcastPreview>('preview_broadcast', { draft });
+  createBroadcast = (id: string, draft: BroadcastDraft) => this.call<BroadcastSummary>('create_broadcast', { id, draft });
+  cancelBroadcast = (id: string) => this.call<BroadcastSummary>('cancel_broadcast', { id });
+  broadcastSettings = () => this.call<BroadcastSettings>('broadcast_settings');
+  saveBroadcastSettings = (pacing: Pacing) => this.call<BroadcastSettings>('save_broadcast_settings', { pacing });
 
   private async call<T>(
     command: string,

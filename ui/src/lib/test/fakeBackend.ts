@@ -53,6 +53,10 @@ import type { AutomationView } from '../bindings/AutomationView';
 import type { DryRunRequest } from '../bindings/DryRunRequest';
 import type { DryRunResult } from '../bindings/DryRunResult';
 import { compileProblem, defaultAutomationView, dryRun, DEFAULT_LOADS } from './fakeAutomation';
+import type { BroadcastDraft } from '../bindings/BroadcastDraft';
+import type { Pacing } from '../bindings/BroadcastPacing';
+import type { RecipientState } from '../bindings/RecipientState';
+import { FakeBroadcasts } from './fakeBroadcasts';
 
 export const ME_ID = '00000000-0000-7000-8000-000000000001';
 export const DEVICE_ID = '00000000-0000-7000-8000-0000000000d1';
@@ -332,6 +336,8 @@ export class FakeBackend implements Backend {
   quickReplyList: QuickReply[] = [];
   /** Uploaded files by media id. */
   uploads = new Map<string, UploadedMedia>();
+  /** The relay's broadcasts (audience, worker, cap settings). */
+  bcast = new FakeBroadcasts(() => this.messageTemplateList, ME_ID);
 
   private record(name: string, ...args: unknown[]) {
     this.calls.push({ name, args });
@@ -960,5 +966,58 @@ export class FakeBackend implements Backend {
     const up: UploadedMedia = { media_id: id('media'), kind: check.kind, mime_type: check.mime, size: bytes.length, filename: fileName };
     this.uploads.set(up.media_id, up);
     return up;
+  };
+
+  private checkBroadcastPermission() {
+    if (!this.session_.me?.permissions.includes('send_broadcasts')) {
+      throw new BackendError('permission_denied', 'the relay refused: missing permission send_broadcasts (permission_denied)');
+    }
+  }
+  broadcasts = async () => {
+    this.record('broadcasts');
+    this.checkBroadcastPermission();
+    return this.bcast.list();
+  };
+  broadcast = async (broadcastId: string) => {
+    this.record('broadcast', broadcastId);
+    this.checkBroadcastPermission();
+    return this.bcast.one(broadcastId);
+  };
+  broadcastRecipients = async (broadcastId: string, after: string | null, limit: number, state: RecipientState | null) => {
+    this.record('broadcastRecipients', broadcastId, after, limit, state);
+    this.checkBroadcastPermission();
+    return this.bcast.recipients(broadcastId, after, limit, state);
+  };
+  previewBroadcast = async (draft: BroadcastDraft) => {
+    this.record('previewBroadcast', structuredClone(draft));
+    this.checkBroadcastPermission();
+    return this.bcast.preview(draft);
+  };
+  /** Resolves createBroadcast only when the test says so (null: at once). */
+  createGate: Promise<void> | null = null;
+  createBroadcast = async (broadcastId: string, draft: BroadcastDraft) => {
+    this.record('createBroadcast', broadcastId, structuredClone(draft));
+    if (this.createGate) await this.createGate;
+    this.checkBroadcastPermission();
+    const summary = this.bcast.create(broadcastId, draft);
+    this.emit('broadcastChanged', structuredClone(summary));
+    return summary;
+  };
+  cancelBroadcast = async (broadcastId: string) => {
+    this.record('cancelBroadcast', broadcastId);
+    this.checkBroadcastPermission();
+    const summary = this.bcast.cancel(broadcastId);
+    this.emit('broadcastChanged', structuredClone(summary));
+    return summary;
+  };
+  broadcastSettings = async () => {
+    this.record('broadcastSettings');
+    this.checkBroadcastPermission();
+    return this.bcast.settings();
+  };
+  saveBroadcastSettings = async (pacing: Pacing) => {
+    this.record('saveBroadcastSettings', structuredClone(pacing));
+    this.checkBroadcastPermission();
+    return this.bcast.save(pacing);
   };
 }
