@@ -204,6 +204,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::team::routes())
         .merge(crate::alerts::routes())
         .merge(crate::backup::routes())
+        .merge(crate::contacts::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), auth));
     Router::new()
         .route(

@@ -14,6 +14,7 @@ pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod contacts;
 pub mod delivery;
 pub mod events;
 pub mod ingest;

@@ -14,6 +14,7 @@
 //! still sees a refusal (a failed pairing attempt) are returned as `Ok` values.
 
 pub mod alerts;
+pub mod contacts;
 pub mod sqlite;
 pub mod team;
 pub mod work;
@@ -63,6 +64,8 @@ pub enum Audience {
     AuditLog,
     /// Only the event's `also_member` (e.g. `me.changed`).
     Member,
+    /// Devices whose effective permissions include ViewContacts (contact edits, imports).
+    Contacts,
 }
 
 impl Audience {
@@ -73,6 +76,7 @@ impl Audience {
             Audience::ManageTeam => "manage_team",
             Audience::AuditLog => "audit_log",
             Audience::Member => "member",
+            Audience::Contacts => "contacts",
         }
     }
 
@@ -83,6 +87,7 @@ impl Audience {
             "manage_team" => Ok(Audience::ManageTeam),
             "audit_log" => Ok(Audience::AuditLog),
             "member" => Ok(Audience::Member),
+            "contacts" => Ok(Audience::Contacts),
             other => Err(StorageError::Corrupt(format!("unknown audience {other:?}"))),
         }
     }
@@ -357,7 +362,9 @@ pub struct Counts {
 pub type AccessRow = (Uuid, Option<Uuid>, Option<Uuid>);
 
 /// Reads inside one consistent snapshot. Implemented by every backend; used by domain code.
-pub trait ReadTx: work::WorkRead + team::TeamRead + alerts::AlertsRead {
+pub trait ReadTx:
+    work::WorkRead + team::TeamRead + alerts::AlertsRead + contacts::ContactsRead
+{
     fn team(&self) -> StorageResult<Option<TeamRow>>;
     fn conversation(&self, id: Uuid) -> StorageResult<Option<ConversationRow>>;
     fn conversation_by_customer(&self, wa_id: &str) -> StorageResult<Option<ConversationRow>>;
@@ -392,7 +399,9 @@ pub trait ReadTx: work::WorkRead + team::TeamRead + alerts::AlertsRead {
 }
 
 /// Writes inside the single writer's transaction. Every method sees the writes before it.
-pub trait WriteTx: ReadTx + work::WorkWrite + team::TeamWrite + alerts::AlertsWrite {
+pub trait WriteTx:
+    ReadTx + work::WorkWrite + team::TeamWrite + alerts::AlertsWrite + contacts::ContactsWrite
+{
     /// Appends an event and returns its seq (gap-free: one writer, rolled-back jobs give
     /// their numbers back).
     fn append_event(&mut self, event: NewEvent) -> StorageResult<u64> {

@@ -24,6 +24,7 @@ use super::*;
 use crate::storage::team::AuditSettings;
 
 mod alerts;
+mod contacts;
 mod team;
 mod work;
 
@@ -143,6 +144,7 @@ CREATE TABLE pairing_failures (
     include_str!("sqlite/team.sql"),
     include_str!("sqlite/audit.sql"),
     include_str!("sqlite/alerts.sql"),
+    include_str!("sqlite/contacts.sql"),
 ];
 
 /// The schema version this binary writes.
