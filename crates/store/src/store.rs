@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_recent_first_search.sql"),
     include_str!("../migrations/0003_deferred_search_index.sql"),
     include_str!("../migrations/0004_device_values.sql"),
+    include_str!("../migrations/0006_contacts.sql"),
 ];
 
 /// The newest schema this build understands.
@@ -310,7 +311,7 @@ impl Store {
         rows.into_iter().map(|c| self.with_labels(c)).collect()
     }
 
-    fn with_labels(&self, mut c: Conversation) -> Result<Conversation> {
+    pub(crate) fn with_labels(&self, mut c: Conversation) -> Result<Conversation> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT label_id FROM conversation_labels WHERE conversation_id = ?1 ORDER BY label_id",
         )?;
@@ -891,12 +892,12 @@ fn opt_ts_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Timestamp>> {
         .transpose()
 }
 
-fn seq_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+pub(crate) fn seq_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
     let v: i64 = r.get(idx)?;
     u64::try_from(v).map_err(|e| bad(idx, Type::Integer, e))
 }
 
-fn json_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<serde_json::Value> {
+pub(crate) fn json_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<serde_json::Value> {
     let s: String = r.get(idx)?;
     serde_json::from_str(&s).map_err(|e| bad(idx, Type::Text, e))
 }
@@ -916,11 +917,12 @@ fn enum_col<T>(
     parse(&s).map_err(|e| bad(idx, Type::Text, e))
 }
 
-const CONVERSATION_SELECT: &str = "SELECT id, contact_wa_id, name, assignee, team, status,
+pub(crate) const CONVERSATION_SELECT: &str =
+    "SELECT id, contact_wa_id, name, assignee, team, status,
     snoozed_until, last_message_preview, last_message_at, unread_count, window_expires_at, seq
     FROM conversations";
 
-fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
+pub(crate) fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     Ok(Conversation {
         id: uuid_col(r, 0)?,
         contact_wa_id: r.get(1)?,
