@@ -50,6 +50,12 @@ const COMMANDS: &[&str] = &[
     "apply_advice_fix",
     "export_device_backup",
     "restore_device_backup",
+    "contacts",
+    "contact",
+    "contact_attributes",
+    "refresh_contacts",
+    "update_contact",
+    "import_contacts_csv",
 ];
 
 fn main() {

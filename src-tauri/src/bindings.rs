@@ -21,6 +21,11 @@ mod tests {
     };
     use teamline_client::wire::Typing;
     use teamline_client::{
+        ContactAttribute, ContactConversation, ContactDetail, ContactListItem, ContactNote,
+        ContactUpdate, ContactsPage, CsvSource, ImportCounts, ImportReport, ImportRowError,
+        ImportRowReport,
+    };
+    use teamline_client::{
         AdviceFix, AdviceView, AdvisorReport, AlertAck, AlertPage, AlertView, RemoveToggles,
     };
     use teamline_client::{
@@ -112,6 +117,18 @@ mod tests {
             Idle,
             SearchResult,
             SnippetPart,
+            ContactAttribute,
+            ContactConversation,
+            ContactDetail,
+            ContactListItem,
+            ContactNote,
+            ContactUpdate,
+            ContactsPage,
+            CsvSource,
+            ImportCounts,
+            ImportReport,
+            ImportRowError,
+            ImportRowReport,
         ]
     }
 

@@ -101,6 +101,12 @@ pub fn run() {
             commands::apply_advice_fix,
             commands::export_device_backup,
             commands::restore_device_backup,
+            commands::contacts,
+            commands::contact,
+            commands::contact_attributes,
+            commands::refresh_contacts,
+            commands::update_contact,
+            commands::import_contacts_csv,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

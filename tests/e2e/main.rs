@@ -753,3 +753,60 @@ fn a_device_backup_is_exported_and_restored_on_a_new_device() {
     session.wait_for_text("[data-testid=inbox-row-name]", |t| t == "Omar Haddad");
     session.close();
 }
+
+#[test]
+#[ignore = "needs a display, D-Bus, a keyring and tauri-driver; run by `cargo xtask test`"]
+fn contacts_are_imported_from_a_csv_and_shown_in_the_customer_panel() {
+    let team = TeamEnv::start();
+    team.customer_says("79123456789", "Anna", "Здравствуйте, где мой заказ?");
+    team.conversation_of("79123456789");
+    let driver = Driver::start("en_US.UTF-8");
+    let code = team.code(Preset::Admin, "Olga", false);
+    let profile = driver.profile("owner");
+    let session = driver.provisioned_session("contacts", &profile, &team.relay_url, &code, None);
+    let out = out_dir();
+    let csv = profile.join("customers.csv");
+    std::fs::write(
+        &csv,
+        "\u{feff}Name,Phone,Monthly Spend,VIP,City\r\n\
+         \"Петрова, Анна\",+7 912 345-67-89,1200,yes,Москва\r\n\
+         王伟,+86 138 0013 8000,600,no,上海\r\n\
+         Bad number,12ab,,,\r\n\
+         Typo,+1 415 555 0101,lots,,\r\n",
+    )
+    .unwrap();
+    session.wait_for_text("[data-testid=inbox-row-name]", |t| t == "Anna");
+
+    // Contacts › Import CSV: the preview marks the two bad rows, then imports the others.
+    session.wait_for("[data-section=contacts]").click();
+    session.wait_for("[data-testid=import-open]").click();
+    session
+        .wait_for("[data-testid=import-path]")
+        .send_keys(&format!("{}\u{E007}", csv.display()));
+    session.wait_for_text("[data-testid=import-summary]", |t| t.contains("2 with errors"));
+    session.wait_for("[data-testid=import-row][data-status=error] [data-testid=row-error]");
+    session.screenshot(&out.join("70-contacts-import-preview.png"));
+    session.wait_for("[data-testid=import-apply]").click();
+    session.wait_for_text("[data-testid=import-done]", |t| t.contains("1 new, 1 updated"));
+    session.wait_for("[data-testid=import-close]").click();
+
+    // The list shows both; the detail has the attributes and the conversation.
+    session
+        .wait_for("[data-testid=contact-search]")
+        .send_keys("анна");
+    session.wait_for_text("[data-testid=contact-row]", |t| t.contains("Петрова, Анна"));
+    session.wait_for("[data-testid=contact-row]").click();
+    session.wait_for_text("[data-testid=contact-attributes]", |t| t.contains("1,200"));
+    session.wait_for("[data-testid=contact-card] [data-testid=vip-badge]");
+    session.screenshot(&out.join("71-contacts-detail.png"));
+
+    // The conversation opens in the Inbox with the customer panel beside it.
+    session.wait_for("[data-testid=open-conversation]").click();
+    session.wait_for_text(
+        "[data-testid=customer-panel] [data-testid=contact-name]",
+        |t| t.contains("Петрова, Анна"),
+    );
+    session.wait_for("[data-testid=customer-panel] [data-testid=vip-badge]");
+    session.screenshot(&out.join("72-customer-panel.png"));
+    session.close();
+}

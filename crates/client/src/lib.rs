@@ -18,6 +18,8 @@ mod backoff;
 pub mod backup;
 mod client;
 pub mod commands;
+pub mod contacts;
+mod csv;
 mod error;
 pub mod notify;
 mod outbox;
@@ -38,6 +40,11 @@ pub use client::{
     Client, ClientOptions, HistoryPage, LinkInfo, MeView, StoreKeyChoice, SyncTuning, TokenVault,
 };
 pub use commands::{Command, MediaRef};
+pub use contacts::{
+    ContactAttribute, ContactConversation, ContactDetail, ContactListItem, ContactNote,
+    ContactUpdate, ContactsPage, CsvSource, ImportCounts, ImportReport, ImportRowError,
+    ImportRowReport,
+};
 pub use error::{ClientError, Result};
 pub use notify::{DesktopNotifier, Notification, Notifier, NotifyError};
 pub use profile::{NotificationSettings, PROFILE_FILE, STORE_FILE};

@@ -391,6 +391,10 @@ pub struct ContactUpdated {
     pub name: Option<String>,
     #[serde(default)]
     pub conversation_id: Option<Uuid>,
+    /// The whole contact, when a member edited it (sent to devices that view contacts);
+    /// absent when only the WhatsApp profile name changed.
+    #[serde(default)]
+    pub contact: Option<crate::contacts::WireContact>,
 }
 
 #[derive(Debug, Deserialize)]
