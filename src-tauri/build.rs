@@ -9,6 +9,9 @@ const COMMANDS: &[&str] = &[
     "reconnect_now",
     "inbox",
     "timeline",
+    "message_media",
+    "save_message_media",
+    "open_external",
     "load_history",
     "send_command",
     "search",
@@ -40,6 +43,12 @@ const COMMANDS: &[&str] = &[
     "sign_in",
     "sign_out",
     "audit_page",
+    "message_templates",
+    "quick_replies",
+    "refresh_quick_replies",
+    "save_quick_reply",
+    "delete_quick_reply",
+    "upload_media",
     "verify_audit",
     "export_audit",
     "alerts",
@@ -56,6 +65,9 @@ const COMMANDS: &[&str] = &[
     "refresh_contacts",
     "update_contact",
     "import_contacts_csv",
+    "automation",
+    "save_automation",
+    "automation_dry_run",
 ];
 
 fn main() {

@@ -9,8 +9,13 @@ mod tests {
     use ts_rs::{Config, TS};
 
     use crate::ipc::{AppInfo, BuildProfile, ErrorCode, IpcError, Session};
+    use teamline_client::automation::{
+        AgentSettings, AutomationTeamView, AutomationView, DryRunRequest, DryRunResult,
+    };
     use teamline_client::backup::RestoredBackup;
     use teamline_client::core::anomaly::{Burst, Idle, Night, OffHours, Thresholds, Toggle};
+    // The automation engine's settings, dry-run input and plan (the Automation section).
+    use teamline_client::core::automation as auto;
     use teamline_client::core::{
         DeviceLevel, Permission, PermissionSet, PermissionTemplate, Preset, WindowRule,
         schedule::TimeWindow,
@@ -19,7 +24,7 @@ mod tests {
         AuditBreak, AuditCheckpoint, AuditEntry, AuditFilter, AuditFormat, AuditHead, AuditPage,
         AuditRollback, AuditVerification,
     };
-    use teamline_client::wire::Typing;
+    use teamline_client::wire::Presence;
     use teamline_client::{
         ContactAttribute, ContactConversation, ContactDetail, ContactListItem, ContactNote,
         ContactUpdate, ContactsPage, CsvSource, ImportCounts, ImportReport, ImportRowError,
@@ -34,6 +39,10 @@ mod tests {
         NotificationSettings, OutboxEntry, OutboxState, PairingCode, SearchResult, SharedDevice,
         SignedIn, SnippetPart, SyncProgress, TeamDevice, TeamDevices, TeamMember, TeamSettings,
         TeamTemplate, TemplateDraft, TimelineItem, Transport,
+    };
+    use teamline_client::{
+        ContactCard, ContactCardPhone, MediaInfo, MessageContent, MessageTemplate,
+        MessageTemplates, QuickReply, QuickReplyDraft, QuotedMessage, ReactionBadge, UploadedMedia,
     };
 
     /// `(file name, TypeScript)` of every type that crosses IPC, and of what they use.
@@ -59,7 +68,7 @@ mod tests {
             ClientEvent,
             SyncProgress,
             Transport,
-            Typing,
+            Presence,
             LinkInfo,
             MeView,
             SharedDevice,
@@ -67,6 +76,12 @@ mod tests {
             InboxRow,
             LabelChip,
             TimelineItem,
+            MessageContent,
+            MediaInfo,
+            ContactCard,
+            ContactCardPhone,
+            QuotedMessage,
+            ReactionBadge,
             OutboxEntry,
             OutboxState,
             NotificationSettings,
@@ -90,6 +105,11 @@ mod tests {
             PermissionTemplate,
             Command,
             MediaRef,
+            MessageTemplate,
+            MessageTemplates,
+            QuickReply,
+            QuickReplyDraft,
+            UploadedMedia,
             HistoryPage,
             NoteItem,
             AuditFilter,
@@ -109,6 +129,55 @@ mod tests {
             AdviceView,
             AdvisorReport,
             RestoredBackup,
+            AgentSettings,
+            AutomationTeamView,
+            AutomationView,
+            DryRunRequest,
+            DryRunResult,
+            auto::Action,
+            auto::AssignmentPolicy,
+            auto::AttributeTest,
+            auto::AttributeValue,
+            auto::AutoLabel,
+            auto::AutoLabels,
+            auto::AutoReplySettings,
+            auto::AutomationSettings,
+            auto::BusinessHours,
+            auto::Comparison,
+            auto::Condition,
+            auto::Conditions,
+            auto::ContactFacts,
+            auto::Context,
+            auto::ConversationFacts,
+            auto::DayStats,
+            auto::Evaluation,
+            auto::Event,
+            auto::FaqBot,
+            auto::FaqEntry,
+            auto::FiredRule,
+            auto::InboundMessage,
+            auto::Language,
+            auto::LiveState,
+            auto::Match,
+            auto::MemberLoad,
+            auto::NotifyTarget,
+            auto::OpenRange,
+            auto::Pacing,
+            auto::Planned,
+            auto::PlannedAction,
+            auto::Priority,
+            auto::RoundRobinState,
+            auto::Rule,
+            auto::SentAutoReply,
+            auto::SkippedAction,
+            auto::SlaFacts,
+            auto::SlaKind,
+            auto::SlaPolicy,
+            auto::SlaState,
+            auto::SlaTarget,
+            auto::AssignStrategy,
+            auto::Team,
+            auto::Trigger,
             Thresholds,
             OffHours,
             Burst,

@@ -1,9 +1,13 @@
 //! Tauri commands: parse, call into the engine, map errors. Nothing else lives here.
 //! Arguments arrive camelCased from JavaScript (`conversationId`), as Tauri does.
 
+use std::collections::BTreeMap;
 use tauri::{AppHandle, Manager, State};
+
+use teamline_client::automation::{AgentSettings, AutomationView, DryRunRequest, DryRunResult};
 use teamline_client::backup::RestoredBackup;
 use teamline_client::core::anomaly::Thresholds;
+use teamline_client::core::automation::AutomationSettings;
 use teamline_client::save;
 use teamline_client::store::jiff::Timestamp;
 use teamline_client::team::{AuditFilter, AuditFormat, AuditPage, AuditVerification};
@@ -16,6 +20,7 @@ use teamline_client::{
     NotificationSettings, OutboxEntry, PairingCode, SearchResult, SignedIn, TeamDevice,
     TeamDevices, TeamMember, TeamSettings, TeamTemplate, TemplateDraft, TimelineItem,
 };
+use teamline_client::{MessageTemplates, QuickReply, QuickReplyDraft, UploadedMedia};
 use uuid::Uuid;
 
 use crate::engine::{self, Engine};
@@ -117,9 +122,14 @@ pub fn reconnect_now(engine: State<'_, Engine>) -> Reply<()> {
 
 // ---- inbox ----
 
+/// The conversation list; with `limit`, only the most recently active (the first screen).
 #[tauri::command]
-pub async fn inbox(engine: State<'_, Engine>) -> Reply<Vec<InboxRow>> {
-    Ok(engine.client()?.inbox().await?)
+pub async fn inbox(engine: State<'_, Engine>, limit: Option<u32>) -> Reply<Vec<InboxRow>> {
+    let client = engine.client()?;
+    Ok(match limit {
+        Some(limit) => client.recent_inbox(limit.clamp(1, 1000)).await?,
+        None => client.inbox().await?,
+    })
 }
 
 /// The newest `limit` messages before `before` (an RFC 3339 time; `None`: the newest).
@@ -139,6 +149,38 @@ pub async fn timeline(
         .client()?
         .timeline(conversation_id, before, limit)
         .await?)
+}
+
+/// A message's media bytes (from the encrypted cache, else the relay), as a raw binary
+/// IPC answer (an `ArrayBuffer` in the UI): no base64 or JSON number arrays for a 100 MB
+/// video. The UI knows the type from the timeline item's `content.media.mime_type`.
+#[tauri::command]
+pub async fn message_media(
+    engine: State<'_, Engine>,
+    message_id: Uuid,
+) -> Reply<tauri::ipc::Response> {
+    let media = engine.client()?.media(message_id).await?;
+    Ok(tauri::ipc::Response::new(media.bytes))
+}
+
+/// Saves a message's media (a document the customer sent) as a new file in Downloads;
+/// returns its path. The user asked for this copy, so it is the one plaintext file.
+#[tauri::command]
+pub async fn save_message_media(
+    app: AppHandle,
+    engine: State<'_, Engine>,
+    message_id: Uuid,
+) -> Reply<String> {
+    let media = engine.client()?.media(message_id).await?;
+    let path =
+        save::save_new(&save_dir(&app)?, &media.file_name, &media.bytes).map_err(save_failed)?;
+    Ok(path.display().to_string())
+}
+
+/// Opens a link from a message (or a map link) in the user's browser; http(s) only.
+#[tauri::command]
+pub fn open_external(url: String) -> Reply<()> {
+    Ok(teamline_client::external::open_url(&url)?)
 }
 
 /// Fetches older history of a conversation from the relay into the store.
@@ -568,4 +610,105 @@ pub async fn import_contacts_csv(
     dry_run: bool,
 ) -> Reply<ImportReport> {
     Ok(engine.client()?.import_contacts_csv(source, dry_run).await?)
+}
+// ---- automation ----
+
+/// The team's automation settings (rules, hours, auto-replies, FAQ, SLAs, capacities).
+#[tauri::command]
+pub async fn automation(engine: State<'_, Engine>) -> Reply<AutomationView> {
+    Ok(engine.client()?.automation().await?)
+}
+
+/// Saves the automation settings edited from `revision` (refused if someone saved since).
+#[tauri::command]
+pub async fn save_automation(
+    engine: State<'_, Engine>,
+    enabled: bool,
+    settings: AutomationSettings,
+    agents: BTreeMap<Uuid, AgentSettings>,
+    revision: u64,
+) -> Reply<AutomationView> {
+    Ok(engine
+        .client()?
+        .save_automation(enabled, &settings, &agents, revision)
+        .await?)
+}
+
+/// Which rules would fire for a pasted message and customer, and what they would do.
+#[tauri::command]
+pub async fn automation_dry_run(
+    engine: State<'_, Engine>,
+    request: DryRunRequest,
+) -> Reply<DryRunResult> {
+    Ok(engine.client()?.automation_dry_run(&request).await?)
+}
+// ---- composer ----
+
+/// The approved message templates (the relay's cached list; `refresh` fetches anew).
+#[tauri::command]
+pub async fn message_templates(
+    engine: State<'_, Engine>,
+    refresh: bool,
+) -> Reply<MessageTemplates> {
+    Ok(engine.client()?.message_templates(refresh).await?)
+}
+
+/// The team's quick replies from the local store (offline).
+#[tauri::command]
+pub async fn quick_replies(engine: State<'_, Engine>) -> Reply<Vec<QuickReply>> {
+    Ok(engine.client()?.quick_replies().await?)
+}
+
+/// Fetches the quick replies from the relay into the store.
+#[tauri::command]
+pub async fn refresh_quick_replies(engine: State<'_, Engine>) -> Reply<Vec<QuickReply>> {
+    Ok(engine.client()?.refresh_quick_replies().await?)
+}
+
+/// Creates (`id` null) or edits a quick reply.
+#[tauri::command]
+pub async fn save_quick_reply(
+    engine: State<'_, Engine>,
+    id: Option<Uuid>,
+    draft: QuickReplyDraft,
+) -> Reply<QuickReply> {
+    let client = engine.client()?;
+    Ok(match id {
+        Some(id) => client.update_quick_reply(id, &draft).await?,
+        None => client.create_quick_reply(&draft).await?,
+    })
+}
+
+#[tauri::command]
+pub async fn delete_quick_reply(engine: State<'_, Engine>, id: Uuid) -> Reply<()> {
+    Ok(engine.client()?.delete_quick_reply(id).await?)
+}
+
+/// Uploads a file for sending: the raw bytes are the IPC body (no JSON array of numbers),
+/// `x-mime-type` and `x-file-name` (percent-encoded) headers say what it is.
+#[tauri::command]
+pub async fn upload_media(
+    engine: State<'_, Engine>,
+    request: tauri::ipc::Request<'_>,
+) -> Reply<UploadedMedia> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(IpcError::new(
+            ErrorCode::Internal,
+            "upload_media takes the file's bytes as a raw body",
+        ));
+    };
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mime = header("x-mime-type");
+    let name = teamline_client::composer::percent_decode(&header("x-file-name"));
+    Ok(engine
+        .client()?
+        .upload_media(bytes.clone(), &mime, &name)
+        .await?)
 }

@@ -60,6 +60,9 @@ pub fn run() {
             commands::reconnect_now,
             commands::inbox,
             commands::timeline,
+            commands::message_media,
+            commands::save_message_media,
+            commands::open_external,
             commands::load_history,
             commands::send_command,
             commands::search,
@@ -91,6 +94,12 @@ pub fn run() {
             commands::sign_in,
             commands::sign_out,
             commands::audit_page,
+            commands::message_templates,
+            commands::quick_replies,
+            commands::refresh_quick_replies,
+            commands::save_quick_reply,
+            commands::delete_quick_reply,
+            commands::upload_media,
             commands::verify_audit,
             commands::export_audit,
             commands::alerts,
@@ -107,6 +116,9 @@ pub fn run() {
             commands::refresh_contacts,
             commands::update_contact,
             commands::import_contacts_csv,
+            commands::automation,
+            commands::save_automation,
+            commands::automation_dry_run,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -2,17 +2,19 @@
 //! CI), driven through tauri-driver and WebKitWebDriver. `cargo xtask test` runs them with
 //! `--ignored` inside `xvfb-run`; they need a display and `tauri-driver` on the PATH.
 
+mod automation;
+mod composer;
+mod driver;
 mod team_env;
+mod two_devices;
 mod webdriver;
 
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
+use driver::{Driver, out_dir};
 use serde_json::json;
 use team_env::{TeamEnv, dunst_history};
 use teamline_core::Preset;
@@ -28,175 +30,6 @@ const SECTIONS_EN: [(&str, &str); 8] = [
     ("reports", "Reports"),
     ("settings", "Settings"),
 ];
-
-/// A tauri-driver process with its own HOME and XDG directories, so the app under test
-/// never touches the developer's profile, and every test starts from a fresh one.
-struct Driver {
-    process: Child,
-    url: String,
-    home: tempfile::TempDir,
-}
-
-impl Driver {
-    fn start(lang: &str) -> Driver {
-        Driver::start_with_env(lang, &[])
-    }
-
-    /// As [`Driver::start`], for a computer whose session bus (and so keyring and
-    /// notification daemon) cannot be reached.
-    fn start_without_keyring(lang: &str) -> Driver {
-        Driver::start_with_env(
-            lang,
-            &[(
-                "DBUS_SESSION_BUS_ADDRESS",
-                "unix:path=/nonexistent/teamline-e2e-bus",
-            )],
-        )
-    }
-
-    fn start_with_env(lang: &str, extra_env: &[(&str, &str)]) -> Driver {
-        let home = tempfile::tempdir().expect("temporary HOME");
-        for dir in [".local/share", ".config", ".cache", "runtime"] {
-            std::fs::create_dir_all(home.path().join(dir)).expect("XDG dir");
-        }
-        let port = free_port();
-        let native_port = free_port();
-        let process = Command::new("tauri-driver")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("HOME", home.path())
-            .env("XDG_DATA_HOME", home.path().join(".local/share"))
-            .env("XDG_CONFIG_HOME", home.path().join(".config"))
-            .env("XDG_CACHE_HOME", home.path().join(".cache"))
-            .env("XDG_RUNTIME_DIR", home.path().join("runtime"))
-            .env("LANG", lang)
-            .env("LANGUAGE", lang.split('.').next().unwrap_or(lang))
-            .env("LC_ALL", lang)
-            .envs(extra_env.iter().copied())
-            // The app's log, printed when the test fails (see Drop).
-            .env("TEAMLINE_LOG_FILE", home.path().join("app.log"))
-            .env(
-                "TEAMLINE_LOG",
-                "info,teamline=debug,teamline_client=debug,hyper=warn,reqwest=warn",
-            )
-            .process_group(0)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("tauri-driver is installed (cargo xtask test installs it)");
-        let url = format!("http://127.0.0.1:{port}");
-        wait_until_listening(port);
-        Driver { process, url, home }
-    }
-
-    /// Opens the app; `name` labels the screenshot saved if a wait fails.
-    fn session(&self, name: &str) -> Session {
-        Session::start(
-            &self.url,
-            &app_binary(),
-            &out_dir().join(format!("FAILED-{name}.png")),
-        )
-    }
-
-    /// Opens the app with a command line (e.g. `--data-dir`, `--relay`, `--pair`).
-    fn session_with_args(&self, name: &str, args: &[String]) -> Session {
-        Session::start_with_args(
-            &self.url,
-            &app_binary(),
-            args,
-            &out_dir().join(format!("FAILED-{name}.png")),
-        )
-    }
-
-    /// Opens the app as an IT admin would provision it:
-    /// `--data-dir PROFILE --relay URL --pair CODE [--device-name NAME]`.
-    fn provisioned_session(
-        &self,
-        name: &str,
-        profile: &Path,
-        relay_url: &str,
-        code: &str,
-        device_name: Option<&str>,
-    ) -> Session {
-        let mut args = vec![
-            "--data-dir".to_owned(),
-            profile.to_str().expect("UTF-8 path").to_owned(),
-            "--relay".to_owned(),
-            relay_url.to_owned(),
-            "--pair".to_owned(),
-            code.to_owned(),
-        ];
-        if let Some(device) = device_name {
-            args.extend(["--device-name".to_owned(), device.to_owned()]);
-        }
-        self.session_with_args(name, &args)
-    }
-
-    /// A profile directory inside this driver's HOME.
-    fn profile(&self, name: &str) -> PathBuf {
-        self.home.path().join(name)
-    }
-
-    fn data_home(&self) -> PathBuf {
-        self.home.path().join(".local/share")
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let wanted =
-            std::thread::panicking() || std::env::var_os("TEAMLINE_E2E_SHOW_APP_LOG").is_some();
-        if wanted && let Ok(log) = std::fs::read_to_string(self.home.path().join("app.log")) {
-            let tail: Vec<&str> = log.lines().rev().take(80).collect();
-            eprintln!("--- the app's log (last {} lines) ---", tail.len());
-            for line in tail.into_iter().rev() {
-                eprintln!("{line}");
-            }
-        }
-        // tauri-driver leaves its WebKitWebDriver behind (holding our stdout open), so
-        // the whole process group it leads goes.
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.process.id())])
-            .status();
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-fn app_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_teamline"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("address")
-        .port()
-}
-
-fn wait_until_listening(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "tauri-driver did not start listening on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn out_dir() -> PathBuf {
-    let dir = std::env::var_os("TEAMLINE_E2E_OUT").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e"),
-        PathBuf::from,
-    );
-    std::fs::create_dir_all(&dir).expect("screenshot directory");
-    dir
-}
 
 /// Settings › Connection, with the relay and the pairing code typed into the join form.
 fn fill_join_form(session: &Session, relay_url: &str, code: &str) {
@@ -380,7 +213,8 @@ fn an_app_provisioned_from_the_command_line_syncs_and_raises_an_urgent_notificat
         json!({"type": "add_label", "conversation_id": conversation, "label": "#urgent"}),
     );
     assert_eq!(status, 200, "add_label: {body}");
-    session.wait_for_text("[data-testid=label-chip]", |t| t.contains("#urgent"));
+    // Among the chips (automation adds "New customer" to a first contact).
+    session.wait_for_any_text("[data-testid=label-chip]", |t| t.contains("#urgent"));
     let history = eventually("the #urgent notification in dunst's history", || {
         let h = dunst_history();
         h.contains(&customer).then_some(h)
@@ -399,6 +233,60 @@ fn an_app_provisioned_from_the_command_line_syncs_and_raises_an_urgent_notificat
         (title == "Teamline").then_some(())
     });
     session.screenshot(&out.join("11-conversation.png"));
+    session.close();
+}
+
+#[test]
+#[ignore = "needs a display, D-Bus, a keyring and tauri-driver; run by `cargo xtask test`"]
+fn the_timeline_shows_an_image_a_location_and_a_document() {
+    let team = TeamEnv::start();
+    let from = "15550002468";
+    team.customer_says(
+        from,
+        "Lena Fischer",
+        "Hi! The lamp arrived, see https://shop.example/o/1042",
+    );
+    team.customer_sends(json!({"from": from, "name": "Lena Fischer", "type": "image", "image": {"caption": "The shade is cracked"}}));
+    team.customer_sends(json!({"from": from, "name": "Lena Fischer", "type": "location", "location": {"latitude": 52.520_008, "longitude": 13.404_954, "name": "Lena's flat", "address": "Alexanderplatz 1, 10178 Berlin"}}));
+    team.customer_sends(json!({"from": from, "name": "Lena Fischer", "type": "document", "document": {"filename": "order-1042.pdf", "caption": "My receipt"}}));
+    team.conversation_of(from);
+
+    let driver = Driver::start("en_US.UTF-8");
+    let code = team.code(Preset::Admin, "Olga", true);
+    let profile = driver.profile("timeline");
+    let session = driver.provisioned_session(
+        "timeline",
+        &profile,
+        &team.relay_url,
+        &code,
+        Some("Front desk"),
+    );
+    session.wait_for("[data-testid=connection][data-state=connected]");
+    session.wait_for("[data-testid=inbox-row]").click();
+    // The image comes from the relay's media store through the encrypted cache.
+    session.wait_for("[data-testid=image-preview] img");
+    session.wait_for_text("[data-testid=location-name]", |t| t == "Lena's flat");
+    session.wait_for_text("[data-testid=document-name]", |t| t == "order-1042.pdf");
+    session.wait_for_text("[data-testid=day-separator]", |t| t == "Today");
+    session.wait_for_text("[data-testid=message-link]", |t| {
+        t == "https://shop.example/o/1042"
+    });
+    let out = out_dir();
+    session.screenshot(&out.join("60-timeline-media.png"));
+
+    // Full view, closed with Esc.
+    session.wait_for("[data-testid=image-preview]").click();
+    session.wait_for("[data-testid=image-viewer]");
+    session.screenshot(&out.join("61-timeline-image-full-view.png"));
+    session
+        .wait_for("[data-testid=image-viewer-close]")
+        .send_keys("\u{E00C}");
+    eventually("the full view closed", || {
+        session
+            .find("[data-testid=image-viewer]")
+            .is_none()
+            .then_some(())
+    });
     session.close();
 }
 
@@ -531,7 +419,7 @@ fn an_agent_claims_notes_labels_and_finds_a_conversation() {
     session
         .wait_for("[data-testid=label-input]")
         .send_keys("vip\u{E007}");
-    session.wait_for_text("[data-testid=inbox-row] [data-testid=label-chip]", |t| {
+    session.wait_for_any_text("[data-testid=inbox-row] [data-testid=label-chip]", |t| {
         t.contains("vip")
     });
     session.screenshot(&out.join("13-conversation-claimed-note-label.png"));

@@ -72,6 +72,7 @@ impl TeamEnv {
             // Replies go out through the Graph API — here, the emulator's.
             let graph = GraphClient::new(
                 GraphConfig::new(ACCESS_TOKEN, PHONE_NUMBER_ID)
+                    .with_business_account_id(SimConfig::default().waba_id)
                     .with_base_url(sim.base_url().to_owned())
                     .with_timeout(Duration::from_secs(10)),
             )
@@ -153,6 +154,39 @@ impl TeamEnv {
             .send()
             .expect("sim answers");
         assert!(resp.status().is_success(), "sim inbound: {}", resp.status());
+    }
+
+    /// A customer sends any message type (whatsapp-sim's `/_sim/inbound` body: e.g.
+    /// `{"from", "name", "type": "image", "image": {"caption"}}`).
+    pub fn customer_sends(&self, body: Value) {
+        let resp = self
+            .http
+            .post(format!("{}/_sim/inbound", self.sim_url))
+            .json(&body)
+            .send()
+            .expect("sim answers");
+        assert!(resp.status().is_success(), "sim inbound: {}", resp.status());
+    }
+
+    /// The texts whatsapp-sim accepted through the Graph API for customer `wa_id`, oldest
+    /// first (what the customer receives).
+    pub fn sim_sent_texts(&self, wa_id: &str) -> Vec<String> {
+        let sent: Value = self
+            .http
+            .get(format!("{}/_sim/sent", self.sim_url))
+            .send()
+            .expect("sim answers")
+            .json()
+            .expect("JSON answer");
+        sent["messages"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter(|m| m["to"] == wa_id && m["type"] == "text")
+                    .filter_map(|m| m["request"]["text"]["body"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The conversation with customer `wa_id`, once the relay has stored it.

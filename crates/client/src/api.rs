@@ -349,6 +349,51 @@ impl RelayApi {
     }
 }
 
+impl RelayApi {
+    /// `POST` a raw body (a file) with its content type; a JSON answer. Large files get
+    /// a long timeout (100 MB over a slow uplink).
+    pub async fn upload(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<Value, ApiError> {
+        let secs = 60 + (body.len() as u64 / (256 * 1024));
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(AUTHORIZATION, self.bearer.clone())
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .timeout(Duration::from_secs(secs));
+        self.json(req).await
+    }
+
+    /// `GET /v1/media/{id}`: a message's media bytes and content type.
+    pub async fn media(&self, media_id: &str) -> Result<(String, Vec<u8>), ApiError> {
+        let resp = self
+            .get(&format!("/v1/media/{}", urlencode(media_id)))
+            .timeout(MEDIA_TIMEOUT)
+            .send()
+            .await
+            .map_err(ApiError::from_reqwest)?;
+        if !resp.status().is_success() {
+            return Err(error_of(resp).await);
+        }
+        let mime = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let bytes = resp.bytes().await.map_err(ApiError::from_reqwest)?;
+        Ok((mime, bytes.to_vec()))
+    }
+}
+
+/// A 100 MB document over a slow link takes longer than an ordinary request.
+const MEDIA_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// The relay reads a PIN re-verification from this header.
 const PIN_HEADER: &str = "x-teamline-pin";
 

@@ -86,6 +86,7 @@ pub(crate) fn message_of(row: &wire::MessageRow, seq: u64) -> Message {
         (Direction::Out, Some(s)) => message_status(s).unwrap_or(MessageStatus::Queued),
         (Direction::Out, None) => MessageStatus::Queued,
     };
+    let parts = row.parts();
     let sent_at = row
         .wa_timestamp
         .and_then(|s| Timestamp::from_second(s).ok())
@@ -96,8 +97,8 @@ pub(crate) fn message_of(row: &wire::MessageRow, seq: u64) -> Message {
         conversation_id: row.conversation_id,
         direction,
         kind: row.kind.clone(),
-        text: row.body.text(),
-        media: row.body.media().cloned(),
+        text: parts.text(),
+        media: parts.media().cloned(),
         status,
         error: row.error.as_ref().map(|e| e.to_string()),
         author_member_id: row.sent_by,
@@ -105,6 +106,28 @@ pub(crate) fn message_of(row: &wire::MessageRow, seq: u64) -> Message {
         updated_at: row.created_at,
         seq,
     }
+}
+
+/// Writes a relay message row: the message, then its typed content when plain text does
+/// not say it all (see [`crate::content`]).
+pub(crate) fn write_message(
+    b: &Batch<'_>,
+    row: &wire::MessageRow,
+    seq: u64,
+) -> Result<Message, StoreError> {
+    let m = message_of(row, seq);
+    b.upsert_message(&m)?;
+    let content = crate::content::parse(
+        m.direction == Direction::Out,
+        &m.kind,
+        &row.body,
+        m.text.as_deref(),
+    );
+    if content.worth_storing() {
+        let json = serde_json::to_value(&content)?;
+        b.set_message_content(m.id, &json, content.reacts_to())?;
+    }
+    Ok(m)
 }
 
 /// A store conversation from the relay's row, keeping what only this device tracks
@@ -353,10 +376,9 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 Ok(p) => p,
                 Err(err) => return skip(e, err),
             };
-            let m = message_of(&p.message, seq);
+            let m = write_message(b, &p.message, seq)?;
             let inbound = m.direction == Direction::In;
             let preview = p.preview.clone().or_else(|| m.text.clone());
-            b.upsert_message(&m)?;
             let id = p.message.conversation_id;
             let existing = ctx.convs.get(&id).cloned().flatten();
             let updated = match (&p.conversation, existing) {
@@ -393,8 +415,7 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 Ok(p) => p,
                 Err(err) => return skip(e, err),
             };
-            let m = message_of(&p.message, seq);
-            b.upsert_message(&m)?;
+            let m = write_message(b, &p.message, seq)?;
             if let Some(c) = conv(ctx, m.conversation_id) {
                 c.last_message_at = Some(m.sent_at);
                 if m.text.is_some() {
@@ -453,6 +474,18 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 e.created_at,
                 seq,
             )?;
+        }
+        kind::MESSAGE_MEDIA_READY => {
+            let p: wire::MediaReady = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            if b.mark_media_ready(p.message_id, p.size, seq)?
+                && let Some(id) = e.conversation_id
+            {
+                // The timeline redraws: the image can load now.
+                ctx.out.conversations.insert(id);
+            }
         }
         kind::CONVERSATION_OPENED => {
             let p: wire::ConversationOpened = match e.payload() {
@@ -583,6 +616,15 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
             })?;
             ctx.members.insert(p.member.id, p.member.name);
         }
+        kind::MEMBER_DIRECTORY => {
+            let p: wire::MemberDirectory = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            let m = p.member;
+            b.upsert_member_directory(m.id, &m.name, m.active, seq)?;
+            ctx.members.insert(m.id, m.name);
+        }
         kind::DEVICE_LINKED => {
             let p: wire::DeviceLinked = match e.payload() {
                 Ok(p) => p,
@@ -611,6 +653,28 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 d.seq = seq;
                 b.upsert_device(d)?;
             }
+        }
+        kind::QUICK_REPLY_SAVED => {
+            let p: wire::QuickReplySaved = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            let q = p.quick_reply;
+            b.upsert_quick_reply(&teamline_store::QuickReply {
+                id: q.id,
+                shortcut: q.shortcut,
+                title: q.title,
+                text: q.text,
+                language: q.language,
+                seq,
+            })?;
+        }
+        kind::QUICK_REPLY_DELETED => {
+            let p: wire::QuickReplyDeleted = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            b.delete_quick_reply(p.id)?;
         }
         kind::NOTE_ADDED => {
             let p: wire::NoteAdded = match e.payload() {
@@ -698,6 +762,23 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 e,
                 Some(p.conversation_id),
                 Trigger::SlaBreached { assignee },
+            );
+            ctx.out.candidates.push(cand);
+        }
+        kind::AUTOMATION_NOTIFY => {
+            let p: wire::AutomationNotify = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            let cand = candidate(
+                ctx,
+                e,
+                Some(p.conversation_id),
+                Trigger::RuleNotified {
+                    member_id: p.member_id,
+                    text: p.text,
+                    rule: p.source_name,
+                },
             );
             ctx.out.candidates.push(cand);
         }

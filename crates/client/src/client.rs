@@ -2,7 +2,7 @@
 //! notifications. Everything the Tauri shell calls.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -268,6 +268,8 @@ pub(crate) struct Inner {
     started: AtomicBool,
     unlinked: AtomicBool,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// Most bytes the encrypted media cache may hold ([`Client::set_media_cache_limit`]).
+    media_cache_cap: AtomicU64,
 }
 
 /// The store's device value holding a passphrase profile's device token.
@@ -334,6 +336,7 @@ impl Client {
             started: AtomicBool::new(false),
             unlinked: AtomicBool::new(false),
             tasks: Mutex::new(Vec::new()),
+            media_cache_cap: AtomicU64::new(crate::media::DEFAULT_MEDIA_CACHE_BYTES),
         });
         if profile.is_linked() {
             let key = lock(&inner.key).clone();
@@ -632,6 +635,17 @@ impl Client {
         self.inner.remember_me(&me).await
     }
 
+    /// Most bytes the encrypted media cache may hold.
+    pub(crate) fn media_cache_cap(&self) -> u64 {
+        self.inner.media_cache_cap.load(Ordering::Relaxed)
+    }
+
+    /// Sets the media cache's size cap (default 200 MB); the least recently used media
+    /// goes first once it is full.
+    pub fn set_media_cache_limit(&self, bytes: u64) {
+        self.inner.media_cache_cap.store(bytes, Ordering::Relaxed);
+    }
+
     pub(crate) fn inner_api(&self) -> Result<RelayApi> {
         if self.inner.unlinked.load(Ordering::SeqCst) {
             return Err(ClientError::Unlinked);
@@ -702,7 +716,7 @@ impl Client {
             if let Some(api) = self.inner.api() {
                 tokio::spawn(async move {
                     if let Err(e) = api.command(id, &json).await {
-                        tracing::debug!(error = %e, "typing indicator not sent");
+                        tracing::debug!(error = %e, "presence not sent");
                     }
                 });
             }
@@ -776,7 +790,7 @@ impl Client {
                 let seq = s.cursor()?;
                 s.write(|b| {
                     for m in &page.messages {
-                        b.upsert_message(&apply::message_of(m, seq))?;
+                        apply::write_message(b, m, seq)?;
                     }
                     Ok(())
                 })?;
@@ -1032,7 +1046,7 @@ impl Inner {
             s.write(|b| {
                 b.upsert_conversation(&apply::conversation_of(existing.as_ref(), &row, None, seq))?;
                 for m in &page.messages {
-                    b.upsert_message(&apply::message_of(m, seq))?;
+                    apply::write_message(b, m, seq)?;
                 }
                 Ok(())
             })?;

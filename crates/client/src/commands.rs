@@ -106,6 +106,10 @@ pub enum Command {
     Typing {
         conversation_id: Uuid,
     },
+    /// Presence: "I have this conversation open", repeated while it stays open.
+    Viewing {
+        conversation_id: Uuid,
+    },
 }
 
 impl Command {
@@ -142,7 +146,8 @@ impl Command {
             | Command::RemoveLabel {
                 conversation_id, ..
             }
-            | Command::Typing { conversation_id } => *conversation_id,
+            | Command::Typing { conversation_id }
+            | Command::Viewing { conversation_id } => *conversation_id,
         }
     }
 
@@ -163,12 +168,13 @@ impl Command {
             Command::AddLabel { .. } => "add_label",
             Command::RemoveLabel { .. } => "remove_label",
             Command::Typing { .. } => "typing",
+            Command::Viewing { .. } => "viewing",
         }
     }
 
     /// Whether it goes through the outbox (everything but presence).
     pub fn is_durable(&self) -> bool {
-        !matches!(self, Command::Typing { .. })
+        !matches!(self, Command::Typing { .. } | Command::Viewing { .. })
     }
 
     /// Checks a command against this device's local view with teamline-core's rules, the
@@ -200,7 +206,7 @@ impl Command {
                 }
                 access::require(actor, Permission::Reply)
             }
-            Command::AddNote { .. } | Command::Typing { .. } => {
+            Command::AddNote { .. } | Command::Typing { .. } | Command::Viewing { .. } => {
                 if access::can_view(actor, c) {
                     Ok(())
                 } else {

@@ -297,13 +297,13 @@ mod tests {
                     王伟,8613800138000,,\r\n\
                     \"She said \"\"hi\"\"\nand left\",14155550101,5,no\r\n";
         let p = parse(text).unwrap();
-        assert_eq!(p.attribute_columns, ["monthly_spend", "vip"]);
+        assert_eq!(p.attribute_columns, ["monthly_spend_usd", "vip"]);
         assert!(p.errors.is_empty());
         assert_eq!(p.rows.len(), 4);
         assert_eq!(p.rows[0].name, "Smith, John");
         assert_eq!(p.rows[0].row, 2);
         assert_eq!(p.rows[1].name, "Анна Петрова");
-        assert_eq!(p.rows[1].attributes["monthly_spend"], "1 200");
+        assert_eq!(p.rows[1].attributes["monthly_spend_usd"], "1 200");
         assert_eq!(p.rows[2].name, "王伟");
         assert_eq!(p.rows[2].attributes["vip"], "");
         assert_eq!(p.rows[3].name, "She said \"hi\"\nand left");

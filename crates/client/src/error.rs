@@ -48,6 +48,18 @@ pub enum ClientError {
     /// column), before anything was sent.
     #[error("{message}")]
     Rejected { code: &'static str, message: String },
+    /// The relay is still downloading this media from WhatsApp; it announces
+    /// `message.media_ready` when done, then fetching works.
+    #[error("this media is still downloading")]
+    MediaNotReady,
+    /// The relay has no media with this id for this device (never downloaded, deleted, or
+    /// the conversation is not visible to it).
+    #[error("this media is not available")]
+    MediaUnavailable,
+    /// The message has no media this device can fetch (not an attachment, or one we sent
+    /// by public link).
+    #[error("this message has no media to show")]
+    NoMedia,
 }
 
 impl ClientError {
@@ -67,6 +79,9 @@ impl ClientError {
             ClientError::Profile(_) => "profile".to_owned(),
             ClientError::Invalid(_) => "invalid_input".to_owned(),
             ClientError::Rejected { code, .. } => (*code).to_owned(),
+            ClientError::MediaNotReady => "media_not_ready".to_owned(),
+            ClientError::MediaUnavailable => "media_unavailable".to_owned(),
+            ClientError::NoMedia => "no_media".to_owned(),
         }
     }
 }

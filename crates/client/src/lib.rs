@@ -14,13 +14,18 @@
 pub mod alerts;
 mod api;
 mod apply;
+pub mod automation;
 mod backoff;
 pub mod backup;
 mod client;
 pub mod commands;
 pub mod contacts;
 mod csv;
+pub mod composer;
+pub mod content;
 mod error;
+pub mod external;
+mod media;
 pub mod notify;
 mod outbox;
 pub mod profile;
@@ -36,6 +41,9 @@ pub use alerts::{
     AdviceFix, AdviceView, AdvisorReport, AlertAck, AlertPage, AlertView, RemoveToggles,
 };
 pub use api::ApiError;
+pub use automation::{
+    AgentSettings, AutomationTeamView, AutomationView, DryRunRequest, DryRunResult,
+};
 pub use client::{
     Client, ClientOptions, HistoryPage, LinkInfo, MeView, StoreKeyChoice, SyncTuning, TokenVault,
 };
@@ -45,7 +53,10 @@ pub use contacts::{
     ContactUpdate, ContactsPage, CsvSource, ImportCounts, ImportReport, ImportRowError,
     ImportRowReport,
 };
+pub use composer::{MessageTemplate, MessageTemplates, QuickReply, QuickReplyDraft, UploadedMedia};
+pub use content::{ContactCard, ContactCardPhone, MediaInfo, MessageContent};
 pub use error::{ClientError, Result};
+pub use media::DEFAULT_MEDIA_CACHE_BYTES;
 pub use notify::{DesktopNotifier, Notification, Notifier, NotifyError};
 pub use profile::{NotificationSettings, PROFILE_FILE, STORE_FILE};
 pub use team::{
@@ -55,7 +66,10 @@ pub use team::{
 pub use types::{
     ClientEvent, ConnectionState, DeviceInfo, OutboxEntry, OutboxState, SyncProgress, Transport,
 };
-pub use views::{InboxRow, LabelChip, NoteItem, SearchResult, SnippetPart, TimelineItem};
+pub use views::{
+    InboxRow, LabelChip, MediaBytes, NoteItem, QuotedMessage, ReactionBadge, SearchResult,
+    SnippetPart, TimelineItem,
+};
 pub use wire::{MemberName, SharedDevice};
 
 /// The store crate, for the types [`Client::read`] hands out.

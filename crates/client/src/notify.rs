@@ -43,6 +43,14 @@ pub enum Trigger {
     },
     /// The conversation breached its SLA.
     SlaBreached { assignee: Option<Uuid> },
+    /// An automation rule's "notify" action for one member (e.g. `#urgent` → supervisors).
+    RuleNotified {
+        member_id: Uuid,
+        /// The rule's wording, e.g. "Urgent conversation".
+        text: String,
+        /// The rule's name.
+        rule: String,
+    },
     /// A security alert (for admins).
     SecurityAlert {
         title: Option<String>,
@@ -179,6 +187,22 @@ pub fn decide(
                 format!("{name} is waiting longer than the team's target"),
                 true,
             )
+        }
+        // Rules notify to get someone's attention now (urgent customers, SLA breaches).
+        Trigger::RuleNotified {
+            member_id,
+            text,
+            rule,
+        } => {
+            if *member_id != me.member_id {
+                return None;
+            }
+            let title = if text.is_empty() {
+                rule.clone()
+            } else {
+                text.clone()
+            };
+            n(title, name, true)
         }
         Trigger::SecurityAlert { title, message } => {
             if !me.is_admin() {
@@ -372,8 +396,20 @@ mod tests {
             title: Some("New device linked".into()),
             message: None,
         };
+        let rule_me = Trigger::RuleNotified {
+            member_id: mine,
+            text: "Urgent conversation".into(),
+            rule: "#urgent → supervisors".into(),
+        };
+        let rule_other = Trigger::RuleNotified {
+            member_id: other,
+            text: "Urgent conversation".into(),
+            rule: "#urgent → supervisors".into(),
+        };
         use Preset::*;
         let table: Vec<(&Trigger, Preset, bool)> = vec![
+            (&rule_me, Standard, true),
+            (&rule_other, Admin, false),
             (&urgent, Admin, true),
             (&urgent, Supervisor, true),
             (&urgent, Standard, false),

@@ -252,6 +252,7 @@ impl Sync {
             match after {
                 None => {}
                 Some(Control::Typing(t)) => self.inner.emit(ClientEvent::Typing(t)),
+                Some(Control::Viewing(v)) => self.inner.emit(ClientEvent::Viewing(v)),
                 Some(Control::Resync) => break End::Resync,
                 Some(Control::Unlinked) => {
                     // Confirm with the relay before wiping anything.
@@ -444,7 +445,8 @@ enum Item {
 }
 
 enum Control {
-    Typing(wire::Typing),
+    Typing(wire::Presence),
+    Viewing(wire::Presence),
     Resync,
     Unlinked,
     /// The stream ended (`None`: cleanly).
@@ -495,6 +497,12 @@ async fn read_stream(resp: reqwest::Response, tx: mpsc::Sender<Item>, stall: Dur
                     Ok(e) if e.kind == wire::kind::PRESENCE_TYPING => {
                         match serde_json::from_value(e.payload) {
                             Ok(t) => Item::Control(Control::Typing(t)),
+                            Err(_) => continue,
+                        }
+                    }
+                    Ok(e) if e.kind == wire::kind::PRESENCE_VIEWING => {
+                        match serde_json::from_value(e.payload) {
+                            Ok(v) => Item::Control(Control::Viewing(v)),
                             Err(_) => continue,
                         }
                     }
@@ -559,7 +567,7 @@ async fn resync_inner(inner: &Arc<Inner>, api: &RelayApi) -> Result<(), End> {
             .with_store(move |s| {
                 s.write(|b| {
                     for m in &page.messages {
-                        b.upsert_message(&apply::message_of(m, head))?;
+                        apply::write_message(b, m, head)?;
                     }
                     Ok(())
                 })?;

@@ -196,7 +196,7 @@ fn decode<T: DeserializeOwned>(v: Value) -> Result<T> {
     })
 }
 
-fn body<T: Serialize>(t: &T) -> Result<Value> {
+pub(crate) fn body<T: Serialize>(t: &T) -> Result<Value> {
     serde_json::to_value(t).map_err(|e| ClientError::Invalid(e.to_string()))
 }
 

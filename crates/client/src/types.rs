@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
-use crate::wire::Typing;
+use crate::wire::Presence;
 
 /// The link between this device and the team's relay, as the status bar shows it.
 /// Same variants, fields and serde shape as the shell's `ipc::ConnectionState`.
@@ -88,7 +88,9 @@ pub enum ClientEvent {
     /// The transport changed (SSE ↔ long-poll).
     Transport { transport: Transport },
     /// Someone is typing (ephemeral, never stored).
-    Typing(Typing),
+    Typing(Presence),
+    /// Someone has the conversation open (ephemeral, repeated while it stays open).
+    Viewing(Presence),
     /// The device was unlinked and its local data wiped.
     Unlinked,
 }

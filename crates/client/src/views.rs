@@ -5,11 +5,12 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use teamline_store::{Conversation, Direction, Label, Member, Message, Store};
+use teamline_store::{Conversation, Direction, Label, Member, Store, TimelineRow};
 use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::client::Client;
+use crate::content::{self, MessageContent};
 use crate::error::Result;
 use crate::wire::MemberName;
 
@@ -43,6 +44,10 @@ pub struct InboxRow {
     /// When WhatsApp's 24-hour window closes (free-form replies end).
     #[ts(type = "string | null")]
     pub window_expires_at: Option<Timestamp>,
+    /// Since when the customer has been waiting for an answer: their first message after
+    /// the team's last reply (`null`: not waiting).
+    #[ts(type = "string | null")]
+    pub waiting_since: Option<Timestamp>,
 }
 
 /// One message in a conversation's timeline.
@@ -63,6 +68,101 @@ pub struct TimelineItem {
     pub author: Option<MemberName>,
     #[ts(type = "string")]
     pub sent_at: Timestamp,
+    /// What the message shows, by kind.
+    pub content: MessageContent,
+    /// The message this one replies to.
+    pub reply_to: Option<QuotedMessage>,
+    /// WhatsApp marked it forwarded.
+    pub forwarded: bool,
+    /// Current reactions to this message (at most one per side: WhatsApp keeps one
+    /// reaction per sender, a later one replaces it, an empty one removes it).
+    pub reactions: Vec<ReactionBadge>,
+}
+
+/// The message a reply quotes, as the quote block shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export_to = "QuotedMessage.ts")]
+pub struct QuotedMessage {
+    pub wamid: String,
+    /// The quoted message when this device has it (the quote scrolls to it); `None` when
+    /// it is older than the local history.
+    pub message_id: Option<Uuid>,
+    /// `inbound` or `outbound`, when known.
+    pub direction: Option<String>,
+    pub author: Option<MemberName>,
+    /// Its WhatsApp type (`text`, `image`...), when known.
+    pub kind: Option<String>,
+    /// Its text or caption, shortened.
+    pub preview: Option<String>,
+}
+
+/// A reaction shown under the reacted message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export_to = "ReactionBadge.ts")]
+pub struct ReactionBadge {
+    pub emoji: String,
+    /// `customer` or `team`.
+    pub by: String,
+}
+
+/// A message's media bytes ([`Client::media`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaBytes {
+    pub mime: String,
+    pub bytes: Vec<u8>,
+    /// A name to save it under: the document's own file name, else one made from the
+    /// message kind and type (`whatsapp-image.jpg`).
+    pub file_name: String,
+}
+
+/// Longest quoted-message preview, in characters.
+const QUOTE_PREVIEW_CHARS: usize = 120;
+
+fn direction_name(d: Direction) -> &'static str {
+    match d {
+        Direction::In => "inbound",
+        Direction::Out => "outbound",
+    }
+}
+
+fn shorten(text: &str) -> String {
+    let mut out: String = text.chars().take(QUOTE_PREVIEW_CHARS).collect();
+    if text.chars().nth(QUOTE_PREVIEW_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Folds reaction messages (oldest first) into badges per reacted wamid: the latest
+/// reaction of each side wins, a removal clears it.
+fn fold_reactions(rows: &[TimelineRow]) -> HashMap<String, Vec<ReactionBadge>> {
+    let mut latest: HashMap<(String, &'static str), Option<String>> = HashMap::new();
+    let mut order: Vec<(String, &'static str)> = Vec::new();
+    for row in rows {
+        let stored = content::stored(row.content.as_ref(), &row.message.kind, None);
+        let MessageContent::Reaction { target, emoji } = stored.content else {
+            continue;
+        };
+        let by = match row.message.direction {
+            Direction::In => "customer",
+            Direction::Out => "team",
+        };
+        let key = (target, by);
+        if !latest.contains_key(&key) {
+            order.push(key.clone());
+        }
+        latest.insert(key, emoji);
+    }
+    let mut out: HashMap<String, Vec<ReactionBadge>> = HashMap::new();
+    for key in order {
+        if let Some(Some(emoji)) = latest.get(&key) {
+            out.entry(key.0.clone()).or_default().push(ReactionBadge {
+                emoji: emoji.clone(),
+                by: key.1.to_owned(),
+            });
+        }
+    }
+    out
 }
 
 /// A search hit: where it is, and the snippet as `(text, highlighted)` pieces so the UI
@@ -142,7 +242,7 @@ impl Names {
         }
     }
 
-    fn row(&self, c: Conversation) -> InboxRow {
+    fn row(&self, c: Conversation, waiting_since: Option<Timestamp>) -> InboxRow {
         InboxRow {
             id: c.id,
             customer_name: c.name.clone().unwrap_or_else(|| c.contact_wa_id.clone()),
@@ -159,23 +259,56 @@ impl Names {
             last_message_at: c.last_message_at,
             unread_count: c.unread_count,
             window_expires_at: c.window_expires_at,
+            waiting_since,
         }
     }
 
-    fn item(&self, m: Message) -> TimelineItem {
+    fn quoted(&self, wamid: String, row: Option<&TimelineRow>) -> QuotedMessage {
+        match row {
+            Some(r) => QuotedMessage {
+                wamid,
+                message_id: Some(r.message.id),
+                direction: Some(direction_name(r.message.direction).to_owned()),
+                author: self.member(r.message.author_member_id),
+                kind: Some(r.message.kind.clone()),
+                preview: r.message.text.as_deref().map(shorten),
+            },
+            None => QuotedMessage {
+                wamid,
+                message_id: None,
+                direction: None,
+                author: None,
+                kind: None,
+                preview: None,
+            },
+        }
+    }
+
+    fn item(
+        &self,
+        row: TimelineRow,
+        reply_to: Option<QuotedMessage>,
+        reactions: Vec<ReactionBadge>,
+    ) -> TimelineItem {
+        let m = row.message;
+        let mut stored = content::stored(row.content.as_ref(), &m.kind, m.text.as_deref());
+        if let Some(media) = stored.content.media_mut() {
+            media.ready = row.media_ready;
+            media.size = row.media_size.or(media.size);
+        }
         TimelineItem {
             id: m.id,
-            direction: match m.direction {
-                Direction::In => "inbound",
-                Direction::Out => "outbound",
-            }
-            .to_owned(),
+            direction: direction_name(m.direction).to_owned(),
             kind: m.kind,
             text: m.text,
             status: m.status.as_str().to_owned(),
             error: m.error,
             author: self.member(m.author_member_id),
             sent_at: m.sent_at,
+            content: stored.content,
+            reply_to,
+            forwarded: stored.forwarded,
+            reactions,
         }
     }
 }
@@ -186,16 +319,38 @@ impl Client {
         let urgent = self.notification_settings().urgent_labels;
         self.read(move |s| {
             let names = Names::load(s, urgent)?;
+            let mut waiting = s.waiting_since()?;
             Ok(s.conversations()?
                 .into_iter()
-                .map(|c| names.row(c))
+                .map(|c| {
+                    let since = waiting.remove(&c.id);
+                    names.row(c, since)
+                })
                 .collect())
         })
         .await
     }
 
+    /// The `limit` conversations with the most recent activity, as [`Client::inbox`]
+    /// rows: the first screen of a big inbox, drawn while the whole list is read.
+    pub async fn recent_inbox(&self, limit: u32) -> Result<Vec<InboxRow>> {
+        let urgent = self.notification_settings().urgent_labels;
+        self.read(move |s| {
+            let names = Names::load(s, urgent)?;
+            s.recent_conversations(limit)?
+                .into_iter()
+                .map(|c| {
+                    let since = s.waiting_since_of(c.id)?;
+                    Ok(names.row(c, since))
+                })
+                .collect()
+        })
+        .await
+    }
+
     /// The newest `limit` messages of a conversation before `before`, oldest first (the
-    /// order a timeline draws them).
+    /// order a timeline draws them), each with its typed content, the message it quotes
+    /// and its reactions. Reaction messages are not items of their own.
     pub async fn timeline(
         &self,
         conversation_id: Uuid,
@@ -204,10 +359,43 @@ impl Client {
     ) -> Result<Vec<TimelineItem>> {
         self.read(move |s| {
             let names = Names::load(s, Vec::new())?;
-            let mut items: Vec<TimelineItem> = s
-                .messages(conversation_id, before, limit)?
+            let rows = s.timeline_rows(conversation_id, before, limit)?;
+            let wamids: Vec<String> = rows
+                .iter()
+                .filter_map(|r| r.message.wamid.clone())
+                .collect();
+            let mut reactions = fold_reactions(&s.reactions_to(&wamids)?);
+            let by_wamid: HashMap<&str, &TimelineRow> = rows
+                .iter()
+                .filter_map(|r| r.message.wamid.as_deref().map(|w| (w, r)))
+                .collect();
+            let mut quotes = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let stored = content::stored(r.content.as_ref(), &r.message.kind, None);
+                let quote = match stored.reply_to {
+                    Some(wamid) => match by_wamid.get(wamid.as_str()) {
+                        Some(q) => Some(names.quoted(wamid, Some(*q))),
+                        None => {
+                            let q = s.timeline_row_by_wamid(&wamid)?;
+                            Some(names.quoted(wamid, q.as_ref()))
+                        }
+                    },
+                    None => None,
+                };
+                quotes.push(quote);
+            }
+            let mut items: Vec<TimelineItem> = rows
                 .into_iter()
-                .map(|m| names.item(m))
+                .zip(quotes)
+                .map(|(r, quote)| {
+                    let badges = r
+                        .message
+                        .wamid
+                        .as_deref()
+                        .and_then(|w| reactions.remove(w))
+                        .unwrap_or_default();
+                    names.item(r, quote, badges)
+                })
                 .collect();
             items.reverse();
             Ok(items)

@@ -26,15 +26,22 @@ pub mod kind {
     pub const CONVERSATION_ASSIGNED: &str = "conversation.assigned";
     pub const CONTACT_UPDATED: &str = "contact.updated";
     pub const MEMBER_CREATED: &str = "member.created";
+    pub const MEMBER_DIRECTORY: &str = "member.directory";
     pub const DEVICE_LINKED: &str = "device.linked";
     pub const DEVICE_REVOKED: &str = "device.revoked";
     pub const NOTE_ADDED: &str = "note.added";
     pub const LABELS_CHANGED: &str = "labels.changed";
     pub const SLA_BREACHED: &str = "sla.breached";
+    /// A rule's "notify" action, addressed to one member (issue 8).
+    pub const AUTOMATION_NOTIFY: &str = "automation.notify";
     pub const SECURITY_ALERT: &str = "security.alert";
     /// An anomaly alert raised for admins (issue 9).
     pub const ALERT_RAISED: &str = "alert.raised";
     pub const PRESENCE_TYPING: &str = "presence.typing";
+    pub const PRESENCE_VIEWING: &str = "presence.viewing";
+    pub const QUICK_REPLY_SAVED: &str = "quick_reply.saved";
+    pub const QUICK_REPLY_DELETED: &str = "quick_reply.deleted";
+    pub const MESSAGE_MEDIA_READY: &str = "message.media_ready";
 }
 
 /// One event of the relay's log (`storage::EventWire`). The payload stays raw until the
@@ -234,9 +241,10 @@ pub struct MessageRow {
     pub direction: String,
     #[serde(rename = "type")]
     pub kind: String,
-    /// Meta's message object (inbound) or the outgoing request (outbound).
+    /// Meta's message object (inbound) or the outgoing request (outbound), kept whole so
+    /// every type's content can be read from it ([`MessageRow::parts`] for text and media).
     #[serde(default)]
-    pub body: MessageBody,
+    pub body: Value,
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default)]
@@ -246,6 +254,13 @@ pub struct MessageRow {
     #[serde(default)]
     pub wa_timestamp: Option<i64>,
     pub created_at: Timestamp,
+}
+
+impl MessageRow {
+    /// The body's text and media parts (an unreadable body has none).
+    pub fn parts(&self) -> MessageBody {
+        MessageBody::deserialize(&self.body).unwrap_or_default()
+    }
 }
 
 /// The parts of a message body the store keeps: its text (body or caption) and media
@@ -323,6 +338,14 @@ impl LabelRef {
 }
 
 // ---- event payloads ----
+
+/// `message.media_ready`: the relay downloaded an inbound message's media.
+#[derive(Debug, Deserialize)]
+pub struct MediaReady {
+    pub message_id: Uuid,
+    #[serde(default)]
+    pub size: Option<u64>,
+}
 
 #[derive(Debug, Deserialize)]
 pub struct MessageReceived {
@@ -402,6 +425,19 @@ pub struct MemberCreated {
     pub member: MemberRow,
 }
 
+/// `member.directory`: a member's name and state, sent to every device.
+#[derive(Debug, Deserialize)]
+pub struct MemberDirectory {
+    pub member: DirectoryEntry,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DirectoryEntry {
+    pub id: Uuid,
+    pub name: String,
+    pub active: bool,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct DeviceLinked {
     pub device: DeviceRow,
@@ -410,6 +446,28 @@ pub struct DeviceLinked {
 #[derive(Debug, Deserialize)]
 pub struct DeviceRevoked {
     pub device_id: Uuid,
+}
+
+/// `quick_reply.saved`: `{quick_reply: {id, shortcut, title, text, language, ...}}`.
+#[derive(Debug, Deserialize)]
+pub struct QuickReplySaved {
+    pub quick_reply: QuickReplyRow,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct QuickReplyRow {
+    pub id: Uuid,
+    pub shortcut: String,
+    pub title: String,
+    pub text: String,
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// `quick_reply.deleted`: `{id, shortcut}`.
+#[derive(Debug, Deserialize)]
+pub struct QuickReplyDeleted {
+    pub id: Uuid,
 }
 
 #[derive(Debug, Deserialize)]
@@ -464,6 +522,19 @@ pub struct SlaBreached {
     pub assignee: Option<Uuid>,
 }
 
+/// `automation.notify`: a rule asks one member to look at a conversation. `text` is the
+/// rule's own wording (set by the business), never the customer's message.
+#[derive(Debug, Deserialize)]
+pub struct AutomationNotify {
+    pub conversation_id: Uuid,
+    pub member_id: Uuid,
+    #[serde(default)]
+    pub text: String,
+    /// The rule's name.
+    #[serde(default)]
+    pub source_name: String,
+}
+
 /// `security.alert` (shape not fixed yet: a title and a message are read when present).
 #[derive(Debug, Deserialize)]
 pub struct SecurityAlert {
@@ -485,10 +556,10 @@ pub struct RaisedAlert {
     pub summary: String,
 }
 
-/// `presence.typing` payload.
+/// `presence.typing` and `presence.viewing` payload: who, where.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, TS)]
-#[ts(export_to = "Typing.ts")]
-pub struct Typing {
+#[ts(export_to = "Presence.ts")]
+pub struct Presence {
     pub conversation_id: Uuid,
     pub member_id: Uuid,
     #[serde(default)]
@@ -550,8 +621,11 @@ mod tests {
         let e: Event = serde_json::from_str(json).unwrap();
         assert_eq!(e.seq, 7);
         let p: MessageReceived = e.payload().unwrap();
-        assert_eq!(p.message.body.text().as_deref(), Some("a photo"));
-        assert_eq!(p.message.body.media().unwrap()["mime_type"], "image/jpeg");
+        assert_eq!(p.message.parts().text().as_deref(), Some("a photo"));
+        assert_eq!(
+            p.message.parts().media().unwrap()["mime_type"],
+            "image/jpeg"
+        );
         assert_eq!(p.conversation.unwrap().customer_wa_id, "15551234567");
     }
 

@@ -8,7 +8,7 @@ use common::*;
 use teamline_client::core::Preset;
 use teamline_client::store::rusqlite;
 use teamline_client::team::{AuditFilter, AuditFormat};
-use teamline_client::{Client, ClientError, MemberChange};
+use teamline_client::{Client, MemberChange};
 
 async fn add_member(client: &Client, name: &str) {
     let standard = MemberChange {
@@ -31,13 +31,6 @@ fn rewrite_relay_db(env: &Env, sql: &str) {
     )
     .unwrap();
     c.execute_batch(sql).unwrap();
-}
-
-fn relay_code(e: &ClientError) -> String {
-    match e {
-        ClientError::Relay { code, .. } => code.clone(),
-        other => panic!("expected a relay refusal, got {other:?}"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -290,7 +283,6 @@ async fn a_raised_alert_notifies_the_admins_desktop() {
     let mut opts = options(&env.dir.path().join("owner"));
     opts.notifier = Some(std::sync::Arc::new(shown.clone()));
     let client = owner_with(&env, opts).await;
-    let mut events = client.subscribe();
     client.start();
     wait_state(&client, teamline_client::ConnectionState::Connected).await;
     // Caught up first: what arrives in the first catch-up after linking is history and
@@ -299,20 +291,10 @@ async fn a_raised_alert_notifies_the_admins_desktop() {
     for name in ["Ana", "Ben", "Cai"] {
         add_member(&client, name).await;
     }
-    within("the security notification", async {
-        loop {
-            let found = shown
-                .0
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|n| n.title == "Teamline security alert" && n.body.contains("3"));
-            if found {
-                return;
-            }
-            let _ = events.recv().await;
-        }
-    })
-    .await;
+    shown
+        .wait_for("the security notification", |n| {
+            n.title == "Teamline security alert" && n.body.contains("3")
+        })
+        .await;
     client.shutdown().await;
 }

@@ -70,7 +70,7 @@ async fn a_csv_preview_then_import_reaches_contact_viewers_stores() {
         .await
         .unwrap();
     assert!(preview.dry_run);
-    assert_eq!(preview.columns, ["monthly_spend", "vip", "city"]);
+    assert_eq!(preview.columns, ["monthly_spend_usd", "vip", "city"]);
     let statuses: Vec<(u32, &str, Vec<&str>)> = preview
         .rows
         .iter()
@@ -125,7 +125,7 @@ async fn a_csv_preview_then_import_reaches_contact_viewers_stores() {
     let found = sam.contacts("аННа", 0, 50).await.unwrap();
     assert_eq!(found.items.len(), 1);
     assert_eq!(found.items[0].name.as_deref(), Some("Петрова, Анна"));
-    assert_eq!(found.items[0].attributes["monthly_spend"], 1200);
+    assert_eq!(found.items[0].attributes["monthly_spend_usd"], 1200);
     assert_eq!(
         sam.contacts("+86 138", 0, 50).await.unwrap().items[0]
             .name
@@ -168,7 +168,7 @@ async fn a_csv_preview_then_import_reaches_contact_viewers_stores() {
     };
     update
         .attributes
-        .insert("monthly_spend".into(), serde_json::json!(450));
+        .insert("monthly_spend_usd".into(), serde_json::json!(450));
     update
         .attributes
         .insert("city".into(), serde_json::Value::Null);
@@ -176,7 +176,7 @@ async fn a_csv_preview_then_import_reaches_contact_viewers_stores() {
     assert_eq!(edited.name.as_deref(), Some("Anna P."));
     assert_eq!(
         edited.attributes,
-        serde_json::json!({"monthly_spend": 450, "vip": true})
+        serde_json::json!({"monthly_spend_usd": 450, "vip": true})
     );
     until(&sam, "the edit on Sam's device", || async {
         sam.contact("79123456789")
@@ -189,7 +189,7 @@ async fn a_csv_preview_then_import_reaches_contact_viewers_stores() {
     })
     .await;
     let anna = sam.contact("79123456789").await.unwrap().unwrap();
-    assert_eq!(anna.attributes["monthly_spend"], 450);
+    assert_eq!(anna.attributes["monthly_spend_usd"], 450);
 
     // A device linked later fetches the list.
     let lena = linked(&env, Preset::Supervisor, "Lena", "lena").await;
@@ -202,7 +202,7 @@ async fn a_csv_preview_then_import_reaches_contact_viewers_stores() {
         .into_iter()
         .map(|a| a.key)
         .collect();
-    assert_eq!(attrs, ["city", "email", "monthly_spend", "vip"]);
+    assert_eq!(attrs, ["city", "email", "monthly_spend_usd", "vip"]);
 
     for c in [owner, sam, rita, lena] {
         c.shutdown().await;

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use teamline_client::core::{DeviceLevel, Permission, PermissionSet, Preset};
 use teamline_client::{
-    Client, ClientError, ConnectionState, DeviceChange, MemberChange, NewPairingCode, TemplateDraft,
+    Client, ConnectionState, DeviceChange, MemberChange, NewPairingCode, TemplateDraft,
 };
 
 /// A new member on the Standard preset.
@@ -15,13 +15,6 @@ fn standard() -> MemberChange {
     MemberChange {
         preset: Some(Preset::Standard),
         ..MemberChange::default()
-    }
-}
-
-fn relay_code(e: &ClientError) -> String {
-    match e {
-        ClientError::Relay { code, .. } => code.clone(),
-        other => panic!("expected a relay refusal, got {other:?}"),
     }
 }
 

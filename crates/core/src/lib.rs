@@ -8,6 +8,7 @@ pub mod access;
 pub mod advisor;
 pub mod anomaly;
 pub mod audit_chain;
+pub mod automation;
 pub mod permissions;
 pub mod schedule;
 pub mod summary;

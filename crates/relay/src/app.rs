@@ -59,6 +59,8 @@ pub struct AppState {
     pub commands: std::sync::OnceLock<Arc<crate::relay_services::Services>>,
     /// Argon2id cost of PINs hashed from now on.
     pub pin_cost: Arc<crate::pin::PinCost>,
+    /// The automation runner's wake-ups and compiled-rules cache.
+    pub automation: Arc<crate::automation::Hub>,
 }
 
 impl AppState {
@@ -78,6 +80,7 @@ impl AppState {
             presence: crate::presence::PresenceHub::default(),
             commands: std::sync::OnceLock::new(),
             pin_cost: Arc::new(crate::pin::PinCost::default()),
+            automation: Arc::new(crate::automation::Hub::default()),
         })
     }
 }
@@ -201,10 +204,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/stream", get(delivery::stream))
         .route("/v1/admin/quarantine", get(quarantine))
         .merge(crate::commands::routes())
+        .merge(crate::composer::routes())
         .merge(crate::team::routes())
         .merge(crate::alerts::routes())
         .merge(crate::backup::routes())
         .merge(crate::contacts::routes())
+        .merge(crate::automation::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), auth));
     Router::new()
         .route(
@@ -330,6 +335,8 @@ async fn webhook_post(
     match result {
         Ok(()) => {
             st.metrics.webhooks_received.fetch_add(1, Ordering::Relaxed);
+            // Inbound messages queued automation jobs in the same commit.
+            st.automation.wake();
             StatusCode::OK.into_response()
         }
         Err(e) => {
@@ -745,6 +752,7 @@ async fn healthz(State(st): St) -> Response {
 
 async fn metrics(State(st): St) -> Response {
     let mut body = st.metrics.render(*st.storage.head().borrow());
+    body.push_str(&st.automation.metrics_text());
     if let Some(commands) = st.commands.get() {
         body.push_str(&commands.metrics_text().await);
     }

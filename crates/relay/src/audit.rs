@@ -44,6 +44,9 @@ pub mod kind {
     pub const TEMPLATE_CREATED: &str = "audit.template_created";
     pub const TEMPLATE_UPDATED: &str = "audit.template_updated";
     pub const TEMPLATE_DELETED: &str = "audit.template_deleted";
+    pub const QUICK_REPLY_CREATED: &str = "audit.quick_reply_created";
+    pub const QUICK_REPLY_UPDATED: &str = "audit.quick_reply_updated";
+    pub const QUICK_REPLY_DELETED: &str = "audit.quick_reply_deleted";
     pub const SESSION_SIGNED_IN: &str = "audit.session_signed_in";
     pub const SESSION_SIGNED_OUT: &str = "audit.session_signed_out";
     /// A pairing claim that linked nothing: `after = {reason, name, os, failures,

@@ -84,6 +84,7 @@ pub fn can_see_event(
         Audience::AuditLog => require(actor, Permission::ViewAuditLog).is_ok(),
         Audience::Member => false,
         Audience::Contacts => require(actor, Permission::ViewContacts).is_ok(),
+        Audience::Reply => require(actor, Permission::Reply).is_ok(),
         Audience::Conversation => conversation.is_some_and(|c| can_view(actor, c)),
     }
 }

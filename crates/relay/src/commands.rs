@@ -7,7 +7,8 @@
 //! answer even after a restart, and of two simultaneous claims the writer's order decides
 //! and the second sees the first's assignee.
 //!
-//! `typing` is the exception: presence is ephemeral, never stored and not idempotent.
+//! `typing` and `viewing` are the exception: presence is ephemeral, never stored and not
+//! idempotent.
 
 use std::sync::Arc;
 
@@ -34,7 +35,7 @@ use uuid::Uuid;
 use crate::app::{AppState, Principal};
 use crate::command_error::CommandError;
 use crate::events::kind;
-use crate::presence::{PRESENCE_TYPING, Presence};
+use crate::presence::{PRESENCE_TYPING, PRESENCE_VIEWING, Presence};
 use crate::storage::work::{CommandResultRow, NoteRow, SendItem, send_state};
 use crate::storage::{
     Audience, ConversationRow, DIRECTION_OUT, MessageRow, NewEvent, StorageResult, WriteTx,
@@ -160,6 +161,10 @@ pub enum Command {
     Typing {
         conversation_id: Uuid,
     },
+    /// "I have this conversation open" (presence, repeated while it stays open).
+    Viewing {
+        conversation_id: Uuid,
+    },
 }
 
 impl Command {
@@ -196,7 +201,8 @@ impl Command {
             | Command::RemoveLabel {
                 conversation_id, ..
             }
-            | Command::Typing { conversation_id } => *conversation_id,
+            | Command::Typing { conversation_id }
+            | Command::Viewing { conversation_id } => *conversation_id,
         }
     }
 
@@ -244,6 +250,8 @@ pub fn authorize(actor: &Actor, cmd: &Command, c: &ConversationAccess) -> Result
             visible(actor, c)?;
             require(actor, Permission::Reply)
         }
+        // Whoever may see the conversation may be seen looking at it.
+        Command::Viewing { .. } => visible(actor, c),
         Command::AddLabel { .. } | Command::RemoveLabel { .. } => {
             visible(actor, c)?;
             require(actor, Permission::ApplyLabels)
@@ -578,6 +586,16 @@ fn execute(
                 tx.remove_label(conv.id, label)?
             };
             let labels = tx.labels_of(conv.id)?;
+            if changed && adding {
+                crate::automation::enqueue(
+                    tx,
+                    crate::storage::automation::job_kind::LABEL_ADDED,
+                    conv.id,
+                    None,
+                    Some(label.to_owned()),
+                    now,
+                )?;
+            }
             let seq = if changed {
                 let mut payload = json!({ "conversation_id": conv.id, "labels": labels });
                 payload[if adding { "added" } else { "removed" }] = json!(label);
@@ -598,10 +616,10 @@ fn execute(
                 queued: false,
             }))
         }
-        Command::Typing { .. } => Ok(Err(refuse(
+        Command::Typing { .. } | Command::Viewing { .. } => Ok(Err(refuse(
             StatusCode::BAD_REQUEST,
             "invalid_command",
-            "typing is not applied through the log.",
+            "presence is not applied through the log.",
         ))),
     }
 }
@@ -652,39 +670,15 @@ fn queue_send(
     if let Err(why) = msg.validate() {
         return Ok(Err(validation(why)));
     }
-    let request = serde_json::to_value(&msg).unwrap_or(Value::Null);
-    let row = MessageRow {
-        id: message_id,
-        conversation_id: conv.id,
-        wamid: None,
-        direction: DIRECTION_OUT.into(),
-        kind: msg.type_name().to_owned(),
-        body: request.clone(),
-        status: Some(send_state::QUEUED.into()),
-        status_rank: 0,
-        error: None,
-        sent_by: Some(caller.actor.member_id),
-        wa_timestamp: None,
-        created_at: now,
-    };
-    tx.insert_message(&row)?;
-    tx.insert_send_item(&SendItem {
-        seq: 0,
+    let row = queue_message(
+        tx,
+        conv,
         message_id,
+        &msg,
+        Some(caller.actor.member_id),
         command_id,
-        conversation_id: conv.id,
-        recipient: conv.customer_wa_id.clone(),
-        request,
-        state: send_state::QUEUED.into(),
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
-        wamid: None,
-        created_at: now,
-        updated_at: now,
-    })?;
-    conv.last_activity_at = now;
-    tx.update_conversation(conv)?;
+        now,
+    )?;
     let takeover = (conv.assignee != Some(caller.actor.member_id))
         .then(|| json!({ "reason": cmd.takeover_reason(), "from": conv.assignee }));
     let window_open = conv.window_expires_at.is_some_and(|w| w > now);
@@ -861,8 +855,24 @@ pub async fn handle(st: &AppState, caller: Caller, body: &[u8]) -> Result<Outcom
             format!("The command is not valid: {e}"),
         )
     })?;
-    if let Command::Typing { conversation_id } = cmd {
-        return typing(st, &caller, env.id, conversation_id).await;
+    match cmd {
+        Command::Typing { conversation_id } => {
+            return presence(st, &caller, env.id, cmd, conversation_id, PRESENCE_TYPING).await;
+        }
+        Command::Viewing { conversation_id } => {
+            return presence(st, &caller, env.id, cmd, conversation_id, PRESENCE_VIEWING).await;
+        }
+        _ => {}
+    }
+    if matches!(cmd, Command::SendTemplate { .. })
+        && let Some(services) = st.commands.get()
+    {
+        // Known, approved, right parameter count: refused before queueing (Meta would
+        // refuse it after), before a stored answer of a retried id is looked up.
+        services
+            .templates
+            .validate(&env.command["template"])
+            .await?;
     }
     let fp = fingerprint(&env.command);
     let now = st.clock.now();
@@ -877,14 +887,20 @@ pub async fn handle(st: &AppState, caller: Caller, body: &[u8]) -> Result<Outcom
     {
         services.outbound.wake();
     }
+    // A label added by a member may have queued an automation job.
+    st.automation.wake();
     Ok(out)
 }
 
-async fn typing(
+/// Typing and viewing: checked like any command, published to the streams that may see
+/// the conversation, never stored.
+async fn presence(
     s: &AppState,
     caller: &Caller,
     id: Uuid,
+    cmd: Command,
     conversation_id: Uuid,
+    kind: &'static str,
 ) -> Result<Outcome, CommandError> {
     let conv = s
         .storage
@@ -895,10 +911,9 @@ async fn typing(
         return Err(CommandError::denied(Denied::NotVisible));
     };
     let access = access_of(&conv);
-    authorize(&caller.actor, &Command::Typing { conversation_id }, &access)
-        .map_err(CommandError::denied)?;
+    authorize(&caller.actor, &cmd, &access).map_err(CommandError::denied)?;
     s.presence.publish(Presence {
-        kind: PRESENCE_TYPING,
+        kind,
         conversation_id,
         access,
         member_id: caller.member_id,
@@ -911,4 +926,53 @@ async fn typing(
         queued: false,
         replayed: false,
     })
+}
+
+/// Writes a validated outgoing message as a queued message row plus its send-queue item
+/// (the send worker makes the Graph call) and moves the conversation's last activity: the
+/// one way replies, templates and auto-replies are queued. `sent_by` is `None` for
+/// automation. The caller announces it (`message.queued`) with its own payload.
+pub(crate) fn queue_message(
+    tx: &mut dyn WriteTx,
+    conv: &mut ConversationRow,
+    message_id: Uuid,
+    msg: &OutgoingMessage,
+    sent_by: Option<Uuid>,
+    command_id: Uuid,
+    now: Timestamp,
+) -> StorageResult<MessageRow> {
+    let request = serde_json::to_value(msg).unwrap_or(Value::Null);
+    let row = MessageRow {
+        id: message_id,
+        conversation_id: conv.id,
+        wamid: None,
+        direction: DIRECTION_OUT.into(),
+        kind: msg.type_name().to_owned(),
+        body: request.clone(),
+        status: Some(send_state::QUEUED.into()),
+        status_rank: 0,
+        error: None,
+        sent_by,
+        wa_timestamp: None,
+        created_at: now,
+    };
+    tx.insert_message(&row)?;
+    tx.insert_send_item(&SendItem {
+        seq: 0,
+        message_id,
+        command_id,
+        conversation_id: conv.id,
+        recipient: conv.customer_wa_id.clone(),
+        request,
+        state: send_state::QUEUED.into(),
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+        wamid: None,
+        created_at: now,
+        updated_at: now,
+    })?;
+    conv.last_activity_at = now;
+    tx.update_conversation(conv)?;
+    Ok(row)
 }

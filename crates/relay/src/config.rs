@@ -49,13 +49,19 @@ pub struct WhatsappConfig {
     /// Graph API root without the version, e.g. `https://graph.facebook.com`.
     pub graph_base_url: String,
     pub api_version: String,
+    /// `whatsapp.business_account_id` (optional): the WABA id, to list message templates.
+    pub business_account_id: Option<String>,
 }
 
 impl WhatsappConfig {
     pub fn graph_config(&self) -> GraphConfig {
-        GraphConfig::new(self.access_token.clone(), self.phone_number_id.clone())
+        let c = GraphConfig::new(self.access_token.clone(), self.phone_number_id.clone())
             .with_base_url(self.graph_base_url.clone())
-            .with_api_version(self.api_version.clone())
+            .with_api_version(self.api_version.clone());
+        match &self.business_account_id {
+            Some(w) => c.with_business_account_id(w.clone()),
+            None => c,
+        }
     }
 }
 
@@ -68,6 +74,7 @@ impl fmt::Debug for WhatsappConfig {
             .field("verify_token", &"<redacted>")
             .field("graph_base_url", &self.graph_base_url)
             .field("api_version", &self.api_version)
+            .field("business_account_id", &self.business_account_id)
             .finish()
     }
 }
@@ -270,7 +277,19 @@ impl Config {
             verify_token: s.required("whatsapp.verify_token")?,
             graph_base_url,
             api_version,
+            business_account_id: s
+                .get("whatsapp.business_account_id")?
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty()),
         };
+        if let Some(w) = &whatsapp.business_account_id
+            && !w.chars().all(|c| c.is_ascii_digit())
+        {
+            return Err(ConfigError::new(
+                "whatsapp.business_account_id",
+                "must be the numeric WhatsApp Business Account ID from Meta's App Dashboard",
+            ));
+        }
         if !whatsapp.phone_number_id.chars().all(|c| c.is_ascii_digit()) {
             return Err(ConfigError::new(
                 "whatsapp.phone_number_id",

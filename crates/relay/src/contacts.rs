@@ -71,6 +71,10 @@ pub fn routes() -> Router<Arc<AppState>> {
             post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
         )
         .route("/v1/contacts/{wa_id}", get(detail).patch(update))
+        .route(
+            "/v1/contacts/{wa_id}/attributes",
+            get(get_attributes).put(put_attributes),
+        )
 }
 
 fn actor(st: &AppState, p: &Principal) -> Actor {
@@ -178,7 +182,7 @@ struct ListQuery {
 
 /// `GET /v1/contacts?q=&attr=&op=&value=&offset=&limit=` (ViewContacts) →
 /// `{contacts, next_offset}`. `attr`/`op`/`value` filter by one attribute
-/// (`attr=monthly_spend&op=gt&value=500`, `attr=vip&value=true`).
+/// (`attr=monthly_spend_usd&op=gt&value=500`, `attr=vip&value=true`).
 async fn list(
     State(st): St,
     Extension(p): Extension<Principal>,
@@ -371,6 +375,107 @@ mod double_option {
     }
 }
 
+/// How an edit treats the attributes it does not name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AttributeEdit {
+    /// PATCH: keys left out keep their value; `null` or empty text removes one.
+    Merge,
+    /// PUT: the given attributes become the whole set.
+    Replace,
+}
+
+/// Applies `given` to `current` as typed by `defs`; `Err` names the first bad key.
+fn apply_attributes(
+    defs: &[AttributeDef],
+    current: &mut Map<String, Value>,
+    given: &Map<String, Value>,
+    mode: AttributeEdit,
+) -> Result<(), ApiError> {
+    let mut next = match mode {
+        AttributeEdit::Merge => current.clone(),
+        AttributeEdit::Replace => Map::new(),
+    };
+    for (key, value) in given {
+        let Some(def) = defs.iter().find(|d| &d.key == key) else {
+            return Err(unknown_attribute(key));
+        };
+        if value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty()) {
+            next.remove(key);
+            continue;
+        }
+        match coerce(def.kind, value) {
+            Ok(v) => {
+                next.insert(key.clone(), v);
+            }
+            Err(code) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    code,
+                    format!("{key:?} takes a {} value", def.kind.as_str()),
+                ));
+            }
+        }
+    }
+    *current = next;
+    Ok(())
+}
+
+/// One member's edit of one contact, written with its `contact.updated` event. `create`:
+/// a number the relay has not seen yet gets a contact (attributes set ahead of the first
+/// message, e.g. from a shop system); otherwise it is `contact_not_found`.
+async fn edit_contact(
+    st: &AppState,
+    wa_id: String,
+    name: Option<Option<String>>,
+    attributes: Map<String, Value>,
+    mode: AttributeEdit,
+    create: bool,
+) -> Result<ContactRecord, ApiError> {
+    let now = st.clock.now();
+    st.storage
+        .write(
+            move |tx| -> StorageResult<Result<ContactRecord, ApiError>> {
+                let mut c = match tx.contact_record(&wa_id)? {
+                    Some(c) => c,
+                    None if create => ContactRecord {
+                        wa_id: wa_id.clone(),
+                        profile_name: None,
+                        display_name: None,
+                        attributes: Map::new(),
+                        created_at: now,
+                        updated_at: now,
+                    },
+                    None => return Ok(Err(contact_not_found())),
+                };
+                let defs = tx.attribute_defs()?;
+                if let Err(e) = apply_attributes(&defs, &mut c.attributes, &attributes, mode) {
+                    return Ok(Err(e));
+                }
+                if let Some(n) = name {
+                    c.display_name = n;
+                }
+                c.updated_at = now;
+                tx.put_contact_record(&c)?;
+                let conversation_id = tx.conversation_by_customer(&c.wa_id)?.map(|x| x.id);
+                tx.append_event(NewEvent {
+                    kind: kind::CONTACT_UPDATED,
+                    conversation_id: None,
+                    audience: Audience::Contacts,
+                    also_member: None,
+                    payload: json!({
+                        "wa_id": c.wa_id,
+                        "name": c.name(),
+                        "conversation_id": conversation_id,
+                        "contact": view(&c),
+                    }),
+                    created_at: now,
+                })?;
+                Ok(Ok(c))
+            },
+        )
+        .await?
+}
+
 /// `PATCH /v1/contacts/{wa_id} {name?, attributes?}` (EditContacts) → `{contact}`.
 async fn update(
     State(st): St,
@@ -394,59 +499,75 @@ async fn update(
             Some(n)
         }
     };
-    let now = st.clock.now();
-    let out = st
+    let c = edit_contact(
+        &st,
+        wa_id,
+        name,
+        req.attributes,
+        AttributeEdit::Merge,
+        false,
+    )
+    .await?;
+    Ok(Json(json!({ "contact": view(&c) })))
+}
+
+/// Whether `wa_id` can name a contact in a path (digits only).
+fn check_wa_id(wa_id: &str) -> Result<(), ApiError> {
+    if wa_id.is_empty() || wa_id.len() > 32 || !wa_id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::bad_request("The WhatsApp id must be digits."));
+    }
+    Ok(())
+}
+
+/// `GET /v1/contacts/{wa_id}/attributes` (ViewContacts) → `{wa_id, attributes}`: what
+/// automation rules see of this customer (empty for a number the relay does not know).
+async fn get_attributes(
+    State(st): St,
+    Extension(p): Extension<Principal>,
+    Path(wa_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authz::require(&actor(&st, &p), Permission::ViewContacts)?;
+    let id = wa_id.clone();
+    let attributes = st
         .storage
-        .write(move |tx| -> StorageResult<Result<Value, ApiError>> {
-            let Some(mut c) = tx.contact_record(&wa_id)? else {
-                return Ok(Err(contact_not_found()));
-            };
-            let defs = tx.attribute_defs()?;
-            for (key, value) in &req.attributes {
-                let Some(def) = defs.iter().find(|d| &d.key == key) else {
-                    return Ok(Err(unknown_attribute(key)));
-                };
-                if value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty()) {
-                    c.attributes.remove(key);
-                    continue;
-                }
-                match coerce(def.kind, value) {
-                    Ok(v) => {
-                        c.attributes.insert(key.clone(), v);
-                    }
-                    Err(code) => {
-                        return Ok(Err(ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            code,
-                            format!("{key:?} takes a {} value", def.kind.as_str()),
-                        )));
-                    }
-                }
-            }
-            if let Some(n) = name {
-                c.display_name = n;
-            }
-            c.updated_at = now;
-            tx.put_contact_record(&c)?;
-            let conversation_id = tx.conversation_by_customer(&c.wa_id)?.map(|x| x.id);
-            let v = view(&c);
-            tx.append_event(NewEvent {
-                kind: kind::CONTACT_UPDATED,
-                conversation_id: None,
-                audience: Audience::Contacts,
-                also_member: None,
-                payload: json!({
-                    "wa_id": c.wa_id,
-                    "name": c.name(),
-                    "conversation_id": conversation_id,
-                    "contact": v,
-                }),
-                created_at: now,
-            })?;
-            Ok(Ok(v))
-        })
-        .await??;
-    Ok(Json(json!({ "contact": out })))
+        .read(move |tx| tx.contact_attributes(&id))
+        .await?;
+    Ok(Json(json!({ "wa_id": wa_id, "attributes": attributes })))
+}
+
+#[derive(Deserialize)]
+struct AttributesReq {
+    attributes: Map<String, Value>,
+}
+
+/// `PUT /v1/contacts/{wa_id}/attributes {attributes}` (EditContacts) → `{wa_id,
+/// attributes}`: replaces the whole set (keys must be defined attributes, values of their
+/// type); creates the contact when the number is new. Announced like a PATCH.
+async fn put_attributes(
+    State(st): St,
+    Extension(p): Extension<Principal>,
+    Path(wa_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    authz::require(&actor(&st, &p), Permission::EditContacts)?;
+    let req: AttributesReq = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "`attributes` must map names to a number, text or true/false: {e}"
+        ))
+    })?;
+    check_wa_id(&wa_id)?;
+    let c = edit_contact(
+        &st,
+        wa_id,
+        None,
+        req.attributes,
+        AttributeEdit::Replace,
+        true,
+    )
+    .await?;
+    Ok(Json(
+        json!({ "wa_id": c.wa_id, "attributes": c.attributes }),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -821,7 +942,7 @@ mod tests {
 
     #[test]
     fn attribute_keys_are_plain() {
-        assert!(valid_key("monthly_spend"));
+        assert!(valid_key("monthly_spend_usd"));
         assert!(!valid_key("Monthly"));
         assert!(!valid_key("1st"));
         assert!(!valid_key("a.b"));

@@ -193,6 +193,9 @@ pub async fn stream(
     let task_state = Arc::clone(&st);
     tokio::spawn(async move {
         let _connected = ConnectedGuard::new(Arc::clone(&task_state.metrics));
+        // The member counts as online for assignment while the stream is open.
+        let _online =
+            (!p.member.id.is_nil()).then(|| task_state.automation.stream_opened(p.member.id));
         if let Err(e) = pump(task_state, p, after, tx).await {
             tracing::debug!(error = %e, "event stream ended with an error");
         }

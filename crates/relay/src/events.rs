@@ -16,6 +16,9 @@
 //!   to one message)
 //! - `webhook.unsupported`: `{level, field, reason, raw}` (kept raw so nothing is lost)
 //! - `member.created`: `{member: MemberRow}`
+//! - `member.directory`: `{member: {id, name, active}}`, to every device, whenever a member
+//!   is created, renamed or deactivated: every device shows who handles a conversation and
+//!   offers @mentions, but only team managers see presets and toggles (`member.created`)
 //! - `device.linked`: `{device: DeviceRow}` (no token hash)
 //! - `device.revoked`: `{device_id, member_id, by}`
 
@@ -30,6 +33,7 @@ pub mod kind {
     pub const WEBHOOK_ERROR: &str = "webhook.error";
     pub const WEBHOOK_UNSUPPORTED: &str = "webhook.unsupported";
     pub const MEMBER_CREATED: &str = "member.created";
+    pub const MEMBER_DIRECTORY: &str = "member.directory";
     pub const DEVICE_LINKED: &str = "device.linked";
     pub const DEVICE_REVOKED: &str = "device.revoked";
 }

@@ -15,6 +15,7 @@ use teamline_whatsapp::webhook::{
 use uuid::Uuid;
 
 use crate::events::kind;
+use crate::storage::automation::job_kind;
 use crate::storage::{
     Audience, ContactRow, ConversationRow, DIRECTION_IN, MessageRow, NewEvent, NewEventJson,
     StorageResult, WriteTx,
@@ -264,6 +265,7 @@ fn apply_inbound(
                 payload: json!({ "conversation": c }),
                 created_at: now,
             })?;
+            crate::automation::enqueue(tx, job_kind::CONVERSATION_OPENED, c.id, None, None, now)?;
             appended += 1;
             c
         }
@@ -347,6 +349,14 @@ fn apply_inbound(
         ),
         created_at: now,
     })?;
+    crate::automation::enqueue(
+        tx,
+        job_kind::MESSAGE_RECEIVED,
+        conversation.id,
+        Some(row.id),
+        None,
+        now,
+    )?;
     Ok(appended + 1)
 }
 

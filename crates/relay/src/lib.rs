@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod authz;
+pub mod automation;
 pub mod backup;
 pub mod cli;
 pub mod clock;
@@ -27,6 +28,7 @@ pub mod team;
 // Second half of the relay: commands, outbound sends, media.
 pub mod command_error;
 pub mod commands;
+pub mod composer;
 pub mod media;
 pub mod outbound;
 pub mod presence;
@@ -55,6 +57,7 @@ pub struct Relay {
     server: JoinHandle<std::io::Result<()>>,
     retention: JoinHandle<()>,
     idle: JoinHandle<()>,
+    automation: [JoinHandle<()>; 2],
 }
 
 impl Relay {
@@ -82,6 +85,10 @@ impl Relay {
             .await
         });
         let idle = tokio::spawn(team::idle_loop(Arc::clone(&state), stop_rx.clone()));
+        let automation = [
+            tokio::spawn(automation::worker(Arc::clone(&state), stop_rx.clone())),
+            tokio::spawn(automation::timers(Arc::clone(&state), stop_rx.clone())),
+        ];
         let retention = tokio::spawn(retention_loop(Arc::clone(&state), stop_rx));
         tracing::info!(%addr, backend = state.storage.backend(), "relay listening");
         Ok(Relay {
@@ -91,6 +98,7 @@ impl Relay {
             server,
             retention,
             idle,
+            automation,
         })
     }
 
@@ -111,6 +119,9 @@ impl Relay {
         let _ = self.stop.send(true);
         self.retention.abort();
         self.idle.abort();
+        for task in &self.automation {
+            task.abort();
+        }
         self.server.await??;
         Ok(())
     }

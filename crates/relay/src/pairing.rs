@@ -353,6 +353,7 @@ pub fn claim(
                 created_at: now,
             };
             tx.insert_member(&m)?;
+            crate::team::announce_member(tx, &m, now)?;
             tx.append_event(NewEvent {
                 kind: kind::MEMBER_CREATED,
                 conversation_id: None,

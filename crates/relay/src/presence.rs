@@ -1,4 +1,4 @@
-//! Ephemeral presence ("Ana is typing"): never stored, no seq, fanned out to every stream
+//! Ephemeral presence ("Ana is typing", "Wei is viewing"): never stored, no seq, fanned out to every stream
 //! whose device may see the conversation.
 //!
 //! Each notice carries the conversation's access facts as they were when it was published,
@@ -13,6 +13,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 pub const PRESENCE_TYPING: &str = "presence.typing";
+pub const PRESENCE_VIEWING: &str = "presence.viewing";
 
 #[derive(Debug, Clone)]
 pub struct Presence {

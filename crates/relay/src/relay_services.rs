@@ -1,5 +1,5 @@
 //! The command side's background parts: the send worker and the media worker, attached to
-//! a running relay's [`AppState`] (which then serves `POST /v1/commands` sends and
+//! a running relay's [`AppState`] (with the message-template cache's refresher) (which then serves `POST /v1/commands` sends and
 //! `GET /v1/media/{id}`, and appends the send metrics to `/metrics`).
 
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::AppState;
 use crate::clock::Clock;
+use crate::composer::{TEMPLATE_TTL, TemplateCache};
 use crate::media::{MediaConfig, MediaWorker};
 use crate::outbound::{Outbound, OutboundConfig, SendWorker};
 use crate::storage::Storage;
@@ -19,6 +20,8 @@ pub struct Services {
     pub outbound: Arc<Outbound>,
     pub media: MediaConfig,
     pub graph: GraphClient,
+    /// The approved message templates (refreshed in the background).
+    pub templates: Arc<TemplateCache>,
 }
 
 /// Errors of [`attach`].
@@ -40,6 +43,7 @@ pub fn attach(
         clock: state.clock.clone(),
         outbound: Outbound::new(outbound),
         media,
+        templates: TemplateCache::new(graph.clone(), TEMPLATE_TTL),
         graph,
     });
     state
@@ -58,7 +62,11 @@ pub fn attach(
         graph: services.graph.clone(),
         config: services.media.clone(),
     });
-    let handles = vec![tokio::spawn(send.run()), tokio::spawn(fetch.run())];
+    let handles = vec![
+        tokio::spawn(send.run()),
+        tokio::spawn(fetch.run()),
+        tokio::spawn(Arc::clone(&services.templates).run()),
+    ];
     Ok((services, handles))
 }
 

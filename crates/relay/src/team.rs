@@ -403,6 +403,7 @@ async fn create_member(
             };
             tx.insert_member(&m)?;
             tx.set_member_templates(m.id, &templates)?;
+            announce_member(tx, &m, ctx.now)?;
             let view = member_view(tx, &m)?;
             audit::record(
                 tx,
@@ -418,6 +419,23 @@ async fn create_member(
     Ok(Json(json!({ "member": out })))
 }
 
+/// Tells every device a member's name and whether they are active (the team directory:
+/// assignees, note authors, @mentions), without their permissions.
+pub(crate) fn announce_member(
+    tx: &mut dyn WriteTx,
+    m: &MemberRow,
+    now: Timestamp,
+) -> StorageResult<u64> {
+    tx.append_event(crate::storage::NewEvent {
+        kind: crate::events::kind::MEMBER_DIRECTORY,
+        conversation_id: None,
+        audience: crate::storage::Audience::Everyone,
+        also_member: None,
+        payload: json!({ "member": { "id": m.id, "name": m.name, "active": m.active } }),
+        created_at: now,
+    })
+}
+
 async fn update_member(
     State(st): St,
     Path(id): Path<Uuid>,
@@ -431,6 +449,7 @@ async fn update_member(
                 return Ok(Err(not_found("member")));
             };
             let before = member_view(tx, &m)?;
+            let old_name = m.name.clone();
             if let Some(n) = name {
                 m.name = n;
             }
@@ -458,6 +477,9 @@ async fn update_member(
                 tx.set_member_templates(id, ids)?;
             }
             tx.update_member(&m)?;
+            if m.name != old_name {
+                announce_member(tx, &m, ctx.now)?;
+            }
             let after = member_view(tx, &m)?;
             audit::record(
                 tx,
@@ -495,6 +517,7 @@ async fn deactivate_member(
             let before = member_view(tx, &m)?;
             m.active = false;
             tx.update_member(&m)?;
+            announce_member(tx, &m, ctx.now)?;
             let after = member_view(tx, &m)?;
             audit::record(
                 tx,

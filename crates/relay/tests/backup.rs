@@ -286,6 +286,10 @@ async fn a_backup_taken_under_write_load_restores_a_consistent_prefix_and_device
     // Every row the restored database holds is the source's row, table by table.
     assert_eq!(tables(&src), tables(&dst));
     for table in tables(&src) {
+        // The automation's job queue: rows leave once their rules ran (after the backup).
+        if table == "automation_jobs" {
+            continue;
+        }
         if table == "sqlite_sequence" {
             continue; // the counter moved on in the source
         }
@@ -366,6 +370,8 @@ async fn a_quiet_backup_restores_every_table_row_for_row() {
     }
     t.post_webhook(payloads::text("34610000001", "wamid.again", "otra vez"))
         .await;
+    // Quiet means the rules have run on those messages too.
+    t.automation_idle().await;
     let dir = tempfile::tempdir().unwrap();
     let source_db = t.dir.path().join("relay.db");
     let file = dir.path().join("quiet.tlbk");

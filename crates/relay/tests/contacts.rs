@@ -128,13 +128,13 @@ async fn a_dry_run_previews_with_row_errors_and_writes_nothing_then_apply_writes
             2,
             "Анна Петрова",
             "+7 912 345-67-89",
-            json!({"monthly_spend": "600", "vip": "да", "city": "Москва"}),
+            json!({"monthly_spend_usd": "600", "vip": "да", "city": "Москва"}),
         ),
         row(
             3,
             "王伟",
             "+86 138 0013 8000",
-            json!({"monthly_spend": "1 200.50", "email": "wei@example.cn"}),
+            json!({"monthly_spend_usd": "1 200.50", "email": "wei@example.cn"}),
         ),
         row(4, "Bad number", "12ab", json!({})),
         row(5, "Duplicate", "8613800138000", json!({})),
@@ -148,7 +148,7 @@ async fn a_dry_run_previews_with_row_errors_and_writes_nothing_then_apply_writes
             7,
             "Bad values",
             "+1 415 555 0101",
-            json!({"monthly_spend": "a lot", "vip": "maybe"}),
+            json!({"monthly_spend_usd": "a lot", "vip": "maybe"}),
         ),
         row(8, "", "", json!({})),
         row(9, "Smith, John", "+44 20 7946 0958", json!({"vip": "no"})),
@@ -175,10 +175,10 @@ async fn a_dry_run_previews_with_row_errors_and_writes_nothing_then_apply_writes
     assert_eq!(r[0]["wa_id"], "79123456789");
     assert_eq!(
         r[0]["attributes"],
-        json!({"city": "Москва", "monthly_spend": 600, "vip": true})
+        json!({"city": "Москва", "monthly_spend_usd": 600, "vip": true})
     );
     assert_eq!(status(1), "create");
-    assert_eq!(r[1]["attributes"]["monthly_spend"], json!(1200.5));
+    assert_eq!(r[1]["attributes"]["monthly_spend_usd"], json!(1200.5));
     assert_eq!(codes(2), ["invalid_number"]);
     assert_eq!(codes(3), ["duplicate_number"]);
     assert_eq!(r[3]["errors"][0]["first_row"], 3);
@@ -261,7 +261,7 @@ async fn a_dry_run_previews_with_row_errors_and_writes_nothing_then_apply_writes
             2,
             "王伟",
             "8613800138000",
-            json!({"monthly_spend": "1200.5"}),
+            json!({"monthly_spend_usd": "1200.5"}),
         )],
         false,
     )
@@ -285,7 +285,7 @@ async fn a_large_import_is_a_few_page_events_and_limits_are_clear() {
                 i + 2,
                 &format!("Customer {i}"),
                 &format!("+1 555 {i:07}"),
-                json!({"monthly_spend": format!("{i}")}),
+                json!({"monthly_spend_usd": format!("{i}")}),
             )
         })
         .collect();
@@ -310,7 +310,7 @@ async fn a_large_import_is_a_few_page_events_and_limits_are_clear() {
         &t,
         &admin,
         "GET",
-        "/v1/contacts?attr=monthly_spend&op=gte&value=1190",
+        "/v1/contacts?attr=monthly_spend_usd&op=gte&value=1190",
         None,
     )
     .await;
@@ -375,7 +375,7 @@ async fn edits_are_typed_and_reach_contact_viewers_only() {
         &admin,
         "PATCH",
         "/v1/contacts/14155550100",
-        Some(json!({"name": "Ana Lima (VIP)", "attributes": {"monthly_spend": 750, "vip": true, "email": "ana@example.com"}})),
+        Some(json!({"name": "Ana Lima (VIP)", "attributes": {"monthly_spend_usd": 750, "vip": true, "email": "ana@example.com"}})),
     )
     .await;
     assert_eq!(s, 200, "{v}");
@@ -383,7 +383,7 @@ async fn edits_are_typed_and_reach_contact_viewers_only() {
     let ev = t.collect(&standard, head, 1).await;
     assert_eq!(ev[0]["kind"], "contact.updated");
     assert_eq!(
-        ev[0]["payload"]["contact"]["attributes"]["monthly_spend"],
+        ev[0]["payload"]["contact"]["attributes"]["monthly_spend_usd"],
         750
     );
     assert!(ev[0]["payload"]["conversation_id"].is_string());
@@ -427,7 +427,7 @@ async fn edits_are_typed_and_reach_contact_viewers_only() {
     assert_eq!(v["contact"]["name"], "Ana");
     assert_eq!(
         v["contact"]["attributes"],
-        json!({"monthly_spend": 750, "vip": true})
+        json!({"monthly_spend_usd": 750, "vip": true})
     );
     let (s, v) = req(
         &t,
@@ -485,13 +485,13 @@ async fn edits_are_typed_and_reach_contact_viewers_only() {
         .collect();
     assert_eq!(
         keys,
-        ["city", "email", "loyalty_tier", "monthly_spend", "vip"]
+        ["city", "email", "loyalty_tier", "monthly_spend_usd", "vip"]
     );
     let (_, v) = req(
         &t,
         &standard,
         "GET",
-        "/v1/contacts?attr=monthly_spend&op=gt&value=500",
+        "/v1/contacts?attr=monthly_spend_usd&op=gt&value=500",
         None,
     )
     .await;
@@ -500,7 +500,7 @@ async fn edits_are_typed_and_reach_contact_viewers_only() {
         &t,
         &standard,
         "GET",
-        "/v1/contacts?attr=monthly_spend&op=gt&value=800",
+        "/v1/contacts?attr=monthly_spend_usd&op=gt&value=800",
         None,
     )
     .await;
@@ -516,4 +516,117 @@ async fn edits_are_typed_and_reach_contact_viewers_only() {
     assert_eq!(v["contacts"][0]["wa_id"], "14155550100");
     let (_, v) = req(&t, &standard, "GET", "/v1/contacts?q=4155", None).await;
     assert_eq!(v["contacts"].as_array().unwrap().len(), 1);
+}
+
+/// One set of attributes: what the automation's `PUT …/attributes` writes is what the
+/// contact shows and PATCH edits, typed the same way, announced the same way.
+#[tokio::test]
+async fn the_attributes_route_and_contact_edits_share_one_typed_set() {
+    let t = TestRelay::start().await;
+    let admin = t.device("admin", Some("Root")).await;
+    let standard = t.device("standard", Some("Sam")).await;
+    let head = t.head().await;
+
+    // A number the relay has not seen: PUT creates the contact; text from a shop system
+    // is read as the attribute's type.
+    let (s, v) = req(
+        &t,
+        &admin,
+        "PUT",
+        "/v1/contacts/4915112345678/attributes",
+        Some(json!({"attributes": {"monthly_spend_usd": "1 250", "vip": "yes"}})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["attributes"],
+        json!({"monthly_spend_usd": 1250, "vip": true})
+    );
+    let ev = t.collect(&standard, head, 1).await;
+    assert_eq!(ev[0]["kind"], "contact.updated");
+    assert_eq!(ev[0]["payload"]["contact"]["attributes"]["vip"], true);
+
+    // PATCH merges into the same set; the attributes route and the contact agree.
+    let (s, v) = req(
+        &t,
+        &admin,
+        "PATCH",
+        "/v1/contacts/4915112345678",
+        Some(json!({"name": "Jonas", "attributes": {"city": "Köln"}})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, attrs) = req(
+        &t,
+        &standard,
+        "GET",
+        "/v1/contacts/4915112345678/attributes",
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{attrs}");
+    let want = json!({"monthly_spend_usd": 1250, "vip": true, "city": "Köln"});
+    assert_eq!(attrs["attributes"], want);
+    let (_, detail) = req(&t, &standard, "GET", "/v1/contacts/4915112345678", None).await;
+    assert_eq!(detail["contact"]["attributes"], want);
+    assert_eq!(detail["contact"]["name"], "Jonas");
+
+    // The list filter finds it by the spend that automation rules test.
+    let (_, list) = req(
+        &t,
+        &standard,
+        "GET",
+        "/v1/contacts?attr=monthly_spend_usd&op=gt&value=500",
+        None,
+    )
+    .await;
+    let found: Vec<&str> = list["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["wa_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, ["4915112345678"]);
+
+    // PUT replaces the whole set; unknown keys and wrong types are refused, nothing kept.
+    for (body, code) in [
+        (json!({"tier": "gold"}), "unknown_attribute"),
+        (json!({"monthly_spend_usd": "lots"}), "invalid_number_value"),
+    ] {
+        let (s, v) = req(
+            &t,
+            &admin,
+            "PUT",
+            "/v1/contacts/4915112345678/attributes",
+            Some(json!({ "attributes": body })),
+        )
+        .await;
+        assert_eq!((s.as_u16(), v["code"].as_str()), (400, Some(code)), "{v}");
+    }
+    let (s, v) = req(
+        &t,
+        &admin,
+        "PUT",
+        "/v1/contacts/4915112345678/attributes",
+        Some(json!({"attributes": {"monthly_spend_usd": 90}})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, detail) = req(&t, &standard, "GET", "/v1/contacts/4915112345678", None).await;
+    assert_eq!(
+        detail["contact"]["attributes"],
+        json!({"monthly_spend_usd": 90})
+    );
+    assert_eq!(detail["contact"]["name"], "Jonas", "PUT keeps the name");
+
+    // Unknown numbers read as empty (rules see no attributes), not as an error.
+    let (s, v) = req(
+        &t,
+        &standard,
+        "GET",
+        "/v1/contacts/4915100000000/attributes",
+        None,
+    )
+    .await;
+    assert_eq!((s.as_u16(), v["attributes"].clone()), (200, json!({})));
 }

@@ -269,6 +269,67 @@ const CASES: &[(&str, &str, &str, Need)] = &[
         "/v1/exports/verify",
         Need::PermPin(ExportHistory),
     ),
+    (
+        "automation",
+        "GET",
+        "/v1/automation",
+        Need::Perm(ConfigureAutomation),
+    ),
+    (
+        "automation_put",
+        "PUT",
+        "/v1/automation",
+        Need::Perm(ConfigureAutomation),
+    ),
+    (
+        "automation_dry_run",
+        "POST",
+        "/v1/automation/dry-run",
+        Need::Perm(ConfigureAutomation),
+    ),
+    (
+        "attributes",
+        "GET",
+        "/v1/contacts/{wa_id}/attributes",
+        Need::Perm(ViewContacts),
+    ),
+    (
+        "attributes_put",
+        "PUT",
+        "/v1/contacts/{wa_id}/attributes",
+        Need::Perm(EditContacts),
+    ),
+    ("contacts", "GET", "/v1/contacts", Need::Perm(ViewContacts)),
+    (
+        "contact",
+        "GET",
+        "/v1/contacts/{wa_id}",
+        Need::Perm(ViewContacts),
+    ),
+    (
+        "contact_patch",
+        "PATCH",
+        "/v1/contacts/{wa_id}",
+        Need::Perm(EditContacts),
+    ),
+    (
+        "contact_defs",
+        "GET",
+        "/v1/contacts/attributes",
+        Need::Perm(ViewContacts),
+    ),
+    (
+        "contact_def_create",
+        "POST",
+        "/v1/contacts/attributes",
+        Need::Perm(EditContacts),
+    ),
+    (
+        "contacts_import",
+        "POST",
+        "/v1/contacts/import",
+        Need::Perm(EditContacts),
+    ),
     ("own_pin", "PUT", "/v1/me/pin", Need::Any),
     // Sign-in/out are for shared devices; every matrix device is personal: 409 for all.
     ("sign_in", "POST", "/v1/session/sign-in", Need::Status(409)),
@@ -311,6 +372,8 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
         include_str!("../src/team.rs"),
         include_str!("../src/alerts.rs"),
         include_str!("../src/backup.rs"),
+        include_str!("../src/automation.rs"),
+        include_str!("../src/contacts.rs"),
     ] {
         let mut rest = src;
         while let Some(i) = rest.find(".route(") {
@@ -430,6 +493,10 @@ fn may_receive(fx: &Fixture, e: PermissionSet, me: Uuid, ev: &Value) -> bool {
     let is_me = |v: &Value| v.as_str().and_then(|s| s.parse::<Uuid>().ok()) == Some(me);
     let family = kind.split('.').next().unwrap();
     match family {
+        // A member's contact edit (no conversation): to devices that may view contacts;
+        // a profile name from WhatsApp: to whoever sees the conversation.
+        "contact" if ev["conversation_id"].is_null() => e.contains(ViewContacts),
+        "contacts" => e.contains(ViewContacts),
         "message" | "conversation" | "note" | "labels" | "contact" => {
             let id: Uuid = ev["conversation_id"].as_str().unwrap().parse().unwrap();
             let assignee = *fx
@@ -441,6 +508,17 @@ fn may_receive(fx: &Fixture, e: PermissionSet, me: Uuid, ev: &Value) -> bool {
         "audit" => e.contains(ViewAuditLog),
         "me" => is_me(&p["member_id"]),
         "security" => e.contains(ManageTeam) || is_me(&p["member_id"]),
+        // The directory (id, name, active) goes to every device; the full member row
+        // (preset, toggles) only to team managers and the member.
+        "member" if kind == "member.directory" => {
+            let keys: Vec<&str> = p["member"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            keys == ["active", "id", "name"]
+        }
         "member" => e.contains(ManageTeam) || is_me(&p["member"]["id"]),
         "device" => {
             e.contains(ManageTeam) || is_me(&p["device"]["member_id"]) || is_me(&p["member_id"])
@@ -448,6 +526,17 @@ fn may_receive(fx: &Fixture, e: PermissionSet, me: Uuid, ev: &Value) -> bool {
         "webhook" => e.contains(ManageTeam),
         "alert" | "advisor" => e.contains(ManageTeam),
         "template" => true,
+        // The automation: settings changes to every device, a notification to its
+        // member, what ran to whoever sees the conversation, failures to team managers.
+        "automation" => match kind {
+            "automation.settings_changed" => true,
+            "automation.notify" => is_me(&p["member_id"]),
+            "automation.failed" => e.contains(ManageTeam),
+            _ => {
+                let id: Uuid = ev["conversation_id"].as_str().unwrap().parse().unwrap();
+                sees(e, me, fx.convs[&id])
+            }
+        },
         other => panic!("event family {other:?} ({kind}) has no row in the visibility table"),
     }
 }
@@ -597,6 +686,38 @@ async fn prepare(t: &TestRelay, fx: &Fixture, cell: &Cell, name: &str) -> (Strin
         ),
         "advisor" => ("/v1/team/advisor".into(), None),
         "export_verify" => ("/v1/exports/verify".into(), Some(json!({}))),
+        "automation" | "automation_put" => (
+            "/v1/automation".into(),
+            (name == "automation_put")
+                .then(|| json!({"settings": teamline_core::automation::default_settings("UTC")})),
+        ),
+        "automation_dry_run" => (
+            "/v1/automation/dry-run".into(),
+            Some(json!({"message": "Where is my order #order-chase"})),
+        ),
+        "attributes" | "attributes_put" => (
+            "/v1/contacts/34600999000/attributes".into(),
+            (name == "attributes_put").then(|| json!({"attributes": {"monthly_spend_usd": 120}})),
+        ),
+        "contacts" => ("/v1/contacts?q=316".into(), None),
+        // The queue conversation's customer: a contact since its first message.
+        "contact" => ("/v1/contacts/31620000000".into(), None),
+        "contact_patch" => (
+            "/v1/contacts/31620000000".into(),
+            Some(json!({"name": "Queue customer", "attributes": {"vip": true}})),
+        ),
+        "contact_defs" => ("/v1/contacts/attributes".into(), None),
+        "contact_def_create" => (
+            "/v1/contacts/attributes".into(),
+            // A new key each time (the same key twice is 409 attribute_exists).
+            Some(json!({"key": format!("k{}", Uuid::now_v7().simple()), "type": "text"})),
+        ),
+        "contacts_import" => (
+            "/v1/contacts/import".into(),
+            Some(json!({"dry_run": true, "rows": [
+                {"row": 2, "name": "Cell", "number": "+31 6 4000 0000", "attributes": {"city": "Utrecht"}}
+            ]})),
+        ),
         "own_pin" => (
             "/v1/me/pin".into(),
             Some(json!({"current_pin": MEMBER_PIN, "new_pin": MEMBER_PIN})),

@@ -81,6 +81,32 @@ impl Batch<'_> {
             == 1)
     }
 
+    /// A member as the team directory knows them (name, active): the role this device may
+    /// already hold for them is kept, and a member new to it gets an empty role.
+    pub fn upsert_member_directory(
+        &self,
+        id: Uuid,
+        name: &str,
+        active: bool,
+        seq: u64,
+    ) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO members (id, name, role, active, seq) VALUES (?1, ?2, '', ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, active = excluded.active,
+                 seq = excluded.seq
+             WHERE excluded.seq >= members.seq",
+            )?
+            .execute(rusqlite::params![
+                id.to_string(),
+                name,
+                active,
+                seq_to_sql(seq)?
+            ])?
+            == 1)
+    }
+
     pub fn upsert_device(&self, d: &Device) -> Result<bool> {
         Ok(self
             .conn
@@ -123,6 +149,43 @@ impl Batch<'_> {
                 seq_to_sql(l.seq)?
             ])?
             == 1)
+    }
+
+    /// Writes a quick reply unless a newer version is stored.
+    pub fn upsert_quick_reply(&self, q: &QuickReply) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO quick_replies (id, shortcut, title, text, language, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET shortcut = excluded.shortcut, title = excluded.title,
+                 text = excluded.text, language = excluded.language, seq = excluded.seq
+             WHERE excluded.seq >= quick_replies.seq",
+            )?
+            .execute(rusqlite::params![
+                q.id.to_string(),
+                q.shortcut,
+                q.title,
+                q.text,
+                q.language,
+                seq_to_sql(q.seq)?
+            ])?
+            == 1)
+    }
+
+    pub fn delete_quick_reply(&self, id: Uuid) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM quick_replies WHERE id = ?1", [id.to_string()])?;
+        Ok(())
+    }
+
+    /// Replaces every quick reply (a full list fetched from the relay at `seq`).
+    pub fn replace_quick_replies(&self, all: &[QuickReply]) -> Result<()> {
+        self.conn.execute("DELETE FROM quick_replies", [])?;
+        for q in all {
+            self.upsert_quick_reply(q)?;
+        }
+        Ok(())
     }
 
     /// Deletes a label and removes it from every conversation.

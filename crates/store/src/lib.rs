@@ -11,6 +11,7 @@
 
 mod batch;
 mod contacts;
+mod content;
 mod error;
 mod export;
 mod key;
@@ -20,6 +21,7 @@ mod store;
 
 pub use batch::Batch;
 pub use contacts::{ContactAttributeDef, ContactRecord};
+pub use content::{MediaBlob, TimelineRow};
 pub use error::{KeyUnavailableReason, Result, StoreError};
 pub use export::{ImportSummary, StoreBackup};
 pub use key::{

@@ -116,6 +116,18 @@ pub struct Label {
     pub seq: u64,
 }
 
+/// A team quick reply (`/shortcut` in the composer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuickReply {
+    pub id: Uuid,
+    /// Without the `/`.
+    pub shortcut: String,
+    pub title: String,
+    pub text: String,
+    pub language: Option<String>,
+    pub seq: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversation {
     pub id: Uuid,

@@ -23,7 +23,10 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_recent_first_search.sql"),
     include_str!("../migrations/0003_deferred_search_index.sql"),
     include_str!("../migrations/0004_device_values.sql"),
-    include_str!("../migrations/0006_contacts.sql"),
+    include_str!("../migrations/0005_waiting_since.sql"),
+    include_str!("../migrations/0006_message_content.sql"),
+    include_str!("../migrations/0007_quick_replies.sql"),
+    include_str!("../migrations/0008_contacts.sql"),
 ];
 
 /// The newest schema this build understands.
@@ -274,7 +277,8 @@ impl Store {
 
     /// Forgets everything replicated from the relay and sets the cursor to 0, keeping the
     /// outbox (queued replies must still go out). Used when the relay answers
-    /// `410 resync_required`.
+    /// `410 resync_required`. Cached media goes too: it may belong to conversations this
+    /// device no longer sees.
     pub fn reset_replica(&mut self) -> Result<()> {
         let tx = self
             .conn
@@ -282,7 +286,8 @@ impl Store {
         tx.execute_batch(
             "DELETE FROM messages; DELETE FROM conversation_labels; DELETE FROM conversations;
              DELETE FROM notes; DELETE FROM contacts; DELETE FROM labels; DELETE FROM members;
-             DELETE FROM devices; DELETE FROM my_permissions;
+             DELETE FROM devices; DELETE FROM my_permissions; DELETE FROM media_cache;
+             DELETE FROM quick_replies;
              UPDATE sync_state SET cursor = 0 WHERE id = 1;",
         )?;
         tx.commit()?;
@@ -305,10 +310,68 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&format!(
             "{CONVERSATION_SELECT} ORDER BY last_message_at DESC NULLS LAST, id"
         ))?;
-        let rows = stmt
+        let mut rows = stmt
             .query_map([], conversation_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        // One pass over the label table instead of a query per conversation (the inbox
+        // reads every conversation at start).
+        let mut labels: std::collections::HashMap<Uuid, Vec<Uuid>> =
+            std::collections::HashMap::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT conversation_id, label_id FROM conversation_labels ORDER BY conversation_id, label_id",
+        )?;
+        let mut pairs = stmt.query([])?;
+        while let Some(r) = pairs.next()? {
+            labels
+                .entry(uuid_col(r, 0)?)
+                .or_default()
+                .push(uuid_col(r, 1)?);
+        }
+        for c in &mut rows {
+            if let Some(ids) = labels.remove(&c.id) {
+                c.labels = ids;
+            }
+        }
+        Ok(rows)
+    }
+
+    /// The `limit` conversations with the most recent activity, newest first: what the
+    /// inbox draws first while [`Store::conversations`] reads the rest.
+    pub fn recent_conversations(&self, limit: u32) -> Result<Vec<Conversation>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{CONVERSATION_SELECT} ORDER BY last_message_at DESC NULLS LAST, id LIMIT ?1"
+        ))?;
+        let rows = stmt
+            .query_map([limit], conversation_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter().map(|c| self.with_labels(c)).collect()
+    }
+
+    /// Since when one conversation's customer has been waiting (see
+    /// [`Store::waiting_since`]).
+    pub fn waiting_since_of(&self, id: Uuid) -> Result<Option<Timestamp>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT waiting_since FROM conversations WHERE id = ?1")?
+            .query_row([id.to_string()], |r| opt_ts_col(r, 0))
+            .optional()?
+            .flatten())
+    }
+
+    /// Since when each waiting customer has been waiting for an answer: from their first
+    /// message after the team's last reply (conversations not waiting are absent).
+    pub fn waiting_since(&self) -> Result<std::collections::HashMap<Uuid, Timestamp>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, waiting_since FROM conversations WHERE waiting_since IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((uuid_col(r, 0)?, opt_ts_col(r, 1)?)))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            if let (id, Some(at)) = row? {
+                out.insert(id, at);
+            }
+        }
+        Ok(out)
     }
 
     pub(crate) fn with_labels(&self, mut c: Conversation) -> Result<Conversation> {
@@ -380,6 +443,25 @@ impl Store {
                     colour: r.get(2)?,
                     urgent: r.get(3)?,
                     seq: seq_col(r, 4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The team's quick replies, by shortcut.
+    pub fn quick_replies(&self) -> Result<Vec<QuickReply>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, shortcut, title, text, language, seq FROM quick_replies ORDER BY shortcut",
+        )?;
+        Ok(stmt
+            .query_map([], |r| {
+                Ok(QuickReply {
+                    id: uuid_col(r, 0)?,
+                    shortcut: r.get(1)?,
+                    title: r.get(2)?,
+                    text: r.get(3)?,
+                    language: r.get(4)?,
+                    seq: seq_col(r, 5)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?)
@@ -902,7 +984,7 @@ pub(crate) fn json_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<serde_json::
     serde_json::from_str(&s).map_err(|e| bad(idx, Type::Text, e))
 }
 
-fn opt_json_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<serde_json::Value>> {
+pub(crate) fn opt_json_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<serde_json::Value>> {
     let s: Option<String> = r.get(idx)?;
     s.map(|s| serde_json::from_str(&s).map_err(|e| bad(idx, Type::Text, e)))
         .transpose()
@@ -943,7 +1025,7 @@ pub(crate) fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversatio
 const MESSAGE_SELECT: &str = "SELECT id, wamid, conversation_id, direction, kind, text, media,
     status, error, author_member_id, sent_at, updated_at, seq FROM messages";
 
-fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+pub(crate) fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     Ok(Message {
         id: uuid_col(r, 0)?,
         wamid: r.get(1)?,

@@ -38,6 +38,11 @@ fn write_canary_everywhere(store: &mut Store, canary: &str) {
                 })?;
                 b.upsert_conversation(&conv)?;
                 b.upsert_message(&msg)?;
+                b.set_message_content(
+                    msg.id,
+                    &serde_json::json!({ "kind": "location", "name": canary }),
+                    None,
+                )?;
                 b.upsert_note(&Note {
                     id: Uuid::now_v7(),
                     conversation_id: conv.id,
@@ -58,6 +63,10 @@ fn write_canary_everywhere(store: &mut Store, canary: &str) {
         .unwrap();
     store
         .set_device_value("device_token", Some(canary))
+        .unwrap();
+    // Cached media bytes (an image a customer sent) live in the store too.
+    store
+        .media_cache_put("media-1", "image/png", canary.as_bytes(), 1 << 20)
         .unwrap();
     // Work that would spill to temp storage if it were on disk: a sort without an index
     // and a temp table.

@@ -425,3 +425,69 @@ fn device_values_round_trip_and_survive_a_resync() {
     store.set_device_value("other", None).unwrap();
     assert_eq!(store.device_value("other").unwrap(), None);
 }
+
+#[test]
+fn the_first_screen_is_the_most_recently_active_conversations_with_their_labels() {
+    let (_d, mut store) = store();
+    let label = Label {
+        id: Uuid::now_v7(),
+        name: "#returns".into(),
+        colour: "#0a7".into(),
+        urgent: false,
+        seq: 1,
+    };
+    let convs: Vec<Conversation> = [30, 10, 20, -1]
+        .into_iter()
+        .enumerate()
+        .map(|(i, secs)| Conversation {
+            last_message_at: (secs >= 0).then(|| at(secs)),
+            labels: if i == 2 { vec![label.id] } else { vec![] },
+            ..conversation(2 + i as u64)
+        })
+        .collect();
+    store
+        .write(|b| {
+            b.upsert_label(&label)?;
+            for c in &convs {
+                b.upsert_conversation(c)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let recent = store.recent_conversations(2).unwrap();
+    assert_eq!(recent, vec![convs[0].clone(), convs[2].clone()]);
+    assert_eq!(recent, store.conversations().unwrap()[..2].to_vec());
+    // The conversation without activity comes last, as in the whole list.
+    assert_eq!(
+        store.recent_conversations(10).unwrap(),
+        store.conversations().unwrap()
+    );
+    assert_eq!(store.waiting_since_of(convs[0].id).unwrap(), None);
+    assert_eq!(store.waiting_since_of(Uuid::now_v7()).unwrap(), None);
+}
+
+#[test]
+fn quick_replies_keep_the_newest_version_and_go_with_a_resync() {
+    let (_d, mut store) = store();
+    let id = Uuid::now_v7();
+    let q = |text: &str, seq: u64| QuickReply {
+        id,
+        shortcut: "refund".into(),
+        title: "Refund".into(),
+        text: text.into(),
+        language: Some("en".into()),
+        seq,
+    };
+    store.write(|b| b.upsert_quick_reply(&q("new", 5))).unwrap();
+    // An older event replayed later does not win.
+    assert!(!store.write(|b| b.upsert_quick_reply(&q("old", 3))).unwrap());
+    assert_eq!(store.quick_replies().unwrap(), vec![q("new", 5)]);
+    store.write(|b| b.delete_quick_reply(id)).unwrap();
+    assert!(store.quick_replies().unwrap().is_empty());
+    store
+        .write(|b| b.replace_quick_replies(&[q("again", 9)]))
+        .unwrap();
+    assert_eq!(store.quick_replies().unwrap().len(), 1);
+    store.reset_replica().unwrap();
+    assert!(store.quick_replies().unwrap().is_empty());
+}

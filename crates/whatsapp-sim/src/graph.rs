@@ -1,7 +1,7 @@
 //! The Graph API subset Teamline uses, served like `graph.facebook.com`:
 //! `POST /{version}/{phone-number-id}/messages`, `POST /{version}/{phone-number-id}/media`,
-//! `GET|DELETE /{version}/{media-id}`, `GET /{version}/{phone-number-id}` and the
-//! bearer-protected media download URL.
+//! `GET|DELETE /{version}/{media-id}`, `GET /{version}/{phone-number-id}`,
+//! `GET /{version}/{WABA-ID}/message_templates` and the bearer-protected media download URL.
 
 use std::sync::Arc;
 
@@ -31,6 +31,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/whatsapp_business/attachments/", get(download))
         .route("/{version}/{id}", get(get_object).delete(delete_object))
         .route("/{version}/{id}/messages", post(post_messages))
+        .route("/{version}/{id}/message_templates", get(message_templates))
         .route(
             "/{version}/{id}/media",
             post(upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
@@ -421,4 +422,146 @@ async fn download(
             .into_response(),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+#[derive(Deserialize)]
+struct TemplatesQuery {
+    #[serde(default)]
+    limit: Option<String>,
+    #[serde(default)]
+    after: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// Most templates on one page (Graph's default page size is 25).
+const TEMPLATE_PAGE_DEFAULT: usize = 25;
+
+/// `GET /{version}/{WABA-ID}/message_templates`: the account's templates in Meta's shape
+/// (`data[]` with `components`, `paging.cursors`, `paging.next` while more follow). The
+/// cursor is the base64 of the position, opaque like Meta's.
+async fn message_templates(
+    State(shared): Shr,
+    Path((version, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(q): Query<TemplatesQuery>,
+) -> Response {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let result = (|| {
+        check_token(&shared, &headers)?;
+        check_version(&shared, &version)?;
+        if id != shared.config.waba_id {
+            return Err(GraphError::unknown_object("get", &id));
+        }
+        let limit = match q.limit.as_deref() {
+            None => TEMPLATE_PAGE_DEFAULT,
+            Some(l) => l
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| GraphError::param("Param limit must be a positive integer."))?,
+        };
+        let start = match q.after.as_deref() {
+            None => 0,
+            Some(c) => b64
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|s| s.parse::<usize>().ok())
+                .ok_or_else(|| GraphError::param("Invalid cursor for param after."))?,
+        };
+        let state = shared.state.lock().expect("state lock");
+        let all: Vec<&crate::state::Template> = state
+            .templates
+            .iter()
+            .filter(|t| {
+                q.status
+                    .as_deref()
+                    .is_none_or(|s| t.status.eq_ignore_ascii_case(s))
+            })
+            .filter(|t| q.name.as_deref().is_none_or(|n| t.name.contains(n)))
+            .collect();
+        let end = (start + limit).min(all.len());
+        let data: Vec<Value> = all
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|t| template_json(t))
+            .collect();
+        let mut paging = json!({
+            "cursors": {
+                "before": b64.encode(start.to_string()),
+                "after": b64.encode(end.saturating_sub(1).max(start).to_string()),
+            }
+        });
+        if end < all.len() {
+            let after = b64.encode(end.to_string());
+            paging["cursors"]["after"] = json!(after);
+            paging["next"] = json!(format!(
+                "{}/{version}/{id}/message_templates?limit={limit}&after={after}",
+                shared.base_url
+            ));
+        }
+        Ok(json!({ "data": data, "paging": paging }))
+    })();
+    match result {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A stored template as Meta lists it: a text header when it has header parameters, the
+/// body with `{{n}}` placeholders and examples, a URL button per button parameter.
+fn template_json(t: &crate::state::Template) -> Value {
+    let id = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(format!("{}/{}", t.name, t.language));
+        u64::from_be_bytes(d[..8].try_into().expect("8 bytes")) % 10u64.pow(15)
+    };
+    let mut components = Vec::new();
+    if t.header_params > 0 {
+        let text = (1..=t.header_params)
+            .map(|i| format!("{{{{{i}}}}}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let examples: Vec<String> = (1..=t.header_params)
+            .map(|i| format!("Header {i}"))
+            .collect();
+        components.push(json!({
+            "type": "HEADER", "format": "TEXT", "text": text,
+            "example": {"header_text": examples},
+        }));
+    }
+    let mut body = json!({"type": "BODY", "text": t.body});
+    if t.body_params > 0 {
+        let examples: Vec<String> = (1..=t.body_params)
+            .map(|i| format!("Example {i}"))
+            .collect();
+        body["example"] = json!({ "body_text": [examples] });
+    }
+    components.push(body);
+    if !t.button_params.is_empty() {
+        let buttons: Vec<Value> = t
+            .button_params
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let vars: String = (1..=*n).map(|k| format!("{{{{{k}}}}}")).collect();
+                json!({"type": "URL", "text": format!("Open {}", i + 1), "url": format!("https://example.com/{vars}")})
+            })
+            .collect();
+        components.push(json!({"type": "BUTTONS", "buttons": buttons}));
+    }
+    json!({
+        "name": t.name,
+        "parameter_format": "POSITIONAL",
+        "components": components,
+        "language": t.language,
+        "status": t.status,
+        "category": t.category,
+        "id": id.to_string(),
+    })
 }

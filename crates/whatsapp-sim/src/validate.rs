@@ -42,7 +42,7 @@ pub fn kind_for_mime(mime: &str) -> Option<&'static str> {
         | "application/vnd.openxmlformats-officedocument.presentationml.presentation" => "document",
         "image/jpeg" | "image/png" => "image",
         "image/webp" => "sticker",
-        "video/mp4" | "video/3gpp" => "video",
+        "video/mp4" | "video/3gp" | "video/3gpp" => "video",
         _ => return None,
     })
 }

@@ -177,3 +177,73 @@ async fn client_classifies_the_sims_errors() {
     );
     env.sim.shutdown().await;
 }
+
+/// The default account id of a fresh sim (`SimConfig::default().waba_id`).
+const WABA_ID: &str = "102290129340398";
+
+#[tokio::test]
+async fn client_lists_templates_across_pages_in_metas_shape() {
+    let env = start().await;
+    // Enough templates for several pages of 100 (the client's page size).
+    for i in 0..230 {
+        env.control(
+            "/_sim/templates",
+            json!({"name": format!("bulk_{i:03}"), "language": "en_US", "status": "APPROVED",
+                   "body_params": 1, "body": "Hello {{1}}"}),
+        )
+        .await;
+    }
+    let graph = GraphClient::new(
+        GraphConfig::new(TOKEN, PHONE_ID)
+            .with_base_url(env.sim.base_url())
+            .with_api_version(VERSION)
+            .with_business_account_id(WABA_ID),
+    )
+    .expect("client");
+    let first = graph.message_templates_page(None, 100).await.expect("page");
+    assert_eq!(first.data.len(), 100);
+    assert!(first.paging.as_ref().unwrap().next.is_some());
+    let all = graph.message_templates().await.expect("all pages");
+    let stored: serde_json::Value = reqwest::get(format!("{}/_sim/templates", env.sim.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), stored["data"].as_array().unwrap().len());
+    assert!(all.len() > 230);
+    let order = all
+        .iter()
+        .find(|t| t.name == "order_update" && t.language == "ru")
+        .expect("order_update in Russian");
+    assert!(order.is_approved());
+    assert_eq!(order.body_params(), vec!["1", "2"]);
+    assert_eq!(order.body_examples().len(), 2);
+    assert!(
+        all.iter()
+            .any(|t| t.name == "loyalty_card" && !t.is_approved())
+    );
+
+    // Another account id is an unknown object; no account id is a configuration error.
+    let other = GraphClient::new(
+        GraphConfig::new(TOKEN, PHONE_ID)
+            .with_base_url(env.sim.base_url())
+            .with_api_version(VERSION)
+            .with_business_account_id("999"),
+    )
+    .unwrap();
+    let err = other.message_templates().await.unwrap_err();
+    assert_eq!(err.code(), Some(100));
+    assert!(client(&env, TOKEN).message_templates().await.is_err());
+    let bad_token = GraphClient::new(
+        GraphConfig::new("wrong", PHONE_ID)
+            .with_base_url(env.sim.base_url())
+            .with_api_version(VERSION)
+            .with_business_account_id(WABA_ID),
+    )
+    .unwrap();
+    assert_eq!(
+        bad_token.message_templates().await.unwrap_err().class(),
+        ErrorClass::Reauthorise
+    );
+}

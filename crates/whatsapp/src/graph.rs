@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ApiError, GraphError};
 use crate::lenient;
 use crate::outgoing::{MESSAGING_PRODUCT, OutgoingMessage, ReadReceipt};
+use crate::templates::{MessageTemplate, TemplatePage};
 
 /// Meta's Graph API host.
 pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com";
@@ -29,6 +30,8 @@ pub struct GraphConfig {
     pub api_version: String,
     pub access_token: String,
     pub phone_number_id: String,
+    /// The WhatsApp Business Account (WABA) id: templates are listed per account.
+    pub business_account_id: Option<String>,
     pub timeout: Duration,
 }
 
@@ -39,8 +42,14 @@ impl GraphConfig {
             api_version: DEFAULT_API_VERSION.to_owned(),
             access_token: access_token.into(),
             phone_number_id: phone_number_id.into(),
+            business_account_id: None,
             timeout: DEFAULT_TIMEOUT,
         }
+    }
+
+    pub fn with_business_account_id(mut self, waba_id: impl Into<String>) -> Self {
+        self.business_account_id = Some(waba_id.into());
+        self
     }
 
     pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
@@ -66,6 +75,7 @@ impl fmt::Debug for GraphConfig {
             .field("api_version", &self.api_version)
             .field("access_token", &"<redacted>")
             .field("phone_number_id", &self.phone_number_id)
+            .field("business_account_id", &self.business_account_id)
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -79,6 +89,7 @@ pub struct GraphClient {
     root: String,
     auth: HeaderValue,
     phone_number_id: String,
+    business_account_id: Option<String>,
 }
 
 impl fmt::Debug for GraphClient {
@@ -219,11 +230,63 @@ impl GraphClient {
             root: format!("{base}/{version}"),
             auth,
             phone_number_id: config.phone_number_id,
+            business_account_id: config.business_account_id.filter(|w| !w.trim().is_empty()),
         })
     }
 
     pub fn phone_number_id(&self) -> &str {
         &self.phone_number_id
+    }
+
+    pub fn business_account_id(&self) -> Option<&str> {
+        self.business_account_id.as_deref()
+    }
+
+    /// One page of `GET /{WABA-ID}/message_templates` (every status), `after` a cursor.
+    pub async fn message_templates_page(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<TemplatePage, GraphError> {
+        let Some(waba) = self.business_account_id.as_deref() else {
+            return Err(GraphError::Config(
+                "the WhatsApp Business Account id is not configured".to_owned(),
+            ));
+        };
+        let mut url = reqwest::Url::parse(&self.url(&format!("{waba}/message_templates")))
+            .map_err(|_| GraphError::Config("account id does not form a valid URL".to_owned()))?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair(
+                "fields",
+                "name,language,status,category,id,parameter_format,components",
+            );
+            q.append_pair("limit", &limit.to_string());
+            if let Some(after) = after {
+                q.append_pair("after", after);
+            }
+        }
+        self.execute(self.http.get(url)).await
+    }
+
+    /// Every template of the account, following the paging cursors (at most 50 pages).
+    pub async fn message_templates(&self) -> Result<Vec<MessageTemplate>, GraphError> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..50 {
+            let page = self.message_templates_page(after.as_deref(), 100).await?;
+            let count = page.data.len();
+            all.extend(page.data);
+            let next = page.paging.and_then(|p| {
+                p.next?;
+                p.cursors?.after
+            });
+            match next {
+                Some(cursor) if count > 0 => after = Some(cursor),
+                _ => break,
+            }
+        }
+        Ok(all)
     }
 
     fn url(&self, path: &str) -> String {

@@ -10,6 +10,8 @@
 pub mod error;
 pub mod graph;
 mod lenient;
+pub mod media;
 pub mod outgoing;
 pub mod signature;
+pub mod templates;
 pub mod webhook;

@@ -20,6 +20,8 @@ use crate::{root, sh, ui};
 const APP_SECRET: &str = "demo-app-secret";
 const ACCESS_TOKEN: &str = "demo-access-token";
 const PHONE_NUMBER_ID: &str = "106540352242922";
+/// whatsapp-sim's default WhatsApp Business Account id (lists the message templates).
+const BUSINESS_ACCOUNT_ID: &str = "102290129340398";
 const VERIFY_TOKEN: &str = "demo-verify-token";
 
 /// The agent windows `--agents` opens: (profile, member name, level).
@@ -211,6 +213,7 @@ fn relay_config(port: u16, dir: &Path, sim_url: &str) -> String {
          timezone = \"UTC\"\n\n\
          [whatsapp]\n\
          phone_number_id = \"{PHONE_NUMBER_ID}\"\n\
+         business_account_id = \"{BUSINESS_ACCOUNT_ID}\"\n\
          access_token = \"{ACCESS_TOKEN}\"\n\
          app_secret = \"{APP_SECRET}\"\n\
          verify_token = \"{VERIFY_TOKEN}\"\n\

@@ -5,9 +5,13 @@ mod bench;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_client;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
+mod bench_inbox;
+#[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_permissions;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_relay;
+#[cfg(all(feature = "bench", not(debug_assertions)))]
+mod bench_rules;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
 mod bench_store;
 #[cfg(all(feature = "bench", not(debug_assertions)))]
@@ -29,7 +33,8 @@ cargo xtask <task>
               (--agents N opens N agent windows, --fresh starts a new shop)
   test        every check and test: fmt, clippy, Rust tests, svelte-check, Vitest,
               bindings drift, and the end-to-end lane in a real window under Xvfb
-  bench       benchmarks (release build), printed as JSON
+  bench       benchmarks (release build), printed as JSON; `bench PART…` runs only
+              those parts (whatsapp, relay, store, client, permissions, rules, inbox)
   bindings    regenerate the TypeScript bindings in ui/src/lib/bindings/
 ";
 
@@ -39,7 +44,7 @@ fn main() -> ExitCode {
     let result = match task {
         "demo" => demo::run(&args[1..]),
         "test" => test::run(),
-        "bench" => bench::run(),
+        "bench" => bench::run(&args[1..]),
         "bindings" => test::write_bindings(),
         "help" | "--help" | "-h" => {
             print!("{HELP}");

@@ -17,13 +17,31 @@ class Clock {
 
 export const clock = new Clock();
 
+// Formatters are costly to build and the list formats a time per visible row on every
+// scroll: one per language.
+const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
+const unitFormats = new Map<string, Intl.NumberFormat>();
+
+function relativeFormat(locale: string): Intl.RelativeTimeFormat {
+  let f = relativeFormats.get(locale);
+  if (!f) relativeFormats.set(locale, (f = new Intl.RelativeTimeFormat(locale, { numeric: 'auto', style: 'short' })));
+  return f;
+}
+
+function unitFormat(locale: string, unit: string): Intl.NumberFormat {
+  const key = `${locale}|${unit}`;
+  let f = unitFormats.get(key);
+  if (!f) unitFormats.set(key, (f = new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'short' })));
+  return f;
+}
+
 /** "now", "5 min ago", "3 days ago"... in the current language. */
 export function relativeTime(iso: string | null | undefined, now = clock.now): string {
   if (!iso) return '';
   const at = Date.parse(iso);
   if (Number.isNaN(at)) return '';
   const seconds = Math.round((at - now) / 1000);
-  const rtf = new Intl.RelativeTimeFormat(i18n.locale, { numeric: 'auto', style: 'short' });
+  const rtf = relativeFormat(i18n.locale);
   const abs = Math.abs(seconds);
   if (abs < 45) return rtf.format(0, 'second');
   if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
@@ -47,9 +65,41 @@ export function clockTime(iso: string): string {
   return at.toLocaleTimeString(i18n.locale, { hour: '2-digit', minute: '2-digit' });
 }
 
-/** A short duration ("3 hr", "25 min") in the current language. */
+/** A short duration ("25 min", "3 hr", "4 days" from two days on) in the current language. */
 export function shortDuration(ms: number): string {
   const minutes = Math.max(1, Math.round(ms / 60_000));
-  const [value, unit] = minutes >= 60 ? [Math.floor(minutes / 60), 'hour'] : [minutes, 'minute'];
-  return new Intl.NumberFormat(i18n.locale, { style: 'unit', unit, unitDisplay: 'short' }).format(value);
+  const [value, unit] =
+    minutes >= 48 * 60
+      ? [Math.floor(minutes / (24 * 60)), 'day']
+      : minutes >= 60
+        ? [Math.floor(minutes / 60), 'hour']
+        : [minutes, 'minute'];
+  return unitFormat(i18n.locale, unit).format(value);
+}
+
+/**
+ * The team's IANA time zone once known (the relay tells members who manage the team);
+ * day separators and dates follow it, else this computer's zone.
+ */
+export const teamZone = $state<{ zone: string | undefined }>({ zone: undefined });
+
+let zoneAsked = false;
+
+/** Asks once for the team's time zone; members who may not read team settings keep theirs. */
+export function learnTeamZone(read: () => Promise<{ timezone: string }>): void {
+  if (zoneAsked) return;
+  zoneAsked = true;
+  read().then(
+    (settings) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: settings.timezone });
+        teamZone.zone = settings.timezone;
+      } catch {
+        // An unknown zone name: keep the computer's.
+      }
+    },
+    () => {
+      // Not allowed or offline: keep the computer's zone.
+    },
+  );
 }

@@ -232,11 +232,32 @@ impl Env {
 
 /// Notifications kept in memory (tests other than the desktop one).
 #[derive(Default, Clone)]
-pub struct Recorded(pub Arc<Mutex<Vec<Notification>>>);
+pub struct Recorded(pub Arc<Mutex<Vec<Notification>>>, Arc<tokio::sync::Notify>);
+
+impl Recorded {
+    /// Waits until a notification matching `f` has been shown. (Notifications are shown
+    /// off the sync task, after the client event that caused them.)
+    #[allow(dead_code, reason = "not every test binary waits for a notification")]
+    pub async fn wait_for(&self, what: &str, f: impl Fn(&Notification) -> bool) {
+        within(what, async {
+            loop {
+                let shown = self.1.notified();
+                tokio::pin!(shown);
+                shown.as_mut().enable();
+                if self.0.lock().unwrap().iter().any(&f) {
+                    return;
+                }
+                shown.await;
+            }
+        })
+        .await;
+    }
+}
 
 impl Notifier for Recorded {
     fn show(&self, n: &Notification, _: mpsc::UnboundedSender<Uuid>) -> Result<(), NotifyError> {
         self.0.lock().unwrap().push(n.clone());
+        self.1.notify_waiters();
         Ok(())
     }
 }
@@ -465,4 +486,13 @@ async fn forward(State(st): State<GateState>, req: Request) -> Response {
     *r.status_mut() = status;
     *r.headers_mut() = out_headers;
     r
+}
+
+/// The relay's refusal code of a failed call (panics on any other failure).
+#[allow(dead_code, reason = "not every test binary checks refusals")]
+pub fn relay_code(e: &teamline_client::ClientError) -> String {
+    match e {
+        teamline_client::ClientError::Relay { code, .. } => code.clone(),
+        other => panic!("expected a relay refusal, got {other:?}"),
+    }
 }

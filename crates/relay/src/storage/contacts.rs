@@ -1,5 +1,5 @@
 //! Contact records as the team edits them (issue 7): a display name that overrides the
-//! WhatsApp profile name, and typed attributes (`monthly_spend` number, `vip` boolean,
+//! WhatsApp profile name, and typed attributes (`monthly_spend_usd` number, `vip` boolean,
 //! `email` text...) that lists, the customer panel and automation rules read. Separate
 //! traits that `ReadTx`/`WriteTx` extend, like [`super::team`].
 

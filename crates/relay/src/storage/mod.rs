@@ -14,7 +14,9 @@
 //! still sees a refusal (a failed pairing attempt) are returned as `Ok` values.
 
 pub mod alerts;
+pub mod automation;
 pub mod contacts;
+pub mod quick_replies;
 pub mod sqlite;
 pub mod team;
 pub mod work;
@@ -66,6 +68,8 @@ pub enum Audience {
     Member,
     /// Devices whose effective permissions include ViewContacts (contact edits, imports).
     Contacts,
+    /// Devices whose effective permissions include Reply (quick replies: what repliers use).
+    Reply,
 }
 
 impl Audience {
@@ -77,6 +81,7 @@ impl Audience {
             Audience::AuditLog => "audit_log",
             Audience::Member => "member",
             Audience::Contacts => "contacts",
+            Audience::Reply => "reply",
         }
     }
 
@@ -88,6 +93,7 @@ impl Audience {
             "audit_log" => Ok(Audience::AuditLog),
             "member" => Ok(Audience::Member),
             "contacts" => Ok(Audience::Contacts),
+            "reply" => Ok(Audience::Reply),
             other => Err(StorageError::Corrupt(format!("unknown audience {other:?}"))),
         }
     }
@@ -363,7 +369,12 @@ pub type AccessRow = (Uuid, Option<Uuid>, Option<Uuid>);
 
 /// Reads inside one consistent snapshot. Implemented by every backend; used by domain code.
 pub trait ReadTx:
-    work::WorkRead + team::TeamRead + alerts::AlertsRead + contacts::ContactsRead
+    work::WorkRead
+    + team::TeamRead
+    + alerts::AlertsRead
+    + automation::AutomationRead
+    + quick_replies::QuickRepliesRead
+    + contacts::ContactsRead
 {
     fn team(&self) -> StorageResult<Option<TeamRow>>;
     fn conversation(&self, id: Uuid) -> StorageResult<Option<ConversationRow>>;
@@ -400,7 +411,13 @@ pub trait ReadTx:
 
 /// Writes inside the single writer's transaction. Every method sees the writes before it.
 pub trait WriteTx:
-    ReadTx + work::WorkWrite + team::TeamWrite + alerts::AlertsWrite + contacts::ContactsWrite
+    ReadTx
+    + work::WorkWrite
+    + team::TeamWrite
+    + alerts::AlertsWrite
+    + automation::AutomationWrite
+    + quick_replies::QuickRepliesWrite
+    + contacts::ContactsWrite
 {
     /// Appends an event and returns its seq (gap-free: one writer, rolled-back jobs give
     /// their numbers back).

@@ -24,7 +24,9 @@ use super::*;
 use crate::storage::team::AuditSettings;
 
 mod alerts;
+mod automation;
 mod contacts;
+mod quick_replies;
 mod team;
 mod work;
 
@@ -144,6 +146,8 @@ CREATE TABLE pairing_failures (
     include_str!("sqlite/team.sql"),
     include_str!("sqlite/audit.sql"),
     include_str!("sqlite/alerts.sql"),
+    include_str!("sqlite/automation.sql"),
+    include_str!("sqlite/quick_replies.sql"),
     include_str!("sqlite/contacts.sql"),
 ];
 

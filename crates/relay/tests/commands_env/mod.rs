@@ -255,6 +255,7 @@ impl Env {
         .unwrap();
         let graph = GraphClient::new(
             GraphConfig::new(TOKEN, PHONE_ID)
+                .with_business_account_id(SimConfig::default().waba_id)
                 .with_base_url(self.proxy.url.clone())
                 .with_timeout(Duration::from_secs(10)),
         )

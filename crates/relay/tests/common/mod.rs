@@ -35,6 +35,27 @@ pub struct Device {
 }
 
 impl TestRelay {
+    /// Waits until the automation worker has run every queued job (each job's effects
+    /// commit with its deletion), so the database is quiet.
+    pub async fn automation_idle(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let next = self
+                .storage
+                .read(|tx| tx.automation_next_job_at())
+                .await
+                .unwrap();
+            if next.is_none() {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "automation jobs still queued after 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub async fn start() -> TestRelay {
         let dir = tempfile::tempdir().unwrap();
         let storage: Arc<dyn Storage> =
@@ -60,6 +81,16 @@ impl TestRelay {
             .write(move |tx| pairing::init_team(tx, "Shop", now))
             .await
             .unwrap();
+        // These tests count and order events exactly: the automation (its own tests run
+        // it on `commands_env`) is paused so it adds none.
+        let mut doc =
+            teamline_relay::automation::AutomationDoc::default_for(&jiff::tz::TimeZone::UTC);
+        doc.enabled = false;
+        storage
+            .write(move |tx| tx.put_setting(teamline_relay::automation::SETTING_KEY, &json!(doc)))
+            .await
+            .unwrap();
+        relay.state().automation.forget();
         TestRelay {
             relay,
             storage,

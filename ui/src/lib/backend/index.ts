@@ -1,4 +1,13 @@
+import type { AgentSettings } from '../bindings/AgentSettings';
+import type { AutomationSettings } from '../bindings/AutomationSettings';
+import type { AutomationView } from '../bindings/AutomationView';
+import type { DryRunRequest } from '../bindings/DryRunRequest';
+import type { DryRunResult } from '../bindings/DryRunResult';
 import type { AdviceFix } from '../bindings/AdviceFix';
+import type { MessageTemplates } from '../bindings/MessageTemplates';
+import type { QuickReply } from '../bindings/QuickReply';
+import type { QuickReplyDraft } from '../bindings/QuickReplyDraft';
+import type { UploadedMedia } from '../bindings/UploadedMedia';
 import type { AdvisorReport } from '../bindings/AdvisorReport';
 import type { AlertPage } from '../bindings/AlertPage';
 import type { AlertThresholds } from '../bindings/AlertThresholds';
@@ -91,9 +100,20 @@ export interface Backend {
   reconnectNow(): Promise<void>;
   listen(handlers: Partial<BackendEvents>): Promise<Unlisten>;
 
-  inbox(): Promise<InboxRow[]>;
+  /** The conversation list, most recent activity first; with `limit`, only that many. */
+  inbox(limit?: number): Promise<InboxRow[]>;
   /** The newest `limit` messages before `before` (RFC 3339; omitted: the newest), oldest first. */
   timeline(conversationId: string, limit?: number, before?: string): Promise<TimelineItem[]>;
+  /**
+   * A message's media bytes (image, video, audio, document, sticker): from this device's
+   * encrypted cache, else the relay. Fails with `media_not_ready` while the relay is still
+   * downloading it, `media_unavailable`, `no_media` or `network`.
+   */
+  messageMedia(messageId: string): Promise<ArrayBuffer>;
+  /** Saves a message's media as a new file in Downloads; resolves to its path. */
+  saveMessageMedia(messageId: string): Promise<string>;
+  /** Opens an http(s) link in the user's browser. */
+  openExternal(url: string): Promise<void>;
   /** Fetches older history from the relay into the local store (then re-read `timeline`). */
   loadHistory(conversationId: string, before: string | null): Promise<HistoryPage>;
   /** Marks a conversation read on this device (its unread count back to 0). */
@@ -182,6 +202,31 @@ export interface Backend {
    * it; rows come back with their errors.
    */
   importContactsCsv(source: CsvSource, dryRun: boolean): Promise<ImportReport>;
+  /** The team's automation settings (ConfigureAutomation). */
+  automation(): Promise<AutomationView>;
+  /**
+   * Saves settings edited from `revision`. Fails with `invalid_automation` (the relay's
+   * reason: a rule that cannot compile) or `revision_conflict` (someone saved meanwhile).
+   */
+  saveAutomation(
+    enabled: boolean,
+    settings: AutomationSettings,
+    agents: Record<string, AgentSettings>,
+    revision: number,
+  ): Promise<AutomationView>;
+  /** Which rules would fire for a pasted message and customer, and what they would do. */
+  automationDryRun(request: DryRunRequest): Promise<DryRunResult>;
+  /** The approved WhatsApp message templates (the relay's cached list; `refresh` fetches anew). */
+  messageTemplates(refresh: boolean): Promise<MessageTemplates>;
+  /** The team's quick replies from the local store (offline, instant). */
+  quickReplies(): Promise<QuickReply[]>;
+  /** Fetches the quick replies from the relay into the local store. */
+  refreshQuickReplies(): Promise<QuickReply[]>;
+  /** Creates (`id` null) or edits a quick reply (ConfigureAutomation). */
+  saveQuickReply(id: string | null, draft: QuickReplyDraft): Promise<QuickReply>;
+  deleteQuickReply(id: string): Promise<void>;
+  /** Uploads a file for sending (checked against WhatsApp's limits first). */
+  uploadMedia(bytes: Uint8Array, mimeType: string, fileName: string): Promise<UploadedMedia>;
 }
 
 /** Codes the UI itself can raise besides the app's, the engine's and the relay's. */

@@ -1,4 +1,13 @@
+import type { AgentSettings } from '../bindings/AgentSettings';
+import type { AutomationSettings } from '../bindings/AutomationSettings';
+import type { AutomationView } from '../bindings/AutomationView';
+import type { DryRunRequest } from '../bindings/DryRunRequest';
+import type { DryRunResult } from '../bindings/DryRunResult';
 import type { AdviceFix } from '../bindings/AdviceFix';
+import type { MessageTemplates } from '../bindings/MessageTemplates';
+import type { QuickReply } from '../bindings/QuickReply';
+import type { QuickReplyDraft } from '../bindings/QuickReplyDraft';
+import type { UploadedMedia } from '../bindings/UploadedMedia';
 import type { AdvisorReport } from '../bindings/AdvisorReport';
 import type { AlertPage } from '../bindings/AlertPage';
 import type { AlertThresholds } from '../bindings/AlertThresholds';
@@ -41,7 +50,11 @@ import type { TemplateDraft } from '../bindings/TemplateDraft';
 import type { TimelineItem } from '../bindings/TimelineItem';
 import { BackendError, type Backend, type BackendEvents, type Unlisten } from './index';
 
-export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
+export type Invoke = <T>(
+  command: string,
+  args?: Record<string, unknown> | Uint8Array,
+  options?: { headers: Record<string, string> },
+) => Promise<T>;
 /** Tauri's `listen`: subscribes to an app event; resolves to its unsubscribe function. */
 export type Listen = <T>(event: string, handler: (e: { payload: T }) => void) => Promise<Unlisten>;
 
@@ -97,13 +110,17 @@ export class TauriBackend implements Backend {
     return () => stops.forEach((stop) => stop());
   }
 
-  inbox = () => this.call<InboxRow[]>('inbox');
+  inbox = (limit?: number) => this.call<InboxRow[]>('inbox', { limit: limit ?? null });
   timeline = (conversationId: string, limit?: number, before?: string) =>
     this.call<TimelineItem[]>('timeline', {
       conversationId,
       limit: limit ?? null,
       before: before ?? null,
     });
+  /** The shell answers raw bytes (a Tauri `Response`), which arrive as an ArrayBuffer. */
+  messageMedia = (messageId: string) => this.call<ArrayBuffer>('message_media', { messageId });
+  saveMessageMedia = (messageId: string) => this.call<string>('save_message_media', { messageId });
+  openExternal = (url: string) => this.call<void>('open_external', { url });
   loadHistory = (conversationId: string, before: string | null) =>
     this.call<HistoryPage>('load_history', { conversationId, before });
   markRead = (conversationId: string) => this.call<boolean>('mark_read', { conversationId });
@@ -148,6 +165,16 @@ export class TauriBackend implements Backend {
     this.call<TeamDevice>('update_device', { id, change, pin });
   unlinkDevice = (id: string, pin: string) => this.call<void>('unlink_device', { id, pin });
   auditPage = (filter: AuditFilter) => this.call<AuditPage>('audit_page', { filter });
+  messageTemplates = (refresh: boolean) => this.call<MessageTemplates>('message_templates', { refresh });
+  quickReplies = () => this.call<QuickReply[]>('quick_replies');
+  refreshQuickReplies = () => this.call<QuickReply[]>('refresh_quick_replies');
+  saveQuickReply = (id: string | null, draft: QuickReplyDraft) => this.call<QuickReply>('save_quick_reply', { id, draft });
+  deleteQuickReply = (id: string) => this.call<void>('delete_quick_reply', { id });
+  /** The bytes go as the raw IPC body (no JSON array of numbers for a 100 MB file). */
+  uploadMedia = (bytes: Uint8Array, mimeType: string, fileName: string) =>
+    this.call<UploadedMedia>('upload_media', bytes, {
+      headers: { 'x-mime-type': mimeType, 'x-file-name': encodeURIComponent(fileName) },
+    });
   verifyAudit = () => this.call<AuditVerification>('verify_audit');
   exportAudit = (format: AuditFormat, filter: AuditFilter, pin: string) =>
     this.call<string>('export_audit', { format, filter, pin });
@@ -173,10 +200,22 @@ export class TauriBackend implements Backend {
     this.call<PairingCode>('create_pairing_code', { request });
   signIn = (memberId: string, pin: string) => this.call<SignedIn>('sign_in', { memberId, pin });
   signOut = () => this.call<void>('sign_out');
+  automation = () => this.call<AutomationView>('automation');
+  saveAutomation = (
+    enabled: boolean,
+    settings: AutomationSettings,
+    agents: Record<string, AgentSettings>,
+    revision: number,
+  ) => this.call<AutomationView>('save_automation', { enabled, settings, agents, revision });
+  automationDryRun = (request: DryRunRequest) => this.call<DryRunResult>('automation_dry_run', { request });
 
-  private async call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  private async call<T>(
+    command: string,
+    args?: Record<string, unknown> | Uint8Array,
+    options?: { headers: Record<string, string> },
+  ): Promise<T> {
     try {
-      return await this.invoke<T>(command, args);
+      return await (options ? this.invoke<T>(command, args, options) : this.invoke<T>(command, args));
     } catch (raw) {
       throw BackendError.from(raw);
     }

@@ -16,4 +16,4 @@ emoji: string, } | { "type": "claim", conversation_id: string, } | { "type": "as
 /**
  * At most 2 members.
  */
-mentions: Array<string>, } | { "type": "add_label", conversation_id: string, label: string, } | { "type": "remove_label", conversation_id: string, label: string, } | { "type": "typing", conversation_id: string, };
+mentions: Array<string>, } | { "type": "add_label", conversation_id: string, label: string, } | { "type": "remove_label", conversation_id: string, label: string, } | { "type": "typing", conversation_id: string, } | { "type": "viewing", conversation_id: string, };

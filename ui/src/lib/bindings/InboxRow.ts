@@ -17,4 +17,9 @@ status: string, assignee: MemberName | null, labels: Array<LabelChip>, last_mess
 /**
  * When WhatsApp's 24-hour window closes (free-form replies end).
  */
-window_expires_at: string | null, };
+window_expires_at: string | null, 
+/**
+ * Since when the customer has been waiting for an answer: their first message after
+ * the team's last reply (`null`: not waiting).
+ */
+waiting_since: string | null, };

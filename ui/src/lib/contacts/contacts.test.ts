@@ -44,7 +44,7 @@ describe('CSV import', () => {
     expect(rows[1]).toHaveTextContent('王伟');
     expect(within(rows[2]).getByTestId('row-error')).toHaveTextContent('Not a phone number');
     expect(within(rows[3]).getByTestId('row-error')).toHaveTextContent('Same number as row 3');
-    expect(within(rows[4]).getByTestId('row-error')).toHaveTextContent('“monthly_spend” must be a number');
+    expect(within(rows[4]).getByTestId('row-error')).toHaveTextContent('“monthly_spend_usd” must be a number');
     expect(rows[4].querySelector('td.bad')).not.toBeNull();
     expect(screen.getByTestId('import-summary')).toHaveTextContent('5 rows: 2 new, 0 updated, 0 unchanged, 3 with errors');
     expect(backend.contactBook.size).toBe(0);
@@ -52,7 +52,7 @@ describe('CSV import', () => {
     await fireEvent.click(screen.getByTestId('import-apply'));
     expect(await screen.findByTestId('import-done')).toHaveTextContent('Imported: 2 new, 0 updated. 3 rows skipped.');
     expect(imported).toBe(1);
-    expect(backend.contactBook.get('8613800138000')?.attributes).toEqual({ monthly_spend: 600, vip: true });
+    expect(backend.contactBook.get('8613800138000')?.attributes).toEqual({ monthly_spend_usd: 600, vip: true });
     expect(backend.called('importContactsCsv').map((c) => c.args[1])).toEqual([true, false]);
   });
 
@@ -70,8 +70,8 @@ describe('CSV import', () => {
     i18n.choose('zh');
     expect(rowErrorText({ code: 'duplicate_number', field: 'number', first_row: 4 })).toBe('与第 4 行号码相同。');
     expect(rowErrorText({ code: 'something_new', field: '', first_row: null })).toContain('something_new');
-    expect(parseInput({ key: 'monthly_spend', kind: 'number' }, '1 200,5')).toBe(1200.5);
-    expect(parseInput({ key: 'monthly_spend', kind: 'number' }, 'lots')).toBeUndefined();
+    expect(parseInput({ key: 'monthly_spend_usd', kind: 'number' }, '1 200,5')).toBe(1200.5);
+    expect(parseInput({ key: 'monthly_spend_usd', kind: 'number' }, 'lots')).toBeUndefined();
     expect(parseInput({ key: 'vip', kind: 'boolean' }, '')).toBeNull();
   });
 });
@@ -110,15 +110,15 @@ describe('Contacts section', () => {
     await fireEvent.click(await screen.findByTestId('contact-row'));
     await fireEvent.click(await screen.findByTestId('contact-edit'));
     await fireEvent.input(screen.getByTestId('contact-name-input'), { target: { value: 'María López' } });
-    await fireEvent.input(screen.getByTestId('attr-input-monthly_spend'), { target: { value: 'many' } });
+    await fireEvent.input(screen.getByTestId('attr-input-monthly_spend_usd'), { target: { value: 'many' } });
     await fireEvent.submit(screen.getByTestId('contact-form'));
-    expect(screen.getByTestId('attr-input-monthly_spend')).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByTestId('attr-input-monthly_spend_usd')).toHaveAttribute('aria-invalid', 'true');
     expect(backend.called('updateContact')).toHaveLength(0);
 
-    await fireEvent.input(screen.getByTestId('attr-input-monthly_spend'), { target: { value: '720' } });
+    await fireEvent.input(screen.getByTestId('attr-input-monthly_spend_usd'), { target: { value: '720' } });
     await fireEvent.submit(screen.getByTestId('contact-form'));
     await waitFor(() => expect(screen.getByTestId('contact-name')).toHaveTextContent('María López'));
-    expect(backend.called('updateContact')[0].args).toEqual(['34600111222', { name: 'María López', attributes: { monthly_spend: 720 } }]);
+    expect(backend.called('updateContact')[0].args).toEqual(['34600111222', { name: 'María López', attributes: { monthly_spend_usd: 720 } }]);
     expect(screen.getByTestId('contact-attributes')).toHaveTextContent('720');
   });
 

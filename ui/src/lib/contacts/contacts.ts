@@ -20,7 +20,7 @@ export function phone(waId: string): string {
   return /^\d+$/.test(waId) ? `+${waId}` : waId;
 }
 
-/** An attribute key as a label (`monthly_spend` → `Monthly spend`). */
+/** An attribute key as a label (`monthly_spend_usd` → `Monthly spend`). */
 export function attributeLabel(key: string): string {
   const words = key.replace(/_/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);

@@ -163,7 +163,8 @@ describe('Conversation actions', () => {
     expect(screen.getByTestId('close-button')).toHaveAttribute('title', i18n.m.conversation.noClosePermission);
     await fireEvent.keyDown(window, { key: 'e' });
     await fireEvent.keyDown(window, { key: 'a' });
-    expect(backend.called('sendCommand')).toHaveLength(0);
+    // Only presence (this device viewing) was sent: neither close nor assign.
+    expect(backend.called('sendCommand').map((c) => (c.args[0] as { type: string }).type)).toEqual(['viewing']);
     expect(screen.queryByTestId('takeover-button')).not.toBeInTheDocument();
     expect(screen.queryByTestId('label-add')).not.toBeInTheDocument();
   });
@@ -242,7 +243,9 @@ describe('Internal notes', () => {
     backend.notesBy.set(id, [note({ text: 'VIP, be quick', created_at: minutesAgo(20) })]);
     await openFirst(backend);
     const list = screen.getByTestId('conversation').querySelector('ol')!;
-    const order = [...list.children].map((li) => (li as HTMLElement).dataset.testid + ':' + li.querySelector('.text')?.textContent);
+    const order = [...list.children]
+      .filter((li) => (li as HTMLElement).dataset.testid !== 'day-separator')
+      .map((li) => (li as HTMLElement).dataset.testid + ':' + li.querySelector('.text')?.textContent);
     expect(order).toEqual(['timeline-item:first', 'note-item:VIP, be quick', 'timeline-item:second']);
     const noteItem = screen.getByTestId('note-item');
     expect(noteItem).toHaveTextContent('Internal note — only your team sees this');

@@ -6,8 +6,20 @@ import type { OutboxEntry } from '../bindings/OutboxEntry';
 /** How long a burst of client events is gathered before the list is read again. */
 export const REFRESH_DEBOUNCE_MS = 200;
 
+/**
+ * The first read of a big inbox asks only for this many of the most recently active
+ * conversations, so the list is usable at once; the whole list follows.
+ */
+export const FIRST_SCREEN_ROWS = 200;
+
 /** A typing notice fades this long after the last `typing` event. */
 export const TYPING_TTL_MS = 6000;
+
+/** A "viewing" notice lasts this long unless repeated. */
+export const VIEWING_TTL_MS = 45_000;
+
+/** An open conversation repeats its `viewing` notice this often (well within the TTL). */
+export const VIEWING_EVERY_MS = 20_000;
 
 /** The inbox views: every conversation this device holds, mine, unassigned, urgent. */
 export const VIEWS = ['all', 'mine', 'unassigned', 'urgent'] as const;
@@ -27,6 +39,75 @@ export function inView(row: InboxRow, view: InboxView, memberId: string | null):
   }
 }
 
+/** Status filters: `active` (open and pending, the default working set) or one status. */
+export const STATUS_FILTERS = ['active', 'open', 'pending', 'snoozed', 'resolved', 'any'] as const;
+export type StatusFilter = (typeof STATUS_FILTERS)[number];
+
+/** List orders: newest activity first, or the longest-waiting customer first. */
+export const SORTS = ['activity', 'waiting'] as const;
+export type InboxSort = (typeof SORTS)[number];
+
+/** What narrows the list besides the view. */
+export type ListFilter = { status: StatusFilter; labelId: string | null; sort: InboxSort };
+
+export const DEFAULT_FILTER: ListFilter = { status: 'active', labelId: null, sort: 'activity' };
+
+export function statusMatches(status: string, filter: StatusFilter): boolean {
+  if (filter === 'any') return true;
+  if (filter === 'active') return status === 'open' || status === 'pending';
+  return status === filter;
+}
+
+/** When a row's customer started waiting for an answer (null: not waiting). */
+export function waitingSince(row: InboxRow): number | null {
+  if (row.status === 'resolved' || row.status === 'snoozed' || !row.waiting_since) return null;
+  const at = Date.parse(row.waiting_since);
+  return Number.isNaN(at) ? null : at;
+}
+
+/**
+ * The rows of `view` that pass `filter`, in the filter's order. Rows arrive newest activity
+ * first from the store; the waiting order puts waiting customers first, longest first.
+ */
+export function visibleRows(rows: InboxRow[], view: InboxView, memberId: string | null, filter: ListFilter): InboxRow[] {
+  const out = rows.filter(
+    (row) =>
+      inView(row, view, memberId) &&
+      statusMatches(row.status, filter.status) &&
+      (filter.labelId === null || row.labels.some((label) => label.id === filter.labelId)),
+  );
+  if (filter.sort === 'waiting') {
+    const key = (row: InboxRow) => waitingSince(row) ?? Number.POSITIVE_INFINITY;
+    // Array.prototype.sort is stable: rows not waiting keep their activity order at the end.
+    out.sort((a, b) => key(a) - key(b));
+  }
+  return out;
+}
+
+/** Conversations and unread messages per view, within the status filter. */
+export type ViewTally = Record<InboxView, { conversations: number; unread: number }>;
+
+export function tallyViews(rows: InboxRow[], memberId: string | null, status: StatusFilter): ViewTally {
+  const tally = {} as ViewTally;
+  for (const view of VIEWS) tally[view] = { conversations: 0, unread: 0 };
+  for (const row of rows) {
+    if (!statusMatches(row.status, status)) continue;
+    for (const view of VIEWS) {
+      if (!inView(row, view, memberId)) continue;
+      tally[view].conversations += 1;
+      tally[view].unread += row.unread_count;
+    }
+  }
+  return tally;
+}
+
+/** The labels present on any row, by name (the label filter's choices). */
+export function labelsInUse(rows: InboxRow[]): InboxRow['labels'] {
+  const byId = new Map<string, InboxRow['labels'][number]>();
+  for (const row of rows) for (const label of row.labels) byId.set(label.id, label);
+  return [...byId.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
 /** Someone typing in a conversation (ephemeral). */
 export type TypingNotice = { memberId: string; name: string | null; until: number };
 
@@ -42,15 +123,23 @@ export class InboxStore {
   outbox = $state<OutboxEntry[]>([]);
   /** True until the first answer (or error). */
   loading = $state(true);
+  /**
+   * False while `rows` holds only the first screen of a big inbox (counts and filters
+   * over the whole list wait for the rest).
+   */
+  complete = $state(false);
   error = $state<BackendError | null>(null);
   /** Bumped after every successful re-read; open conversations reload their timeline on it. */
   revision = $state(0);
   /** Who is typing where, by conversation id. */
   typing = $state<Record<string, TypingNotice>>({});
+  /** Who has which conversation open: by conversation id, then member id. */
+  viewers = $state<Record<string, Record<string, TypingNotice>>>({});
 
   private readonly backend: Backend;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private viewingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private running: Promise<void> | null = null;
   private again = false;
 
@@ -93,6 +182,8 @@ export class InboxStore {
       this.schedule();
     } else if (event.type === 'typing') {
       this.noteTyping(event.conversation_id, event.member_id, event.member_name);
+    } else if (event.type === 'viewing') {
+      this.noteViewing(event.conversation_id, event.member_id, event.member_name);
     }
   }
 
@@ -101,13 +192,31 @@ export class InboxStore {
     this.timer = null;
     for (const timer of this.typingTimers.values()) clearTimeout(timer);
     this.typingTimers.clear();
+    for (const timer of this.viewingTimers.values()) clearTimeout(timer);
+    this.viewingTimers.clear();
   }
 
-  /** Counts per view, for the view switcher. */
-  counts(memberId: string | null): Record<InboxView, number> {
-    const counts = { all: 0, mine: 0, unassigned: 0, urgent: 0 };
-    for (const row of this.rows) for (const view of VIEWS) if (inView(row, view, memberId)) counts[view] += 1;
-    return counts;
+  /** Colleagues (not `me`) with a conversation open, by name. */
+  viewersOf(conversationId: string, me: string | null): TypingNotice[] {
+    return Object.values(this.viewers[conversationId] ?? {}).filter((v) => v.memberId !== me);
+  }
+
+  private noteViewing(conversationId: string, memberId: string, name: string | null) {
+    const here = (this.viewers[conversationId] ??= {});
+    here[memberId] = { memberId, name, until: Date.now() + VIEWING_TTL_MS };
+    const key = `${conversationId}|${memberId}`;
+    const previous = this.viewingTimers.get(key);
+    if (previous) clearTimeout(previous);
+    this.viewingTimers.set(
+      key,
+      setTimeout(() => {
+        this.viewingTimers.delete(key);
+        const list = this.viewers[conversationId];
+        if (!list) return;
+        delete list[memberId];
+        if (Object.keys(list).length === 0) delete this.viewers[conversationId];
+      }, VIEWING_TTL_MS),
+    );
   }
 
   private noteTyping(conversationId: string, memberId: string, name: string | null) {
@@ -158,15 +267,32 @@ export class InboxStore {
 
   private async read() {
     try {
+      if (!this.complete && this.rows.length === 0) {
+        // First read: one screen first; a small inbox is then already whole.
+        const [rows, outbox] = await Promise.all([this.backend.inbox(FIRST_SCREEN_ROWS), this.backend.outbox()]);
+        this.show(rows, outbox);
+        this.loading = false;
+        if (rows.length < FIRST_SCREEN_ROWS) {
+          this.complete = true;
+          return;
+        }
+        // Let the first screen paint before the whole list is read and parsed.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
       const [rows, outbox] = await Promise.all([this.backend.inbox(), this.backend.outbox()]);
-      this.rows = rows;
-      this.outbox = outbox;
-      this.error = null;
-      this.revision += 1;
+      this.show(rows, outbox);
+      this.complete = true;
     } catch (raw) {
       this.error = BackendError.from(raw);
     } finally {
       this.loading = false;
     }
+  }
+
+  private show(rows: InboxRow[], outbox: OutboxEntry[]) {
+    this.rows = rows;
+    this.outbox = outbox;
+    this.error = null;
+    this.revision += 1;
   }
 }

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import Inbox from '../sections/Inbox.svelte';
 import { i18n } from '../i18n/index.svelte';
 import { FakeBackend, item, me, ME_ID, row } from '../test/fakeBackend';
-import { InboxStore } from './inbox.svelte';
+import { FIRST_SCREEN_ROWS, InboxStore, VIEWING_EVERY_MS, VIEWING_TTL_MS } from './inbox.svelte';
 
 async function renderInbox(backend: FakeBackend, who = me()) {
   const store = new InboxStore(backend);
@@ -121,6 +121,42 @@ describe('Inbox list', () => {
 });
 
 describe('InboxStore', () => {
+  it('shows the first screen of a big inbox before the whole list, with counts once whole', async () => {
+    const backend = new FakeBackend();
+    backend.rows = Array.from({ length: FIRST_SCREEN_ROWS + 50 }, () => row());
+    const store = new InboxStore(backend);
+    const view = render(Inbox, { backend, store, me: me() });
+    let gate!: () => void;
+    const whole = backend.inbox;
+    backend.inbox = async (limit?: number) => {
+      if (limit === undefined) await new Promise<void>((resolve) => (gate = resolve));
+      return whole(limit);
+    };
+    const reading = store.refresh();
+    await waitFor(() => expect(store.rows).toHaveLength(FIRST_SCREEN_ROWS));
+    expect(store.complete).toBe(false);
+    expect(screen.getByTestId('inbox-reading')).toBeInTheDocument();
+    expect(screen.queryAllByTestId('inbox-view-count')).toHaveLength(0);
+    await waitFor(() => expect(gate).toBeTypeOf('function'));
+    gate();
+    await reading;
+    expect(store.rows).toHaveLength(FIRST_SCREEN_ROWS + 50);
+    expect(store.complete).toBe(true);
+    await waitFor(() => expect(screen.queryByTestId('inbox-reading')).not.toBeInTheDocument());
+    expect(screen.getAllByTestId('inbox-view-count')[0]).toHaveTextContent('250');
+    expect(backend.called('inbox').map((c) => c.args[0])).toEqual([FIRST_SCREEN_ROWS, undefined]);
+    view.unmount();
+  });
+
+  it('reads a small inbox once', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row(), row()];
+    const store = new InboxStore(backend);
+    await store.refresh();
+    expect(store.complete).toBe(true);
+    expect(backend.called('inbox').map((c) => c.args[0])).toEqual([FIRST_SCREEN_ROWS]);
+  });
+
   it('re-reads once after a burst of client events, and ignores events that do not change the list', async () => {
     vi.useFakeTimers();
     try {
@@ -306,6 +342,32 @@ describe('Views, typing and the 24-hour window', () => {
     }
   });
 
+  it('announces this device viewing, shows colleagues viewing (not me), and forgets them', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row()];
+    const { store } = await renderInbox(backend);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    try {
+      await fireEvent.keyDown(window, { key: 'Enter' });
+      await vi.advanceTimersByTimeAsync(10);
+      const id = backend.rows[0].id;
+      const viewing = () => backend.called('sendCommand').filter((c) => (c.args[0] as { type: string }).type === 'viewing');
+      expect(viewing().map((c) => c.args[0])).toEqual([{ type: 'viewing', conversation_id: id }]);
+      await vi.advanceTimersByTimeAsync(VIEWING_EVERY_MS);
+      expect(viewing()).toHaveLength(2);
+
+      store.handle({ type: 'viewing', conversation_id: id, member_id: ME_ID, member_name: 'Olga' } as never);
+      store.handle({ type: 'viewing', conversation_id: id, member_id: 'w', member_name: 'Wei' } as never);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(screen.getByTestId('viewers')).toHaveTextContent('Wei viewing');
+      expect(screen.getByTestId('viewers')).not.toHaveTextContent('Olga');
+      await vi.advanceTimersByTimeAsync(VIEWING_TTL_MS);
+      expect(screen.queryByTestId('viewers')).not.toBeInTheDocument();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('says how long the 24-hour window stays open, and blocks free text once it closed', async () => {
     const backend = new FakeBackend();
     backend.rows = [
@@ -319,7 +381,11 @@ describe('Views, typing and the 24-hour window', () => {
     await fireEvent.keyDown(window, { key: 'j' });
     await fireEvent.keyDown(window, { key: 'Enter' });
     await waitFor(() => expect(screen.getByTestId('window-state')).toHaveTextContent('24-hour window closed'));
-    expect(screen.getByTestId('composer-input')).toBeDisabled();
-    expect(screen.getByTestId('composer-reason')).toHaveTextContent('only approved templates');
+    // Free text is gone; the composer says why and offers the approved templates.
+    expect(screen.queryByTestId('composer-input')).not.toBeInTheDocument();
+    expect(screen.getByTestId('window-closed')).toHaveTextContent(
+      'The customer last wrote 24 h ago; WhatsApp only allows approved templates now.',
+    );
+    expect(await screen.findByTestId('template-select')).toBeInTheDocument();
   });
 });

@@ -2,6 +2,12 @@
 // call, refuses wrong PINs like the relay, and lets a test push the app's events.
 import { BackendError, type Backend, type BackendEvents, type Unlisten } from '../backend';
 import type { AdviceFix } from '../bindings/AdviceFix';
+import type { MessageTemplate } from '../bindings/MessageTemplate';
+import type { MessageTemplates } from '../bindings/MessageTemplates';
+import type { QuickReply } from '../bindings/QuickReply';
+import type { QuickReplyDraft } from '../bindings/QuickReplyDraft';
+import type { UploadedMedia } from '../bindings/UploadedMedia';
+import { checkFile } from '../inbox/composer/logic';
 import type { AdviceView } from '../bindings/AdviceView';
 import type { AdvisorReport } from '../bindings/AdvisorReport';
 import type { AlertPage } from '../bindings/AlertPage';
@@ -48,6 +54,12 @@ import type { TeamTemplate } from '../bindings/TeamTemplate';
 import type { TemplateDraft } from '../bindings/TemplateDraft';
 import type { TimelineItem } from '../bindings/TimelineItem';
 import { matchingPreset, normalise, PERMISSIONS, presetPermissions } from '../permissions';
+import type { AgentSettings } from '../bindings/AgentSettings';
+import type { AutomationSettings } from '../bindings/AutomationSettings';
+import type { AutomationView } from '../bindings/AutomationView';
+import type { DryRunRequest } from '../bindings/DryRunRequest';
+import type { DryRunResult } from '../bindings/DryRunResult';
+import { compileProblem, defaultAutomationView, dryRun, DEFAULT_LOADS } from './fakeAutomation';
 
 export const ME_ID = '00000000-0000-7000-8000-000000000001';
 export const DEVICE_ID = '00000000-0000-7000-8000-0000000000d1';
@@ -91,6 +103,7 @@ export function row(extra: Partial<InboxRow> = {}): InboxRow {
     last_message_at: new Date(Date.now() - 5 * 60_000).toISOString(),
     unread_count: 0,
     window_expires_at: null,
+    waiting_since: null,
     ...extra,
   };
 }
@@ -105,6 +118,10 @@ export function item(extra: Partial<TimelineItem> = {}): TimelineItem {
     error: null,
     author: null,
     sent_at: new Date().toISOString(),
+    content: { kind: 'text', body: extra.text ?? 'Hi' },
+    reply_to: null,
+    forwarded: false,
+    reactions: [],
     ...extra,
   };
 }
@@ -235,11 +252,11 @@ export function contactDetail(extra: Partial<ContactDetail> = {}): ContactDetail
     name: 'Maria Lopez',
     profile_name: 'Maria',
     display_name: 'Maria Lopez',
-    attributes: { monthly_spend: 640, vip: true, city: 'Madrid' },
+    attributes: { monthly_spend_usd: 640, vip: true, city: 'Madrid' },
     attribute_defs: [
       { key: 'city', kind: 'text' },
       { key: 'email', kind: 'text' },
-      { key: 'monthly_spend', kind: 'number' },
+      { key: 'monthly_spend_usd', kind: 'number' },
       { key: 'vip', kind: 'boolean' },
     ],
     labels: [{ id: 'l-urgent', name: 'urgent', colour: '#d14343', urgent: true }],
@@ -315,6 +332,25 @@ export type CommandOf<T extends Command['type']> = Extract<Command, { type: T }>
 
 type Call = { name: string; args: unknown[] };
 
+/** An approved template as the relay lists it. */
+export function messageTemplate(extra: Partial<MessageTemplate> = {}): MessageTemplate {
+  return {
+    name: 'order_update',
+    language: 'en_US',
+    category: 'UTILITY',
+    id: '1001',
+    header: null,
+    header_format: null,
+    body: 'Hi {{1}}, your order {{2}} has shipped.',
+    footer: null,
+    header_params: [],
+    body_params: ['1', '2'],
+    examples: ['Ana', 'A-17'],
+    sendable: true,
+    ...extra,
+  };
+}
+
 export class FakeBackend implements Backend {
   calls: Call[] = [];
   connection: ConnectionState = { state: 'connected' };
@@ -346,6 +382,12 @@ export class FakeBackend implements Backend {
   /** Set to lock sensitive actions until this time. */
   lockedUntil: string | null = null;
   pairingLifetimeMs = 90_000;
+  /** Media bytes by message id; a message missing here answers `media_not_ready`. */
+  media = new Map<string, Uint8Array>();
+  /** Links `openExternal` was asked to open. */
+  opened: string[] = [];
+  /** Files `saveMessageMedia` saved. */
+  saved: string[] = [];
   /** The next call of this name fails with this error (once). */
   failNext = new Map<string, BackendError>();
   /** Resolves linkDevice only when the test says so (null: at once). */
@@ -379,6 +421,20 @@ export class FakeBackend implements Backend {
       throw new BackendError('permission_denied', 'You are not allowed to do this.');
     }
   }
+  /** The relay's automation document (defaults for a new team). */
+  automationView: AutomationView = defaultAutomationView();
+  /** Members' loads the dry run sees (online, assigned, waiting). */
+  automationLoads = structuredClone(DEFAULT_LOADS);
+  /** Resolves saveAutomation only when the test says so (null: at once). */
+  automationSaveGate: Promise<void> | null = null;
+  /** The relay's approved templates. */
+  messageTemplateList: MessageTemplate[] = [
+    messageTemplate(),
+    messageTemplate({ name: 'hello_world', id: '1002', body: 'Hello World', body_params: [], examples: [] }),
+  ];
+  quickReplyList: QuickReply[] = [];
+  /** Uploaded files by media id. */
+  uploads = new Map<string, UploadedMedia>();
 
   private record(name: string, ...args: unknown[]) {
     this.calls.push({ name, args });
@@ -489,9 +545,11 @@ export class FakeBackend implements Backend {
     };
   };
 
-  inbox = async () => {
-    this.record('inbox');
-    return structuredClone(this.rows);
+  inbox = async (limit?: number) => {
+    this.record('inbox', limit);
+    if (limit === undefined) return structuredClone(this.rows);
+    const recent = [...this.rows].sort((a, b) => (b.last_message_at ?? '').localeCompare(a.last_message_at ?? ''));
+    return structuredClone(recent.slice(0, limit));
   };
   timeline = async (conversationId: string, limit?: number, before?: string) => {
     this.record('timeline', conversationId, limit, before);
@@ -499,6 +557,27 @@ export class FakeBackend implements Backend {
     if (before) list = list.filter((x) => Date.parse(x.sent_at) < Date.parse(before));
     if (limit !== undefined) list = list.slice(Math.max(0, list.length - limit));
     return structuredClone(list);
+  };
+  messageMedia = async (messageId: string): Promise<ArrayBuffer> => {
+    this.record('messageMedia', messageId);
+    const found = [...this.timelines.values()].flat().find((x) => x.id === messageId);
+    const kinds = ['image', 'video', 'audio', 'document', 'sticker'];
+    if (!found || !kinds.includes(found.content.kind)) throw new BackendError('no_media', 'this message has no media to show');
+    const bytes = this.media.get(messageId);
+    if (!bytes) throw new BackendError('media_not_ready', 'this media is still downloading');
+    return bytes.slice().buffer;
+  };
+  saveMessageMedia = async (messageId: string) => {
+    await this.messageMedia(messageId);
+    this.record('saveMessageMedia', messageId);
+    const path = `/home/olga/Downloads/${messageId}`;
+    this.saved.push(path);
+    return path;
+  };
+  openExternal = async (url: string) => {
+    this.record('openExternal', url);
+    if (!/^https?:\/\//.test(url)) throw new BackendError('invalid_input', 'only http and https links open');
+    this.opened.push(url);
   };
   loadHistory = async (conversationId: string, before: string | null): Promise<HistoryPage> => {
     this.record('loadHistory', conversationId, before);
@@ -510,7 +589,7 @@ export class FakeBackend implements Backend {
   /** Applies a command at once, as if the relay had accepted it (state `sent`). */
   sendCommand = async (command: Command): Promise<OutboxEntry | null> => {
     this.record('sendCommand', command);
-    if (command.type === 'typing') return null;
+    if (command.type === 'typing' || command.type === 'viewing') return null;
     const r = this.rows.find((x) => x.id === command.conversation_id);
     let text: string | null = null;
     switch (command.type) {
@@ -981,5 +1060,98 @@ export class FakeBackend implements Backend {
       return report;
     });
     return { dry_run: dryRun, columns, counts, rows };
+  };
+  private checkAutomationPermission() {
+    if (!this.session_.me?.permissions.includes('configure_automation')) {
+      throw new BackendError('forbidden', 'the relay refused: not allowed to configure automation (forbidden)');
+    }
+  }
+  automation = async (): Promise<AutomationView> => {
+    this.record('automation');
+    this.checkAutomationPermission();
+    return structuredClone(this.automationView);
+  };
+  /** Like the relay: refuses a stale revision and settings that do not compile; bumps the revision. */
+  saveAutomation = async (
+    enabled: boolean,
+    settings: AutomationSettings,
+    agents: Record<string, AgentSettings>,
+    revision: number,
+  ): Promise<AutomationView> => {
+    this.record('saveAutomation', enabled, settings, agents, revision);
+    if (this.automationSaveGate) await this.automationSaveGate;
+    this.checkAutomationPermission();
+    if (revision !== this.automationView.revision) {
+      throw new BackendError(
+        'revision_conflict',
+        `the relay refused: Someone saved the automation settings meanwhile (revision ${this.automationView.revision}); reload them and apply your change again. (revision_conflict)`,
+      );
+    }
+    const problem = compileProblem(settings);
+    if (problem) {
+      throw new BackendError('invalid_automation', `the relay refused: The automation settings cannot be used: ${problem} (invalid_automation)`);
+    }
+    this.automationView = {
+      ...this.automationView,
+      enabled,
+      settings: structuredClone(settings),
+      agents: structuredClone(agents),
+      revision: this.automationView.revision + 1,
+      updated_at: new Date().toISOString(),
+      updated_by: this.session_.me?.member_id ?? ME_ID,
+    };
+    return structuredClone(this.automationView);
+  };
+  automationDryRun = async (request: DryRunRequest): Promise<DryRunResult> => {
+    this.record('automationDryRun', request);
+    this.checkAutomationPermission();
+    return dryRun(this.automationView, structuredClone(request), this.automationLoads);
+  };
+  messageTemplates = async (refresh: boolean): Promise<MessageTemplates> => {
+    this.record('messageTemplates', refresh);
+    return { templates: structuredClone(this.messageTemplateList), fetched_at: new Date().toISOString(), stale: false };
+  };
+  quickReplies = async (): Promise<QuickReply[]> => {
+    this.record('quickReplies');
+    return structuredClone(this.quickReplyList).sort((a, b) => a.shortcut.localeCompare(b.shortcut));
+  };
+  refreshQuickReplies = async (): Promise<QuickReply[]> => {
+    this.record('refreshQuickReplies');
+    return structuredClone(this.quickReplyList);
+  };
+  /** Like the relay: ConfigureAutomation, a valid unique shortcut, title and text. */
+  saveQuickReply = async (replyId: string | null, draft: QuickReplyDraft): Promise<QuickReply> => {
+    this.record('saveQuickReply', replyId, draft);
+    if (!this.session_.me?.permissions.includes('configure_automation')) {
+      throw new BackendError('permission_denied', 'the relay refused: missing permission configure_automation (permission_denied)');
+    }
+    const shortcut = draft.shortcut.trim().replace(/^\/+/, '').toLowerCase();
+    if (!/^[\p{L}\p{N}_-]{1,32}$/u.test(shortcut)) {
+      throw new BackendError('validation', "the relay refused: A shortcut is 1 to 32 letters, digits, '-' or '_' (validation)");
+    }
+    if (!draft.title.trim() || !draft.text.trim()) {
+      throw new BackendError('validation', 'the relay refused: title and text are required (validation)');
+    }
+    if (this.quickReplyList.some((q) => q.shortcut === shortcut && q.id !== replyId)) {
+      throw new BackendError('shortcut_taken', `the relay refused: Another quick reply already uses /${shortcut}. (shortcut_taken)`);
+    }
+    const saved: QuickReply = { id: replyId ?? id('qr'), shortcut, title: draft.title.trim(), text: draft.text, language: draft.language };
+    this.quickReplyList = [...this.quickReplyList.filter((q) => q.id !== saved.id), saved];
+    return structuredClone(saved);
+  };
+  deleteQuickReply = async (replyId: string) => {
+    this.record('deleteQuickReply', replyId);
+    if (!this.quickReplyList.some((q) => q.id === replyId)) throw new BackendError('not_found', 'no such quick reply');
+    this.quickReplyList = this.quickReplyList.filter((q) => q.id !== replyId);
+  };
+  uploadMedia = async (bytes: Uint8Array, mimeType: string, fileName: string): Promise<UploadedMedia> => {
+    this.record('uploadMedia', bytes.length, mimeType, fileName);
+    const check = checkFile({ type: mimeType, size: bytes.length, name: fileName });
+    if (!check.ok) {
+      throw new BackendError(check.reason === 'size' ? 'media_too_large' : 'media_type_unsupported', 'the relay refused the file');
+    }
+    const up: UploadedMedia = { media_id: id('media'), kind: check.kind, mime_type: check.mime, size: bytes.length, filename: fileName };
+    this.uploads.set(up.media_id, up);
+    return up;
   };
 }

@@ -182,3 +182,86 @@ impl ContactsWrite for Sql<'_> {
             .map_err(db_err)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::super::{MIGRATIONS, SCHEMA_VERSION, migrate};
+
+    /// A relay that ran the automation before contacts existed kept attributes in
+    /// `contact_attributes`; the contacts migration moves them onto the contact records
+    /// (the one place from then on) and defines the keys it can type.
+    #[test]
+    fn attributes_from_the_automation_table_move_onto_the_contacts() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let before = MIGRATIONS.len() - 1;
+        for sql in &MIGRATIONS[..before] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", before as i64)
+            .unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO contacts (wa_id, name, profile, created_at, updated_at)
+                   VALUES ('111', 'Ana', '{}', 1, 1);
+               INSERT INTO contact_attributes (wa_id, attributes, updated_at) VALUES
+                   ('111', '{"monthly_spend_usd": 600, "tier": "gold", "Bad Key": 1}', 5),
+                   ('222', '{"vip": true, "score": 2.5}', 7);"#,
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+
+        let attrs = |wa: &str| -> (Option<String>, serde_json::Value) {
+            conn.query_row(
+                "SELECT name, attributes FROM contacts WHERE wa_id = ?1",
+                [wa],
+                |r| Ok((r.get(0)?, r.get::<_, String>(1)?)),
+            )
+            .map(|(n, a)| (n, serde_json::from_str(&a).unwrap()))
+            .unwrap()
+        };
+        assert_eq!(
+            attrs("111"),
+            (
+                Some("Ana".to_owned()),
+                serde_json::json!({"monthly_spend_usd": 600, "tier": "gold", "Bad Key": 1})
+            )
+        );
+        assert_eq!(
+            attrs("222"),
+            (None, serde_json::json!({"vip": true, "score": 2.5}))
+        );
+        let defs: Vec<(String, String)> = conn
+            .prepare("SELECT key, type FROM contact_attribute_defs ORDER BY key")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let defs: Vec<(&str, &str)> = defs.iter().map(|(k, t)| (&k[..], &t[..])).collect();
+        assert_eq!(
+            defs,
+            [
+                ("city", "text"),
+                ("email", "text"),
+                ("monthly_spend_usd", "number"),
+                ("score", "number"),
+                ("tier", "text"),
+                ("vip", "boolean"),
+            ],
+            "keys that cannot be typed (`Bad Key`) stay values without a definition"
+        );
+        let gone: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'contact_attributes'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(gone, 0, "one table for attributes");
+    }
+}

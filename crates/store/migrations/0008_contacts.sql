@@ -12,7 +12,7 @@ UPDATE contacts SET profile_name = name, search_key = lower(coalesce(name, '')) 
 CREATE INDEX contacts_by_name ON contacts (name COLLATE NOCASE, wa_id);
 CREATE INDEX conversations_by_contact ON conversations (contact_wa_id);
 
--- The attributes the team keeps on contacts (`monthly_spend` number, `vip` boolean...).
+-- The attributes the team keeps on contacts (`monthly_spend_usd` number, `vip` boolean...).
 CREATE TABLE contact_attribute_defs (
     key     TEXT PRIMARY KEY,
     type    TEXT NOT NULL CHECK (type IN ('text', 'number', 'boolean')),

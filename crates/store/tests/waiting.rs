@@ -1,0 +1,128 @@
+//! Since when a customer has been waiting for an answer, kept by the store as messages
+//! arrive in any order.
+
+mod common;
+
+use common::*;
+use teamline_store::*;
+use uuid::Uuid;
+
+fn outbound(conversation: Uuid, text: &str, secs: i64, seq: u64) -> Message {
+    Message {
+        direction: Direction::Out,
+        status: MessageStatus::Sent,
+        ..message(conversation, text, secs, seq)
+    }
+}
+
+/// Since when `id` waits, read both ways the inbox reads it (whole list, first screen).
+fn waiting(store: &Store, id: Uuid) -> Option<jiff::Timestamp> {
+    let from_all = store.waiting_since().unwrap().get(&id).copied();
+    assert_eq!(store.waiting_since_of(id).unwrap(), from_all);
+    from_all
+}
+
+#[test]
+fn the_first_unanswered_message_starts_the_wait_and_a_reply_ends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("s.db"), raw()).unwrap();
+    let conv = conversation(1);
+    // A sync batch writes the messages before their conversation row.
+    store
+        .write(|b| {
+            b.upsert_message(&message(conv.id, "hello?", 10, 1))?;
+            b.upsert_message(&message(conv.id, "anyone there?", 70, 1))?;
+            b.upsert_conversation(&conv)
+        })
+        .unwrap();
+    assert_eq!(waiting(&store, conv.id), Some(at(10)));
+
+    // A relay update of the conversation keeps the device's own figure.
+    store
+        .write(|b| {
+            b.upsert_conversation(&Conversation {
+                seq: 2,
+                ..conv.clone()
+            })
+        })
+        .unwrap();
+    assert_eq!(waiting(&store, conv.id), Some(at(10)));
+
+    store
+        .write(|b| b.upsert_message(&outbound(conv.id, "here!", 100, 3)))
+        .unwrap();
+    assert_eq!(waiting(&store, conv.id), None);
+
+    // The next question starts a new wait at its own time.
+    store
+        .write(|b| b.upsert_message(&message(conv.id, "thanks, and returns?", 200, 4)))
+        .unwrap();
+    assert_eq!(waiting(&store, conv.id), Some(at(200)));
+}
+
+#[test]
+fn older_history_filled_in_later_does_not_move_the_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("s.db"), raw()).unwrap();
+    let conv = conversation(1);
+    store
+        .write(|b| {
+            b.upsert_conversation(&conv)?;
+            b.upsert_message(&message(conv.id, "still waiting", 500, 1))
+        })
+        .unwrap();
+    assert_eq!(waiting(&store, conv.id), Some(at(500)));
+    // A history page: an old question and an old answer.
+    store
+        .write(|b| {
+            b.upsert_message(&message(conv.id, "old question", 10, 2))?;
+            b.upsert_message(&outbound(conv.id, "old answer", 20, 2))
+        })
+        .unwrap();
+    assert_eq!(waiting(&store, conv.id), Some(at(500)));
+}
+
+/// A schema-4 store upgrades with every conversation's wait worked out from its messages.
+#[test]
+fn the_upgrade_fills_the_wait_from_the_messages_already_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db");
+    let (answered, waiting_conv, silent) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    {
+        let conn = raw_connection_for_tests_and_benches(&db, &StoreKey::from_bytes(KEY)).unwrap();
+        for sql in &MIGRATIONS[..4] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        for id in [answered, waiting_conv, silent] {
+            conn.execute(
+                "INSERT INTO conversations (id, contact_wa_id, status, seq) VALUES (?1, '34600', 'open', 1)",
+                [id.to_string()],
+            )
+            .unwrap();
+        }
+        let mut n = 0;
+        for (conv, direction, secs) in [
+            (answered, "in", 10),
+            (answered, "out", 20),
+            (waiting_conv, "in", 10),
+            (waiting_conv, "out", 20),
+            (waiting_conv, "in", 30),
+            (waiting_conv, "in", 40),
+        ] {
+            n += 1;
+            conn.execute(
+                "INSERT INTO messages (rowid_, id, conversation_id, direction, kind, status, sent_at, updated_at, seq)
+                 VALUES (?1, ?2, ?3, ?4, 'text', 'received', ?5, ?5, 1)",
+                rusqlite::params![n, Uuid::now_v7().to_string(), conv.to_string(), direction, at(secs).as_millisecond()],
+            )
+            .unwrap();
+        }
+    }
+    let store = Store::open(&db, raw()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let all = store.waiting_since().unwrap();
+    assert_eq!(all.get(&waiting_conv), Some(&at(30)));
+    assert!(!all.contains_key(&answered));
+    assert!(!all.contains_key(&silent));
+}
