@@ -37,8 +37,8 @@ mod tests {
         ClientEvent, Command, ConnectionState, DeviceChange, HistoryPage, InboxRow, LabelChip,
         LinkInfo, MeView, MediaRef, MemberChange, MemberName, NewPairingCode, NoteItem,
         NotificationSettings, OutboxEntry, OutboxState, PairingCode, SearchResult, SharedDevice,
-        SignedIn, SnippetPart, SyncProgress, TeamDevice, TeamDevices, TeamMember, TeamSettings,
-        TeamTemplate, TemplateDraft, TimelineItem, Transport,
+        SignedIn, SlaClock, SnippetPart, SyncProgress, TeamDevice, TeamDevices, TeamMember,
+        TeamSettings, TeamTemplate, TemplateDraft, TimelineItem, Transport,
     };
     use teamline_client::{
         ContactCard, ContactCardPhone, MediaInfo, MessageContent, MessageTemplate,
@@ -74,6 +74,7 @@ mod tests {
             SharedDevice,
             MemberName,
             InboxRow,
+            SlaClock,
             LabelChip,
             TimelineItem,
             MessageContent,

@@ -50,7 +50,17 @@ struct Ctx<'a> {
     labels: HashMap<String, Label>,
     devices: HashMap<Uuid, Device>,
     members: HashMap<Uuid, String>,
+    /// Automation's marks (priority, SLA) by conversation, written after the batch's
+    /// conversation rows so a conversation opened in the same batch keeps them.
+    marks: HashMap<Uuid, Marks>,
     out: Outcome,
+}
+
+#[derive(Default)]
+struct Marks {
+    /// `Some(None)` clears the priority.
+    priority: Option<Option<String>>,
+    sla: Option<serde_json::Value>,
 }
 
 pub(crate) fn conversation_status(s: &str) -> ConversationStatus {
@@ -193,6 +203,7 @@ pub(crate) fn apply_events(
         labels: HashMap::new(),
         devices: HashMap::new(),
         members: HashMap::new(),
+        marks: HashMap::new(),
         out: Outcome {
             cursor,
             ..Outcome::default()
@@ -272,6 +283,14 @@ fn flush(b: &Batch<'_>, ctx: &mut Ctx<'_>) -> Result<(), StoreError> {
     for id in &ctx.dirty {
         if let Some(Some(c)) = ctx.convs.get(id) {
             b.upsert_conversation(c)?;
+        }
+    }
+    for (id, m) in ctx.marks.drain() {
+        if let Some(p) = &m.priority {
+            b.set_conversation_priority(id, p.as_deref())?;
+        }
+        if let Some(sla) = &m.sla {
+            b.set_conversation_sla(id, sla)?;
         }
     }
     Ok(())
@@ -746,24 +765,26 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 ctx.out.candidates.push(cand);
             }
         }
-        kind::SLA_BREACHED => {
-            let p: wire::SlaBreached = match e.payload() {
+        kind::CONVERSATION_PRIORITY => {
+            let p: wire::ConversationPriority = match e.payload() {
                 Ok(p) => p,
                 Err(err) => return skip(e, err),
             };
-            let assignee = p.assignee.or_else(|| {
-                ctx.convs
-                    .get(&p.conversation_id)
-                    .and_then(Option::as_ref)
-                    .and_then(|c| c.assignee)
-            });
-            let cand = candidate(
-                ctx,
-                e,
-                Some(p.conversation_id),
-                Trigger::SlaBreached { assignee },
-            );
-            ctx.out.candidates.push(cand);
+            if conv(ctx, p.conversation_id).is_some() {
+                ctx.marks.entry(p.conversation_id).or_default().priority = Some(p.priority);
+                ctx.out.conversations.insert(p.conversation_id);
+            }
+        }
+        kind::CONVERSATION_SLA => {
+            let p: wire::ConversationSla = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            if conv(ctx, p.conversation_id).is_some() {
+                ctx.marks.entry(p.conversation_id).or_default().sla =
+                    Some(serde_json::json!({ "target": p.target, "state": p.state }));
+                ctx.out.conversations.insert(p.conversation_id);
+            }
         }
         kind::AUTOMATION_NOTIFY => {
             let p: wire::AutomationNotify = match e.payload() {

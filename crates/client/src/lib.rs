@@ -68,7 +68,7 @@ pub use types::{
 };
 pub use views::{
     InboxRow, LabelChip, MediaBytes, NoteItem, QuotedMessage, ReactionBadge, SearchResult,
-    SnippetPart, TimelineItem,
+    SlaClock, SnippetPart, TimelineItem,
 };
 pub use wire::{MemberName, SharedDevice};
 

@@ -41,9 +41,8 @@ pub enum Trigger {
         author: Option<Uuid>,
         author_name: Option<String>,
     },
-    /// The conversation breached its SLA.
-    SlaBreached { assignee: Option<Uuid> },
-    /// An automation rule's "notify" action for one member (e.g. `#urgent` → supervisors).
+    /// An automation rule's "notify" action for one member (e.g. `#urgent` → supervisors;
+    /// an SLA breach → the assignee and supervisors, by the shipped editable rule).
     RuleNotified {
         member_id: Uuid,
         /// The rule's wording, e.g. "Urgent conversation".
@@ -176,16 +175,6 @@ pub fn decide(
                 format!("{who} mentioned you"),
                 format!("In a note on {name}"),
                 false,
-            )
-        }
-        Trigger::SlaBreached { assignee } => {
-            if *assignee != Some(me.member_id) && !me.is_supervisor_or_admin() {
-                return None;
-            }
-            n(
-                "Response time exceeded".to_owned(),
-                format!("{name} is waiting longer than the team's target"),
-                true,
             )
         }
         // Rules notify to get someone's attention now (urgent customers, SLA breaches).
@@ -386,12 +375,6 @@ mod tests {
             author: Some(mine),
             author_name: None,
         };
-        let sla_mine = Trigger::SlaBreached {
-            assignee: Some(mine),
-        };
-        let sla_other = Trigger::SlaBreached {
-            assignee: Some(other),
-        };
         let security = Trigger::SecurityAlert {
             title: Some("New device linked".into()),
             message: None,
@@ -421,9 +404,6 @@ mod tests {
             (&assigned_other, Admin, false),
             (&mention_me, Standard, true),
             (&mention_self, Standard, false),
-            (&sla_mine, Standard, true),
-            (&sla_other, Standard, false),
-            (&sla_other, Supervisor, true),
             (&security, Admin, true),
             (&security, Supervisor, false),
             (&security, Standard, false),

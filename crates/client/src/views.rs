@@ -5,7 +5,10 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use teamline_store::{Conversation, Direction, Label, Member, Store, TimelineRow};
+use teamline_core::automation::{SlaKind, SlaState, SlaTarget};
+use teamline_store::{
+    Conversation, ConversationMarks, Direction, Label, Member, Store, TimelineRow,
+};
 use ts_rs::TS;
 use uuid::Uuid;
 
@@ -48,6 +51,48 @@ pub struct InboxRow {
     /// the team's last reply (`null`: not waiting).
     #[ts(type = "string | null")]
     pub waiting_since: Option<Timestamp>,
+    /// `low`, `normal`, `high` or `urgent`, when automation set one.
+    pub priority: Option<String>,
+    /// The response-time clock while one runs (`null`: no target, or nothing owed).
+    pub sla: Option<SlaClock>,
+}
+
+/// A running response-time (SLA) clock, for the inbox's live timer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export_to = "SlaClock.ts")]
+pub struct SlaClock {
+    /// `first_response` or `next_response`.
+    pub kind: String,
+    #[ts(type = "string")]
+    pub due_at: Timestamp,
+    /// The target this clock measures, in seconds.
+    pub target_secs: u32,
+    /// The relay recorded the breach (the inbox shows "overdue" as soon as `due_at` passes).
+    pub breached: bool,
+}
+
+impl SlaClock {
+    /// The clock from the relay's last announcement; `None` when idle or unreadable.
+    fn from_marks(marks: &ConversationMarks) -> Option<SlaClock> {
+        let sla = marks.sla.as_ref()?;
+        let target: SlaTarget = serde_json::from_value(sla.get("target")?.clone()).ok()?;
+        let state: SlaState = serde_json::from_value(sla.get("state")?.clone()).ok()?;
+        let (kind, due_at, breached) = match state {
+            SlaState::Idle => return None,
+            SlaState::Running { kind, due_at } => (kind, due_at, false),
+            SlaState::Breached { kind, due_at } => (kind, due_at, true),
+        };
+        let (name, secs) = match kind {
+            SlaKind::FirstResponse => ("first_response", target.first_response_secs),
+            SlaKind::NextResponse => ("next_response", target.next_response_secs),
+        };
+        Some(SlaClock {
+            kind: name.to_owned(),
+            due_at,
+            target_secs: secs.unwrap_or(0),
+            breached,
+        })
+    }
 }
 
 /// One message in a conversation's timeline.
@@ -242,7 +287,12 @@ impl Names {
         }
     }
 
-    fn row(&self, c: Conversation, waiting_since: Option<Timestamp>) -> InboxRow {
+    fn row(
+        &self,
+        c: Conversation,
+        waiting_since: Option<Timestamp>,
+        marks: ConversationMarks,
+    ) -> InboxRow {
         InboxRow {
             id: c.id,
             customer_name: c.name.clone().unwrap_or_else(|| c.contact_wa_id.clone()),
@@ -260,6 +310,8 @@ impl Names {
             unread_count: c.unread_count,
             window_expires_at: c.window_expires_at,
             waiting_since,
+            sla: SlaClock::from_marks(&marks),
+            priority: marks.priority,
         }
     }
 
@@ -320,11 +372,13 @@ impl Client {
         self.read(move |s| {
             let names = Names::load(s, urgent)?;
             let mut waiting = s.waiting_since()?;
+            let mut marks = s.conversation_marks()?;
             Ok(s.conversations()?
                 .into_iter()
                 .map(|c| {
                     let since = waiting.remove(&c.id);
-                    names.row(c, since)
+                    let m = marks.remove(&c.id).unwrap_or_default();
+                    names.row(c, since, m)
                 })
                 .collect())
         })
@@ -341,7 +395,8 @@ impl Client {
                 .into_iter()
                 .map(|c| {
                     let since = s.waiting_since_of(c.id)?;
-                    Ok(names.row(c, since))
+                    let m = s.conversation_marks_of(c.id)?;
+                    Ok(names.row(c, since, m))
                 })
                 .collect()
         })

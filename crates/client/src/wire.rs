@@ -31,7 +31,8 @@ pub mod kind {
     pub const DEVICE_REVOKED: &str = "device.revoked";
     pub const NOTE_ADDED: &str = "note.added";
     pub const LABELS_CHANGED: &str = "labels.changed";
-    pub const SLA_BREACHED: &str = "sla.breached";
+    pub const CONVERSATION_PRIORITY: &str = "conversation.priority";
+    pub const CONVERSATION_SLA: &str = "conversation.sla";
     /// A rule's "notify" action, addressed to one member (issue 8).
     pub const AUTOMATION_NOTIFY: &str = "automation.notify";
     pub const SECURITY_ALERT: &str = "security.alert";
@@ -514,12 +515,21 @@ impl<T> OneOrMany<T> {
     }
 }
 
-/// `sla.breached` (shape not fixed yet: only the conversation is required).
+/// `conversation.priority`: automation set (or cleared) a conversation's priority.
 #[derive(Debug, Deserialize)]
-pub struct SlaBreached {
+pub struct ConversationPriority {
     pub conversation_id: Uuid,
     #[serde(default)]
-    pub assignee: Option<Uuid>,
+    pub priority: Option<String>,
+}
+
+/// `conversation.sla`: the relay's SLA target and state for a conversation, announced
+/// whenever either changes (the inbox runs the timer from `state.due_at`).
+#[derive(Debug, Deserialize)]
+pub struct ConversationSla {
+    pub conversation_id: Uuid,
+    pub target: teamline_core::automation::SlaTarget,
+    pub state: teamline_core::automation::SlaState,
 }
 
 /// `automation.notify`: a rule asks one member to look at a conversation. `text` is the

@@ -140,3 +140,83 @@ async fn an_urgent_customer_message_notifies_a_supervisors_desktop_through_the_r
     );
     client.shutdown().await;
 }
+
+/// Reads the inbox after each client event until `f` accepts the customer's row.
+async fn row_until(
+    client: &Client,
+    number: &str,
+    what: &str,
+    f: impl Fn(&teamline_client::InboxRow) -> bool,
+) -> teamline_client::InboxRow {
+    let mut events = client.subscribe();
+    within(what, async {
+        loop {
+            let rows = client.inbox().await.unwrap();
+            if let Some(row) = rows.into_iter().find(|r| r.customer_number == number)
+                && f(&row)
+            {
+                return row;
+            }
+            match events.recv().await {
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("events closed: {e}"),
+            }
+        }
+    })
+    .await
+}
+
+/// `#order-chase` gives a conversation a 30 s first-response SLA on the relay: the inbox
+/// row carries the running clock (due 30 s after the customer's message, read the same way
+/// on the first screen and the whole list), and a reply stops it on this device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inbox_row_carries_the_relays_sla_clock_until_someone_replies() {
+    let env = Env::start().await;
+    let client = owner(&env).await;
+    client.start();
+    wait_state(&client, teamline_client::ConnectionState::Connected).await;
+    env.customer_says("15550004321", "Rui", "Where is my parcel? #order-chase")
+        .await;
+    let row = row_until(&client, "15550004321", "a running SLA clock", |r| {
+        r.sla.is_some()
+    })
+    .await;
+    let clock = row.sla.clone().unwrap();
+    assert_eq!(clock.kind, "first_response");
+    assert_eq!(clock.target_secs, 30);
+    assert!(!clock.breached);
+    let since = row.waiting_since.expect("the customer waits");
+    assert_eq!(clock.due_at.duration_since(since).as_secs(), 30);
+    let first_screen = client.recent_inbox(10).await.unwrap();
+    let same = first_screen.iter().find(|r| r.id == row.id).unwrap();
+    assert_eq!(same.sla, row.sla);
+
+    client
+        .send(teamline_client::Command::Claim {
+            conversation_id: row.id,
+        })
+        .await
+        .unwrap();
+    row_until(&client, "15550004321", "the claim applied", |r| {
+        r.assignee.is_some()
+    })
+    .await;
+    client
+        .send(teamline_client::Command::SendText {
+            conversation_id: row.id,
+            text: "It left the warehouse this morning".into(),
+            preview_url: None,
+            reply_to: None,
+            takeover_reason: None,
+        })
+        .await
+        .unwrap();
+    row_until(
+        &client,
+        "15550004321",
+        "the clock stopped by the reply",
+        |r| r.sla.is_none(),
+    )
+    .await;
+    client.shutdown().await;
+}

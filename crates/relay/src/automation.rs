@@ -80,7 +80,9 @@ const BATCH: usize = 64;
 ///   automated_inbound}` to whoever sees the conversation (what ran and why)
 /// - `automation.failed`: `{job, conversation_id, attempts, error}` to team managers
 /// - `conversation.priority`: `{conversation_id, priority, source}`
-/// - `conversation.sla`: `{conversation_id, target, state}` (core's `SlaState`; live timers)
+/// - `conversation.sla`: `{conversation_id, target, state}` (core's `SlaState`), announced
+///   whenever target or state changes — after rules ran, a timer pass, a person's reply —
+///   so devices run live timers
 pub mod automation_kind {
     pub const SETTINGS_CHANGED: &str = "automation.settings_changed";
     pub const NOTIFY: &str = "automation.notify";
@@ -519,10 +521,83 @@ fn sla_target(doc: &AutomationDoc, labels: &[String], row: &ConversationAutomati
         .fold(from_rules.unwrap_or_default(), SlaTarget::strictest)
 }
 
+/// Announces a conversation's SLA target and state (`conversation.sla`) when they differ
+/// from what devices were last told, so inbox timers stay live without anything being
+/// written while nothing changes. Returns whether it announced.
+fn announce_sla(
+    tx: &mut dyn WriteTx,
+    engine: &Engine,
+    id: Uuid,
+    now: Timestamp,
+) -> StorageResult<bool> {
+    let Some(conv) = tx.conversation(id)? else {
+        return Ok(false);
+    };
+    let mut row = tx
+        .conversation_automation(id)?
+        .unwrap_or(ConversationAutomation {
+            conversation_id: id,
+            ..ConversationAutomation::default()
+        });
+    let target = sla_target(&engine.doc, &tx.labels_of(id)?, &row);
+    if target.is_empty() && row.sla_shown.is_none() {
+        return Ok(false);
+    }
+    show_sla(tx, &conv, &mut row, target, now)
+}
+
+/// After a person's reply: the clock the devices show stops (or moves to the next
+/// response) at once instead of at the next timer pass. Only for conversations whose SLA
+/// was announced; the target shown is kept.
+pub(crate) fn sla_after_reply(
+    tx: &mut dyn WriteTx,
+    conv: &ConversationRow,
+    now: Timestamp,
+) -> StorageResult<bool> {
+    let Some(mut row) = tx.conversation_automation(conv.id)? else {
+        return Ok(false);
+    };
+    let Some(target) = row
+        .sla_shown
+        .as_ref()
+        .and_then(|s| serde_json::from_value::<SlaTarget>(s["target"].clone()).ok())
+    else {
+        return Ok(false);
+    };
+    show_sla(tx, conv, &mut row, target, now)
+}
+
+fn show_sla(
+    tx: &mut dyn WriteTx,
+    conv: &ConversationRow,
+    row: &mut ConversationAutomation,
+    target: SlaTarget,
+    now: Timestamp,
+) -> StorageResult<bool> {
+    let state = match sla_facts(tx, conv)? {
+        Some(f) if !target.is_empty() => sla_state(&f, &target, now),
+        _ => SlaState::Idle,
+    };
+    let shown = json!({ "target": target, "state": state });
+    if row.sla_shown.as_ref() == Some(&shown) {
+        return Ok(false);
+    }
+    row.sla_shown = Some(shown);
+    tx.put_conversation_automation(row)?;
+    tx.append_event(NewEvent {
+        kind: automation_kind::CONVERSATION_SLA,
+        conversation_id: Some(conv.id),
+        audience: Audience::Conversation,
+        also_member: None,
+        payload: json!({ "conversation_id": conv.id, "target": target, "state": state }),
+        created_at: now,
+    })?;
+    Ok(true)
+}
+
 /// Carries out `eval` for `conv` inside the writer's transaction.
 pub fn carry_out(
     tx: &mut dyn WriteTx,
-    engine: &Engine,
     conv: &ConversationRow,
     ctx: &Context,
     live: &LiveState,
@@ -671,27 +746,9 @@ pub fn carry_out(
                 }
             }
             Planned::SetSla { target } => {
+                // Announced by `announce_sla` once the whole plan is carried out.
                 row.sla = Some(json!(target));
                 row_changed = true;
-                let labels = tx.labels_of(conv.id)?;
-                let target = sla_target(&engine.doc, &labels, &row);
-                let state = match sla_facts(tx, &conv)? {
-                    Some(f) => sla_state(&f, &target, now),
-                    None => SlaState::Idle,
-                };
-                tx.append_event(NewEvent {
-                    kind: automation_kind::CONVERSATION_SLA,
-                    conversation_id: Some(conv.id),
-                    audience: Audience::Conversation,
-                    also_member: None,
-                    payload: json!({
-                        "conversation_id": conv.id,
-                        "target": target,
-                        "state": state,
-                        "automation": source,
-                    }),
-                    created_at: now,
-                })?;
             }
         }
     }
@@ -815,7 +872,9 @@ pub fn run_job(
             return Ok(Done::default());
         }
     };
-    evaluate_and_carry_out(tx, engine, &conv, event, message, now, streaming)
+    let done = evaluate_and_carry_out(tx, engine, &conv, event, message, now, streaming)?;
+    announce_sla(tx, engine, conv.id, now)?;
+    Ok(done)
 }
 
 fn evaluate_and_carry_out(
@@ -830,7 +889,7 @@ fn evaluate_and_carry_out(
     let ctx = context(tx, conv, event, message, now)?;
     let live = live_state(tx, &engine.doc, now, streaming)?;
     let eval = engine.rules.evaluate(&ctx, &live);
-    carry_out(tx, engine, conv, &ctx, &live, &eval, now)
+    carry_out(tx, conv, &ctx, &live, &eval, now)
 }
 
 /// Queues a job (called inside the transaction that made the event).
@@ -1116,18 +1175,6 @@ fn tick_conversation(
     {
         row.sla_fired_due = Some(due_at);
         tx.put_conversation_automation(&row)?;
-        tx.append_event(NewEvent {
-            kind: automation_kind::CONVERSATION_SLA,
-            conversation_id: Some(id),
-            audience: Audience::Conversation,
-            also_member: None,
-            payload: json!({
-                "conversation_id": id,
-                "target": target,
-                "state": SlaState::Breached { kind, due_at },
-            }),
-            created_at: now,
-        })?;
         let d = engine_tick(tx, engine, &conv, Event::SlaDue { kind }, now, streaming)?;
         total.queued |= d.queued;
         total.fired += d.fired;
@@ -1148,6 +1195,9 @@ fn tick_conversation(
     {
         tx.put_conversation_automation(&row)?;
     }
+    // Last, after every write of `row`: the breach (or the clock of a new target) reaches
+    // the devices' live timers.
+    announce_sla(tx, engine, id, now)?;
     Ok(total)
 }
 

@@ -171,9 +171,6 @@ pub async fn verify_audit(database: &str, audit: AuditSettings) -> anyhow::Resul
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let stop = shutdown_signal();
-    let storage = open(&config.database, config.audit.clone())?;
-    // Entries from before the chain existed are sealed before anything new is appended.
-    storage.write(crate::audit::seal_legacy).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| {
@@ -182,6 +179,37 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                 config.listen
             )
         })?;
+    let served = start(&config, listener).await?;
+    // Ready line for scripts and tests that start the binary.
+    println!("listening on {}", served.relay.addr());
+    stop.await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    served.shutdown().await
+}
+
+/// A relay serving its configuration: HTTP and background tasks plus the WhatsApp services
+/// (send queue, media, templates). `serve` runs one until a stop signal; the desktop app's
+/// demo runs one in-process.
+pub struct Served {
+    pub relay: crate::Relay,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Served {
+    /// Stops the services' workers, then the relay (in-flight requests finish).
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        for w in &self.workers {
+            w.abort();
+        }
+        self.relay.shutdown().await
+    }
+}
+
+/// Opens the database and serves `config` on `listener` (its `listen` key is not read).
+pub async fn start(config: &Config, listener: tokio::net::TcpListener) -> anyhow::Result<Served> {
+    let storage = open(&config.database, config.audit.clone())?;
+    // Entries from before the chain existed are sealed before anything new is appended.
+    storage.write(crate::audit::seal_legacy).await?;
     let settings = AppSettings {
         app_secret: config.whatsapp.app_secret.clone(),
         verify_token: config.whatsapp.verify_token.clone(),
@@ -191,7 +219,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let relay = crate::Relay::start(listener, storage, Clock::system(), settings).await?;
     let graph = GraphClient::new(config.whatsapp.graph_config())
         .context("cannot build the Graph API client (configuration table `whatsapp`)")?;
-    let (_services, _workers) = crate::relay_services::attach(
+    let (_services, workers) = crate::relay_services::attach(
         relay.state(),
         graph,
         crate::outbound::OutboundConfig {
@@ -205,11 +233,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         webhook = %format!("{}/webhooks/whatsapp", config.public_url),
         "relay ready"
     );
-    // Ready line for scripts and tests that start the binary.
-    println!("listening on {}", relay.addr());
-    stop.await;
-    tracing::info!("shutting down: finishing in-flight requests");
-    relay.shutdown().await
+    Ok(Served { relay, workers })
 }
 
 /// Registers for SIGTERM right away (Ctrl-C when first polled), so a stop request that
@@ -237,6 +261,25 @@ pub async fn init(
     team_name: &str,
     clock: &Clock,
 ) -> anyhow::Result<()> {
+    let Some((team, code, expires)) = create_team(database, audit, team_name, clock).await? else {
+        bail!(
+            "this database already has a team; use `teamline-relay pair --level admin` for another admin device"
+        );
+    };
+    println!("Created team {:?} ({}).", team.name, team.id);
+    println!("Link the owner's device with this one-time code before {expires} (24 hours):");
+    println!("{code}");
+    Ok(())
+}
+
+/// Creates the team with a one-time owner pairing code (valid 24 h): `(team, code,
+/// expiry)`, or `None` when the database already has a team.
+pub async fn create_team(
+    database: &str,
+    audit: AuditSettings,
+    team_name: &str,
+    clock: &Clock,
+) -> anyhow::Result<Option<(crate::storage::TeamRow, String, jiff::Timestamp)>> {
     let storage = open(database, audit)?;
     let now = clock.now();
     let name = team_name.to_owned();
@@ -258,15 +301,7 @@ pub async fn init(
             Ok(Some((team, expires)))
         })
         .await?;
-    let Some((team, expires)) = created else {
-        bail!(
-            "this database already has a team; use `teamline-relay pair --level admin` for another admin device"
-        );
-    };
-    println!("Created team {:?} ({}).", team.name, team.id);
-    println!("Link the owner's device with this one-time code before {expires} (24 hours):");
-    println!("{code}");
-    Ok(())
+    Ok(created.map(|(team, expires)| (team, code, expires)))
 }
 
 pub async fn pair(

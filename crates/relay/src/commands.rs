@@ -974,5 +974,8 @@ pub(crate) fn queue_message(
     })?;
     conv.last_activity_at = now;
     tx.update_conversation(conv)?;
+    if sent_by.is_some() {
+        crate::automation::sla_after_reply(tx, conv, now)?;
+    }
     Ok(row)
 }

@@ -757,6 +757,40 @@ async fn no_reply_and_sla_due_fire_once_each_when_the_clock_moves() {
     };
     assert_eq!(count("SLA breached"), 1);
     assert_eq!(count("Waiting 10 min"), 1);
+    // The live timer was announced twice (running, breached), never repeated by a pass.
+    let states = |v: &Value| -> Vec<String> {
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "conversation.sla")
+            .map(|e| e["payload"]["state"]["state"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(states(&v), ["running", "breached"]);
+
+    // Leo's reply stops the clock on every device at once, not at the next pass.
+    let (s, r) = env
+        .command(
+            &leo,
+            json!({"type": "send_text", "conversation_id": conv, "text": "On its way"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let idle = leo_watch
+        .until(|e| e["kind"] == "conversation.sla" && e["payload"]["state"]["state"] == "idle")
+        .await;
+    assert_eq!(idle["payload"]["target"]["first_response_secs"], 30);
+    pass(1).await;
+    let (_, v) = call(
+        &env,
+        &leo,
+        "GET",
+        "/v1/events?after=0&wait=0&limit=500",
+        None,
+    )
+    .await;
+    assert_eq!(states(&v), ["running", "breached", "idle"]);
 }
 
 #[tokio::test]

@@ -246,6 +246,22 @@ impl Batch<'_> {
         Ok(written)
     }
 
+    /// Records the priority automation gave a conversation (`None` clears it).
+    pub fn set_conversation_priority(&self, id: Uuid, priority: Option<&str>) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE conversations SET priority = ?2 WHERE id = ?1")?
+            .execute(rusqlite::params![id.to_string(), priority])?;
+        Ok(())
+    }
+
+    /// Records the relay's latest SLA announcement (`{target, state}`) for a conversation.
+    pub fn set_conversation_sla(&self, id: Uuid, sla: &serde_json::Value) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE conversations SET sla = ?2 WHERE id = ?1")?
+            .execute(rusqlite::params![id.to_string(), sla.to_string()])?;
+        Ok(())
+    }
+
     /// Deletes a conversation with its messages, notes and labels (history deletion, or
     /// the device lost access to it).
     pub fn delete_conversation(&self, id: Uuid) -> Result<()> {

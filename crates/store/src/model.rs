@@ -148,6 +148,15 @@ pub struct Conversation {
     pub seq: u64,
 }
 
+/// What the team's automation says of a conversation (issue 8).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConversationMarks {
+    /// `low`, `normal`, `high` or `urgent`.
+    pub priority: Option<String>,
+    /// The relay's last `conversation.sla` announcement: `{target, state}`.
+    pub sla: Option<serde_json::Value>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     pub id: Uuid,

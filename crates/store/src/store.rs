@@ -26,7 +26,8 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_waiting_since.sql"),
     include_str!("../migrations/0006_message_content.sql"),
     include_str!("../migrations/0007_quick_replies.sql"),
-    include_str!("../migrations/0008_contacts.sql"),
+    include_str!("../migrations/0008_conversation_marks.sql"),
+    include_str!("../migrations/0009_contacts.sql"),
 ];
 
 /// The newest schema this build understands.
@@ -372,6 +373,25 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// What automation says of each conversation that has a priority or an SLA.
+    pub fn conversation_marks(&self) -> Result<std::collections::HashMap<Uuid, ConversationMarks>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, priority, sla FROM conversations WHERE priority IS NOT NULL OR sla IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((uuid_col(r, 0)?, marks_from_row(r, 1)?)))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(Into::into)
+    }
+
+    /// One conversation's marks (see [`Store::conversation_marks`]).
+    pub fn conversation_marks_of(&self, id: Uuid) -> Result<ConversationMarks> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT priority, sla FROM conversations WHERE id = ?1")?
+            .query_row([id.to_string()], |r| marks_from_row(r, 0))
+            .optional()?
+            .unwrap_or_default())
     }
 
     pub(crate) fn with_labels(&self, mut c: Conversation) -> Result<Conversation> {
@@ -966,6 +986,16 @@ fn opt_uuid_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Uuid>> {
 pub(crate) fn ts_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
     let ms: i64 = r.get(idx)?;
     ts_from_sql(ms).map_err(|e| bad(idx, Type::Integer, e))
+}
+
+/// `priority` and `sla` at `idx` and `idx + 1`; an unreadable SLA reads as none.
+fn marks_from_row(r: &Row<'_>, idx: usize) -> rusqlite::Result<ConversationMarks> {
+    Ok(ConversationMarks {
+        priority: r.get(idx)?,
+        sla: r
+            .get::<_, Option<String>>(idx + 1)?
+            .and_then(|s| serde_json::from_str(&s).ok()),
+    })
 }
 
 fn opt_ts_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Timestamp>> {

@@ -17,6 +17,32 @@ class Clock {
 
 export const clock = new Clock();
 
+/**
+ * A clock with second resolution for countdowns (SLA timers). It ticks only while some
+ * component uses it, so a list without running timers costs nothing.
+ */
+class SecondClock {
+  now = $state(Date.now());
+  private users = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  /** For a component's `$effect`: starts ticking, returns the stop. */
+  use(): () => void {
+    this.users += 1;
+    this.now = Date.now();
+    if (!this.timer) this.timer = setInterval(() => (this.now = Date.now()), 1000);
+    return () => {
+      this.users -= 1;
+      if (this.users === 0 && this.timer) {
+        clearInterval(this.timer);
+        this.timer = null;
+      }
+    };
+  }
+}
+
+export const secondClock = new SecondClock();
+
 // Formatters are costly to build and the list formats a time per visible row on every
 // scroll: one per language.
 const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
@@ -102,4 +128,18 @@ export function learnTeamZone(read: () => Promise<{ timezone: string }>): void {
       // Not allowed or offline: keep the computer's zone.
     },
   );
+}
+
+/** A countdown: "0:25", "12:05" under an hour, then like [`shortDuration`]. */
+export function countdown(ms: number): string {
+  const abs = Math.max(0, ms);
+  if (abs >= 3_600_000) return shortDuration(abs);
+  const seconds = Math.floor(abs / 1000);
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+/** A target length ("30 s", "2 hr") in the current language. */
+export function targetDuration(seconds: number): string {
+  if (seconds < 60) return unitFormat(i18n.locale, 'second').format(seconds);
+  return shortDuration(seconds * 1000);
 }

@@ -53,6 +53,9 @@ pub struct ConversationAutomation {
     pub last_tick: Option<Timestamp>,
     /// The due time of the last SLA breach already acted on (each breach fires once).
     pub sla_fired_due: Option<Timestamp>,
+    /// `{target, state}` last announced in `conversation.sla` (announced again only when
+    /// it changes).
+    pub sla_shown: Option<Value>,
 }
 
 /// A conversation's timeline reduced to what rules, labels and SLAs read. Automated

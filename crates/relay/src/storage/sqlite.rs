@@ -148,6 +148,7 @@ CREATE TABLE pairing_failures (
     include_str!("sqlite/alerts.sql"),
     include_str!("sqlite/automation.sql"),
     include_str!("sqlite/quick_replies.sql"),
+    include_str!("sqlite/sla_shown.sql"),
     include_str!("sqlite/contacts.sql"),
 ];
 

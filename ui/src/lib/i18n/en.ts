@@ -275,6 +275,13 @@ export const en = {
     windowLeftTitle: 'WhatsApp’s 24-hour window closes in {time}; after that only approved templates can be sent',
     windowClosed: 'window closed',
     windowClosedTitle: 'The 24-hour window is closed: only approved templates can be sent until the customer writes again',
+    slaDue: 'reply in {time}',
+    slaOverdue: 'overdue {time}',
+    slaDueTitle: '{kind}: {time} left of the {target} target',
+    slaOverdueTitle: '{kind}: the {target} target was missed {time} ago',
+    slaKinds: { first_response: 'First response', next_response: 'Next response' },
+    priority: 'Priority: {level}',
+    priorities: { low: 'Low', normal: 'Normal', high: 'High', urgent: 'Urgent' },
   },
   conversation: {
     someone: 'A colleague',

@@ -276,6 +276,13 @@ export const ru: Messages = {
     windowLeftTitle: '24-часовое окно WhatsApp закроется через {time}; после этого можно отправлять только одобренные шаблоны',
     windowClosed: 'окно закрыто',
     windowClosedTitle: '24-часовое окно закрыто: до нового сообщения клиента можно отправлять только одобренные шаблоны',
+    slaDue: 'ответить за {time}',
+    slaOverdue: 'просрочено на {time}',
+    slaDueTitle: '{kind}: осталось {time} из {target}',
+    slaOverdueTitle: '{kind}: срок {target} пропущен {time} назад',
+    slaKinds: { first_response: 'Первый ответ', next_response: 'Следующий ответ' },
+    priority: 'Приоритет: {level}',
+    priorities: { low: 'низкий', normal: 'обычный', high: 'высокий', urgent: 'срочный' },
   },
   conversation: {
     someone: 'Коллега',

@@ -266,6 +266,13 @@ export const zh: Messages = {
     windowLeftTitle: 'WhatsApp 的 24 小时窗口将在 {time} 后关闭；之后只能发送已批准的模板',
     windowClosed: '窗口已关闭',
     windowClosedTitle: '24 小时窗口已关闭：在客户再次来信之前，只能发送已批准的模板',
+    slaDue: '{time} 内回复',
+    slaOverdue: '已超时 {time}',
+    slaDueTitle: '{kind}：目标 {target}，还剩 {time}',
+    slaOverdueTitle: '{kind}：目标 {target}，已超出 {time}',
+    slaKinds: { first_response: '首次响应', next_response: '后续响应' },
+    priority: '优先级：{level}',
+    priorities: { low: '低', normal: '普通', high: '高', urgent: '紧急' },
   },
   conversation: {
     someone: '一位同事',

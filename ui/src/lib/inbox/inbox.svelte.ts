@@ -65,6 +65,22 @@ export function waitingSince(row: InboxRow): number | null {
   return Number.isNaN(at) ? null : at;
 }
 
+/** Where a row's response-time clock stands at `now`; null when none runs. */
+export type SlaStanding = { kind: 'first_response' | 'next_response'; leftMs: number; overdue: boolean; targetSecs: number };
+
+/**
+ * The row's SLA clock at `now`: overdue once the due time passes, even before the relay's
+ * next timer pass records the breach. Resolved and snoozed conversations show none.
+ */
+export function slaStanding(row: InboxRow, now: number): SlaStanding | null {
+  const sla = row.sla;
+  if (!sla || row.status === 'resolved' || row.status === 'snoozed') return null;
+  const due = Date.parse(sla.due_at);
+  if (Number.isNaN(due)) return null;
+  const kind = sla.kind === 'next_response' ? 'next_response' : 'first_response';
+  return { kind, leftMs: due - now, overdue: sla.breached || now >= due, targetSecs: sla.target_secs };
+}
+
 /**
  * The rows of `view` that pass `filter`, in the filter's order. Rows arrive newest activity
  * first from the store; the waiting order puts waiting customers first, longest first.

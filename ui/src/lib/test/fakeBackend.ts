@@ -104,6 +104,8 @@ export function row(extra: Partial<InboxRow> = {}): InboxRow {
     unread_count: 0,
     window_expires_at: null,
     waiting_since: null,
+    priority: null,
+    sla: null,
     ...extra,
   };
 }

@@ -81,7 +81,7 @@ impl AutomationRead for Sql<'_> {
     fn conversation_automation(&self, id: Uuid) -> StorageResult<Option<ConversationAutomation>> {
         self.c
             .prepare_cached(
-                "SELECT priority, sla, last_tick, sla_fired_due FROM automation_conversations
+                "SELECT priority, sla, last_tick, sla_fired_due, sla_shown FROM automation_conversations
                  WHERE conversation_id = ?1",
             )
             .and_then(|mut s| {
@@ -92,6 +92,7 @@ impl AutomationRead for Sql<'_> {
                         sla: r.get::<_, Option<String>>(1)?.map(json).transpose()?,
                         last_tick: opt_ts(r.get(2)?)?,
                         sla_fired_due: opt_ts(r.get(3)?)?,
+                        sla_shown: r.get::<_, Option<String>>(4)?.map(json).transpose()?,
                     })
                 })
                 .optional()
@@ -244,10 +245,11 @@ impl AutomationWrite for Sql<'_> {
         self.c
             .prepare_cached(
                 "INSERT INTO automation_conversations
-                 (conversation_id, priority, sla, last_tick, sla_fired_due) VALUES (?1, ?2, ?3, ?4, ?5)
+                 (conversation_id, priority, sla, last_tick, sla_fired_due, sla_shown)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT(conversation_id) DO UPDATE SET priority = excluded.priority,
                    sla = excluded.sla, last_tick = excluded.last_tick,
-                   sla_fired_due = excluded.sla_fired_due",
+                   sla_fired_due = excluded.sla_fired_due, sla_shown = excluded.sla_shown",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -256,6 +258,7 @@ impl AutomationWrite for Sql<'_> {
                     row.sla.as_ref().map(to_json),
                     row.last_tick.map(ms),
                     row.sla_fired_due.map(ms),
+                    row.sla_shown.as_ref().map(to_json),
                 ])
             })
             .map(|_| ())
