@@ -112,14 +112,21 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<ParsedCsv, CsvFileError> {
     parse(text)
 }
 
-/// An attribute key from a header: lower-case, spaces and dashes as `_`.
+/// An attribute key from a header: lower-case, every run of other characters (spaces,
+/// dashes, brackets) as one `_` ("Monthly spend (USD)" → `monthly_spend_usd`).
 pub fn column_key(header: &str) -> String {
-    header
-        .trim()
-        .to_lowercase()
-        .chars()
-        .map(|c| if c == ' ' || c == '-' { '_' } else { c })
-        .collect()
+    let mut key = String::with_capacity(header.len());
+    for c in header.trim().to_lowercase().chars() {
+        if c.is_alphanumeric() {
+            key.push(c);
+        } else if !key.is_empty() && !key.ends_with('_') {
+            key.push('_');
+        }
+    }
+    while key.ends_with('_') {
+        key.pop();
+    }
+    key
 }
 
 struct Record {
@@ -291,7 +298,7 @@ mod tests {
 
     #[test]
     fn quoted_fields_bom_crlf_and_scripts() {
-        let text = "\u{feff}Name,Phone,Monthly Spend,VIP\r\n\
+        let text = "\u{feff}Name,Phone,Monthly spend (USD),VIP\r\n\
                     \"Smith, John\",+1 415 555 0100,600,yes\r\n\
                     Анна Петрова,+7 912 345-67-89,\"1 200\",да\r\n\
                     王伟,8613800138000,,\r\n\

@@ -19,10 +19,10 @@ mod backoff;
 pub mod backup;
 mod client;
 pub mod commands;
-pub mod contacts;
-mod csv;
 pub mod composer;
+pub mod contacts;
 pub mod content;
+mod csv;
 mod error;
 pub mod external;
 mod media;
@@ -48,12 +48,12 @@ pub use client::{
     Client, ClientOptions, HistoryPage, LinkInfo, MeView, StoreKeyChoice, SyncTuning, TokenVault,
 };
 pub use commands::{Command, MediaRef};
+pub use composer::{MessageTemplate, MessageTemplates, QuickReply, QuickReplyDraft, UploadedMedia};
 pub use contacts::{
     ContactAttribute, ContactConversation, ContactDetail, ContactListItem, ContactNote,
     ContactUpdate, ContactsPage, CsvSource, ImportCounts, ImportReport, ImportRowError,
     ImportRowReport,
 };
-pub use composer::{MessageTemplate, MessageTemplates, QuickReply, QuickReplyDraft, UploadedMedia};
 pub use content::{ContactCard, ContactCardPhone, MediaInfo, MessageContent};
 pub use error::{ClientError, Result};
 pub use media::DEFAULT_MEDIA_CACHE_BYTES;

@@ -43,7 +43,7 @@ where
     .await;
 }
 
-const CSV: &str = "\u{feff}Name,Phone,Monthly Spend,VIP,City\r\n\
+const CSV: &str = "\u{feff}Name,Phone,Monthly Spend USD,VIP,City\r\n\
 \"Петрова, Анна\",+7 912 345-67-89,\"1 200\",да,Москва\r\n\
 王伟,+86 138 0013 8000,600,yes,上海\r\n\
 Bad,12ab,,,\r\n\
