@@ -26,11 +26,6 @@ mod tests {
     };
     use teamline_client::wire::Presence;
     use teamline_client::{
-        ContactAttribute, ContactConversation, ContactDetail, ContactListItem, ContactNote,
-        ContactUpdate, ContactsPage, CsvSource, ImportCounts, ImportReport, ImportRowError,
-        ImportRowReport,
-    };
-    use teamline_client::{
         AdviceFix, AdviceView, AdvisorReport, AlertAck, AlertPage, AlertView, RemoveToggles,
     };
     use teamline_client::{
@@ -39,6 +34,11 @@ mod tests {
         NotificationSettings, OutboxEntry, OutboxState, PairingCode, SearchResult, SharedDevice,
         SignedIn, SlaClock, SnippetPart, SyncProgress, TeamDevice, TeamDevices, TeamMember,
         TeamSettings, TeamTemplate, TemplateDraft, TimelineItem, Transport,
+    };
+    use teamline_client::{
+        ContactAttribute, ContactConversation, ContactDetail, ContactListItem, ContactNote,
+        ContactUpdate, ContactsPage, CsvSource, ImportCounts, ImportReport, ImportRowError,
+        ImportRowReport,
     };
     use teamline_client::{
         ContactCard, ContactCardPhone, MediaInfo, MessageContent, MessageTemplate,

@@ -12,13 +12,13 @@ use teamline_client::save;
 use teamline_client::store::jiff::Timestamp;
 use teamline_client::team::{AuditFilter, AuditFormat, AuditPage, AuditVerification};
 use teamline_client::{
-    ContactAttribute, ContactDetail, ContactUpdate, ContactsPage, CsvSource, ImportReport,
-};
-use teamline_client::{
     AdviceFix, AdvisorReport, AlertPage, AlertView, Command, ConnectionState, DeviceChange,
     HistoryPage, InboxRow, LabelChip, LinkInfo, MemberChange, MemberName, NewPairingCode, NoteItem,
     NotificationSettings, OutboxEntry, PairingCode, SearchResult, SignedIn, TeamDevice,
     TeamDevices, TeamMember, TeamSettings, TeamTemplate, TemplateDraft, TimelineItem,
+};
+use teamline_client::{
+    ContactAttribute, ContactDetail, ContactUpdate, ContactsPage, CsvSource, ImportReport,
 };
 use teamline_client::{MessageTemplates, QuickReply, QuickReplyDraft, UploadedMedia};
 use uuid::Uuid;
@@ -609,7 +609,10 @@ pub async fn import_contacts_csv(
     source: CsvSource,
     dry_run: bool,
 ) -> Reply<ImportReport> {
-    Ok(engine.client()?.import_contacts_csv(source, dry_run).await?)
+    Ok(engine
+        .client()?
+        .import_contacts_csv(source, dry_run)
+        .await?)
 }
 // ---- automation ----
 

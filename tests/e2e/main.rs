@@ -656,7 +656,7 @@ fn contacts_are_imported_from_a_csv_and_shown_in_the_customer_panel() {
     let csv = profile.join("customers.csv");
     std::fs::write(
         &csv,
-        "\u{feff}Name,Phone,Monthly Spend,VIP,City\r\n\
+        "\u{feff}Name,Phone,Monthly spend (USD),VIP,City\r\n\
          \"Петрова, Анна\",+7 912 345-67-89,1200,yes,Москва\r\n\
          王伟,+86 138 0013 8000,600,no,上海\r\n\
          Bad number,12ab,,,\r\n\
@@ -671,11 +671,15 @@ fn contacts_are_imported_from_a_csv_and_shown_in_the_customer_panel() {
     session
         .wait_for("[data-testid=import-path]")
         .send_keys(&format!("{}\u{E007}", csv.display()));
-    session.wait_for_text("[data-testid=import-summary]", |t| t.contains("2 with errors"));
+    session.wait_for_text("[data-testid=import-summary]", |t| {
+        t.contains("2 with errors")
+    });
     session.wait_for("[data-testid=import-row][data-status=error] [data-testid=row-error]");
     session.screenshot(&out.join("70-contacts-import-preview.png"));
     session.wait_for("[data-testid=import-apply]").click();
-    session.wait_for_text("[data-testid=import-done]", |t| t.contains("1 new, 1 updated"));
+    session.wait_for_text("[data-testid=import-done]", |t| {
+        t.contains("1 new, 1 updated")
+    });
     session.wait_for("[data-testid=import-close]").click();
 
     // The list shows both; the detail has the attributes and the conversation.

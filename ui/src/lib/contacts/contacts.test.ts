@@ -9,7 +9,7 @@ import ImportCsv from './ImportCsv.svelte';
 import { parseInput, rowErrorText } from './contacts';
 
 const CSV =
-  '\uFEFFName,Phone,Monthly Spend,VIP\r\n' +
+  '\uFEFFName,Phone,Monthly spend (USD),VIP\r\n' +
   '"Петрова, Анна",+7 912 345-67-89,"1 200",да\r\n' +
   '王伟,+86 138 0013 8000,600,yes\r\n' +
   'Bad,12ab,,\r\n' +

@@ -1003,7 +1003,8 @@ export class FakeBackend implements Backend {
     if (source.kind === 'path') throw new BackendError('invalid_input', 'cannot read the file: not found');
     const records = csvRecords(source.text);
     if (records.length === 0) throw new BackendError('csv_empty', 'the file has no header row');
-    const keys = records[0].cells.map((h) => h.trim().toLowerCase().replace(/[ -]/g, '_'));
+    // Like the client's reader: lower-case, every run of other characters as one `_`.
+    const keys = records[0].cells.map((h) => h.trim().toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '_').replace(/^_+|_+$/g, ''));
     const numberCol = keys.findIndex((k) => ['number', 'phone', 'phone_number', 'телефон', 'номер', '电话', '手机号'].includes(k));
     if (numberCol < 0) throw new BackendError('csv_no_number_column', 'no column holds the phone number');
     const nameCol = keys.findIndex((k) => ['name', 'имя', '姓名'].includes(k));
