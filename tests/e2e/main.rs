@@ -675,7 +675,7 @@ fn contacts_are_imported_from_a_csv_and_shown_in_the_customer_panel() {
         t.contains("2 with errors")
     });
     session.wait_for("[data-testid=import-row][data-status=error] [data-testid=row-error]");
-    session.screenshot(&out.join("70-contacts-import-preview.png"));
+    session.screenshot(&out.join("90-contacts-import-preview.png"));
     session.wait_for("[data-testid=import-apply]").click();
     session.wait_for_text("[data-testid=import-done]", |t| {
         t.contains("1 new, 1 updated")
@@ -690,15 +690,59 @@ fn contacts_are_imported_from_a_csv_and_shown_in_the_customer_panel() {
     session.wait_for("[data-testid=contact-row]").click();
     session.wait_for_text("[data-testid=contact-attributes]", |t| t.contains("1,200"));
     session.wait_for("[data-testid=contact-card] [data-testid=vip-badge]");
-    session.screenshot(&out.join("71-contacts-detail.png"));
 
-    // The conversation opens in the Inbox with the customer panel beside it.
+    // An edit goes through the relay and comes back typed.
+    session.wait_for("[data-testid=contact-edit]").click();
+    let city = session.wait_for("[data-testid=attr-input-city]");
+    city.clear();
+    city.send_keys("Санкт-Петербург");
+    session.wait_for("[data-testid=contact-save]").click();
+    session.wait_for_text("[data-testid=contact-attributes]", |t| {
+        t.contains("Санкт-Петербург")
+    });
+    session.screenshot(&out.join("91-contacts-detail.png"));
+
+    // The conversation opens in the Inbox with the customer panel beside it (over it in a
+    // narrow window, where it starts collapsed).
     session.wait_for("[data-testid=open-conversation]").click();
+    let toggle = session.wait_for("[data-testid=customer-panel-toggle]");
+    if toggle.attribute("aria-expanded").as_deref() == Some("false") {
+        toggle.click();
+    }
     session.wait_for_text(
         "[data-testid=customer-panel] [data-testid=contact-name]",
         |t| t.contains("Петрова, Анна"),
     );
     session.wait_for("[data-testid=customer-panel] [data-testid=vip-badge]");
-    session.screenshot(&out.join("72-customer-panel.png"));
+    session.wait_for_text(
+        "[data-testid=customer-panel] [data-testid=contact-attributes]",
+        |t| t.contains("Санкт-Петербург"),
+    );
+    session.screenshot(&out.join("92-customer-panel.png"));
+
+    // The same screens in Russian and Chinese.
+    session
+        .wait_for("nav button[data-section=settings]")
+        .click();
+    choose_language(&session, "ru");
+    session.wait_for_text("nav button[data-section=contacts]", |t| t == "Контакты");
+    session.wait_for("nav button[data-section=contacts]").click();
+    session.wait_for("[data-testid=contact-row]").click();
+    session.wait_for_text("[data-testid=contact-attributes]", |t| {
+        t.contains("Траты в месяц")
+    });
+    session.screenshot(&out.join("93-contacts-detail-ru.png"));
+    session
+        .wait_for("nav button[data-section=settings]")
+        .click();
+    choose_language(&session, "zh");
+    session.wait_for_text("nav button[data-section=contacts]", |t| t == "联系人");
+    session.wait_for("nav button[data-section=contacts]").click();
+    session.wait_for("[data-testid=import-open]").click();
+    session
+        .wait_for("[data-testid=import-path]")
+        .send_keys(&format!("{}\u{E007}", csv.display()));
+    session.wait_for("[data-testid=import-row][data-status=error] [data-testid=row-error]");
+    session.screenshot(&out.join("94-contacts-import-preview-zh.png"));
     session.close();
 }

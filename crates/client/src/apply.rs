@@ -527,6 +527,18 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
             ctx.convs.insert(id, Some(c));
             ctx.dirty.insert(id);
         }
+        kind::CONVERSATION_RENAMED => {
+            let p: wire::ConversationRenamed = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            if let Some(c) = conv(ctx, p.conversation_id)
+                && p.name.is_some()
+            {
+                c.name = p.name;
+                c.seq = seq;
+            }
+        }
         kind::CONVERSATION_STATUS => {
             let p: wire::ConversationStatus = match e.payload() {
                 Ok(p) => p,

@@ -196,7 +196,12 @@ pub struct ImportRowError {
 pub struct ImportRowReport {
     pub row: u32,
     pub wa_id: Option<String>,
+    /// The number as the file writes it (shown for rows whose number is refused).
+    #[serde(default)]
+    pub number: String,
     pub name: Option<String>,
+    /// Typed values for rows that import; for rows with errors, the cells as the file
+    /// writes them (so the preview shows what is wrong).
     #[ts(type = "Record<string, string | number | boolean>")]
     pub attributes: Value,
     /// `create`, `update`, `unchanged` or `error`.
@@ -550,6 +555,7 @@ impl Client {
             .map(|e| ImportRowReport {
                 row: e.row,
                 wa_id: None,
+                number: String::new(),
                 name: None,
                 attributes: json!({}),
                 status: "error".into(),
@@ -591,7 +597,25 @@ impl Client {
             counts.updated = relay.counts.updated;
             counts.unchanged = relay.counts.unchanged;
             counts.rejected += relay.counts.rejected;
-            reports.extend(relay.rows);
+            let by_row: HashMap<u32, &csv::CsvRow> =
+                parsed.rows.iter().map(|r| (r.row, r)).collect();
+            reports.extend(relay.rows.into_iter().map(|mut report| {
+                if let Some(raw) = by_row.get(&report.row) {
+                    report.number = raw.number.trim().to_owned();
+                    if report.status == "error" {
+                        let name = raw.name.trim();
+                        report.name = (!name.is_empty()).then(|| name.to_owned());
+                        report.attributes = Value::Object(
+                            raw.attributes
+                                .iter()
+                                .filter(|(_, v)| !v.trim().is_empty())
+                                .map(|(k, v)| (k.clone(), Value::String(v.trim().to_owned())))
+                                .collect(),
+                        );
+                    }
+                }
+                report
+            }));
         } else if reports.is_empty() {
             return Err(ClientError::Rejected {
                 code: "csv_no_rows",

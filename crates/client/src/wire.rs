@@ -23,6 +23,7 @@ pub mod kind {
     pub const MESSAGE_FAILED: &str = "message.failed";
     pub const CONVERSATION_OPENED: &str = "conversation.opened";
     pub const CONVERSATION_STATUS: &str = "conversation.status";
+    pub const CONVERSATION_RENAMED: &str = "conversation.renamed";
     pub const CONVERSATION_ASSIGNED: &str = "conversation.assigned";
     pub const CONTACT_UPDATED: &str = "contact.updated";
     pub const MEMBER_CREATED: &str = "member.created";
@@ -389,6 +390,13 @@ pub struct MessageFailed {
 #[derive(Debug, Deserialize)]
 pub struct ConversationOpened {
     pub conversation: ConversationRow,
+}
+
+/// The team renamed the conversation's customer (a contact edit or import).
+#[derive(Debug, Deserialize)]
+pub struct ConversationRenamed {
+    pub conversation_id: Uuid,
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

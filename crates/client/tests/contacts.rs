@@ -95,6 +95,14 @@ async fn a_csv_preview_then_import_reaches_contact_viewers_stores() {
         ]
     );
     assert_eq!(preview.rows[3].errors[0].first_row, Some(3));
+    // Refused rows show what the file says, so the preview can point at it.
+    let (bad_number, typo) = (&preview.rows[2], &preview.rows[4]);
+    assert_eq!(
+        (bad_number.name.as_deref(), bad_number.number.as_str()),
+        (Some("Bad"), "12ab")
+    );
+    assert_eq!(typo.attributes["monthly_spend_usd"], "lots");
+    assert_eq!(preview.rows[1].number, "+86 138 0013 8000");
     assert_eq!(
         (
             preview.counts.rows,
@@ -190,6 +198,15 @@ async fn a_csv_preview_then_import_reaches_contact_viewers_stores() {
     .await;
     let anna = sam.contact("79123456789").await.unwrap().unwrap();
     assert_eq!(anna.attributes["monthly_spend_usd"], 450);
+    // The inbox shows the team's name too, and a later message (with the WhatsApp profile
+    // name) does not put the old name back.
+    env.customer_says("79123456789", "Anna", "Ещё вопрос").await;
+    env.wait_messages(2).await;
+    wait_cursor(&sam, env.head()).await;
+    wait_cursor(&owner, env.head()).await;
+    let rows = sam.inbox().await.unwrap();
+    assert_eq!(rows[0].customer_name, "Anna P.");
+    assert_eq!(owner.inbox().await.unwrap()[0].customer_name, "Anna P.");
 
     // A device linked later fetches the list.
     let lena = linked(&env, Preset::Supervisor, "Lena", "lena").await;

@@ -232,6 +232,34 @@ async fn list(
     Ok(Json(json!({ "contacts": contacts, "next_offset": next })))
 }
 
+/// Shows the team's name on the customer's conversation: the row (what conversation lists
+/// and events carry) and a `conversation.renamed` to whoever sees it, also devices without
+/// ViewContacts (they get no contact events but show the conversation's name).
+pub fn rename_conversation(
+    tx: &mut dyn crate::storage::WriteTx,
+    c: &ContactRecord,
+    now: jiff::Timestamp,
+) -> StorageResult<()> {
+    let shown = c.name().map(str::to_owned);
+    let Some(mut conv) = tx.conversation_by_customer(&c.wa_id)? else {
+        return Ok(());
+    };
+    if shown.is_none() || conv.name == shown {
+        return Ok(());
+    }
+    conv.name = shown.clone();
+    tx.update_conversation(&conv)?;
+    tx.append_event(NewEvent {
+        kind: crate::events::kind::CONVERSATION_RENAMED,
+        conversation_id: Some(conv.id),
+        audience: Audience::Conversation,
+        also_member: None,
+        payload: json!({ "conversation_id": conv.id, "name": shown }),
+        created_at: now,
+    })?;
+    Ok(())
+}
+
 fn unknown_attribute(key: &str) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
@@ -470,6 +498,7 @@ async fn edit_contact(
                     }),
                     created_at: now,
                 })?;
+                rename_conversation(tx, &c, now)?;
                 Ok(Ok(c))
             },
         )
@@ -829,6 +858,7 @@ async fn import(
                     if status != "unchanged" && !dry_run {
                         next.updated_at = now;
                         tx.put_contact_record(&next)?;
+                        rename_conversation(tx, &next, now)?;
                         changed.push(view(&next));
                     }
                     results.push(RowResult {

@@ -630,3 +630,61 @@ async fn the_attributes_route_and_contact_edits_share_one_typed_set() {
     .await;
     assert_eq!((s.as_u16(), v["attributes"].clone()), (200, json!({})));
 }
+
+/// The team's name shows on the conversation: a Restricted assignee (no ViewContacts, so no
+/// contact events) gets `conversation.renamed`, and the customer's next message (with the
+/// WhatsApp profile name) does not undo it.
+#[tokio::test]
+async fn a_rename_reaches_whoever_sees_the_conversation_and_later_messages_keep_it() {
+    let t = TestRelay::start().await;
+    let admin = t.device("admin", Some("Root")).await;
+    let rita = t.device("restricted", Some("Rita")).await;
+    assert_eq!(
+        t.post_webhook(payloads::text("14155550100", "wamid.R1", "hello"))
+            .await,
+        200
+    );
+    let (_, list) = req(&t, &admin, "GET", "/v1/conversations", None).await;
+    let conv = list["conversations"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(list["conversations"][0]["name"], "Ana");
+    let (s, v) = req(
+        &t,
+        &admin,
+        "POST",
+        "/v1/commands",
+        Some(json!({"id": uuid::Uuid::now_v7(), "command":
+            {"type": "assign", "conversation_id": conv, "member_id": rita.member_id}})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let head = t.head().await;
+
+    let (s, v) = req(
+        &t,
+        &admin,
+        "PATCH",
+        "/v1/contacts/14155550100",
+        Some(json!({"name": "Ana Lima"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let seen = events_now(&t, &rita, head).await;
+    let kinds: Vec<&str> = seen.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["conversation.renamed"], "{seen:?}");
+    assert_eq!(seen[0]["payload"]["name"], "Ana Lima");
+    assert_eq!(seen[0]["conversation_id"], conv.as_str());
+
+    // The profile name arrives again with the next message: the team's name stays.
+    assert_eq!(
+        t.post_webhook(payloads::text("14155550100", "wamid.R2", "still there?"))
+            .await,
+        200
+    );
+    let (_, one) = req(&t, &rita, "GET", &format!("/v1/conversations/{conv}"), None).await;
+    let name = one["conversation"]["name"]
+        .as_str()
+        .or(one["name"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(name, "Ana Lima", "{one}");
+}

@@ -4,7 +4,16 @@ import type { ImportRowError } from "./ImportRowError";
 /**
  * One row of an import preview or result.
  */
-export type ImportRowReport = { row: number, wa_id: string | null, name: string | null, attributes: Record<string, string | number | boolean>, 
+export type ImportRowReport = { row: number, wa_id: string | null, 
+/**
+ * The number as the file writes it (shown for rows whose number is refused).
+ */
+number: string, name: string | null, 
+/**
+ * Typed values for rows that import; for rows with errors, the cells as the file
+ * writes them (so the preview shows what is wrong).
+ */
+attributes: Record<string, string | number | boolean>, 
 /**
  * `create`, `update`, `unchanged` or `error`.
  */

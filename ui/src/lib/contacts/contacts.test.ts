@@ -44,8 +44,10 @@ describe('CSV import', () => {
     expect(rows[1]).toHaveTextContent('王伟');
     expect(within(rows[2]).getByTestId('row-error')).toHaveTextContent('Not a phone number');
     expect(within(rows[3]).getByTestId('row-error')).toHaveTextContent('Same number as row 3');
-    expect(within(rows[4]).getByTestId('row-error')).toHaveTextContent('“monthly_spend_usd” must be a number');
-    expect(rows[4].querySelector('td.bad')).not.toBeNull();
+    expect(within(rows[4]).getByTestId('row-error')).toHaveTextContent('“Monthly spend (USD)” must be a number');
+    // The refused cell shows what the file says, marked.
+    expect(rows[4].querySelector('td.bad')).toHaveTextContent('lots');
+    expect(rows[2].querySelector('td.bad')).toHaveTextContent('12ab');
     expect(screen.getByTestId('import-summary')).toHaveTextContent('5 rows: 2 new, 0 updated, 0 unchanged, 3 with errors');
     expect(backend.contactBook.size).toBe(0);
 
@@ -86,7 +88,7 @@ describe('Contacts section', () => {
     render(Contacts, { backend, me: me(), onopenconversation: (id: string) => (opened = id) });
     await screen.findAllByTestId('contact-row');
     expect(screen.getAllByTestId('contact-row').length).toBeLessThan(60);
-    expect(screen.getByText('2000 contacts')).toBeInTheDocument();
+    expect(screen.getByText('2,000 contacts')).toBeInTheDocument();
     expect(backend.called('refreshContacts').length).toBe(1);
 
     await fireEvent.input(screen.getByTestId('contact-search'), { target: { value: 'customer 0100' } });
@@ -176,6 +178,11 @@ describe('Customer panel', () => {
     await fireEvent.click(toggle);
     expect(toggle).toHaveAttribute('aria-expanded', 'false');
     expect(screen.queryByTestId('contact-card')).toBeNull();
+    await fireEvent.click(toggle);
+    // Escape inside the open panel closes it and gives focus back to the toggle.
+    await fireEvent.keyDown(await screen.findByTestId('contact-edit'), { key: 'Escape' });
+    expect(toggle).toHaveAttribute('aria-expanded', 'false');
+    expect(document.activeElement).toBe(toggle);
     await fireEvent.click(toggle);
   });
 

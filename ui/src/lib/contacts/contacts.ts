@@ -20,10 +20,21 @@ export function phone(waId: string): string {
   return /^\d+$/.test(waId) ? `+${waId}` : waId;
 }
 
-/** An attribute key as a label (`monthly_spend_usd` → `Monthly spend`). */
+/**
+ * An attribute key as a label: the built-in ones in the user's language, others
+ * humanized (`loyalty_tier` → `Loyalty tier`).
+ */
 export function attributeLabel(key: string): string {
+  const known = i18n.m.contacts.attributeNames[key];
+  if (known) return known;
   const words = key.replace(/_/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** How many contacts, as a phrase. */
+export function contactCount(n: number): string {
+  const m = i18n.m.contacts;
+  return n === 1 ? m.countOne : format(m.count, { n: n.toLocaleString(i18n.locale) });
 }
 
 /** A value as shown (numbers in the UI's locale, booleans as yes/no). */
@@ -59,5 +70,6 @@ export function rowErrorText(error: ImportRowError): string {
   const m = i18n.m.contacts.rowErrors;
   const known = m[error.code as keyof typeof m];
   if (!known) return format(m.other, { code: error.code });
-  return format(known, { field: error.field, row: String(error.first_row ?? '') });
+  const field = error.field && error.field !== 'number' && error.field !== 'name' ? attributeLabel(error.field) : error.field;
+  return format(known, { field, row: String(error.first_row ?? '') });
 }

@@ -786,6 +786,13 @@ export const en = {
     searchLabel: 'Search contacts',
     searchPlaceholder: 'Name or number',
     count: '{n} contacts',
+    countOne: '1 contact',
+    attributeNames: {
+      monthly_spend_usd: 'Monthly spend (USD)',
+      vip: 'VIP',
+      email: 'Email',
+      city: 'City',
+    } as Record<string, string>,
     listLabel: 'Contacts',
     noName: 'No name',
     noMatch: 'No contact matches “{q}”.',
@@ -835,6 +842,8 @@ export const en = {
       close: 'Close',
       row: 'Row',
       problem: 'Problem',
+      statusColumn: 'Status',
+      file: 'File: {name}',
       statusLabel: { create: 'New', update: 'Update', unchanged: 'Unchanged', error: 'Error' },
     },
     rowErrors: {

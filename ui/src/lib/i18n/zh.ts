@@ -776,6 +776,13 @@ export const zh: Messages = {
     searchLabel: '搜索联系人',
     searchPlaceholder: '姓名或号码',
     count: '共 {n} 位联系人',
+    countOne: '共 1 位联系人',
+    attributeNames: {
+      monthly_spend_usd: '月消费（美元）',
+      vip: 'VIP',
+      email: '电子邮件',
+      city: '城市',
+    },
     listLabel: '联系人',
     noName: '未命名',
     noMatch: '没有与“{q}”匹配的联系人。',
@@ -825,6 +832,8 @@ export const zh: Messages = {
       close: '关闭',
       row: '行',
       problem: '问题',
+      statusColumn: '状态',
+      file: '文件：{name}',
       statusLabel: { create: '新增', update: '更新', unchanged: '未变', error: '错误' },
     },
     rowErrors: {

@@ -1013,7 +1013,7 @@ export class FakeBackend implements Backend {
     const counts = { rows: 0, created: 0, updated: 0, unchanged: 0, rejected: 0 };
     const rows: ImportRowReport[] = records.slice(1).map((r) => {
       counts.rows++;
-      const report: ImportRowReport = { row: r.line, wa_id: null, name: null, attributes: {}, status: 'error', errors: [] };
+      const report: ImportRowReport = { row: r.line, wa_id: null, number: '', name: null, attributes: {}, status: 'error', errors: [] };
       if (r.open || r.cells.length > keys.length) {
         report.errors.push({ code: r.open ? 'unterminated_quote' : 'too_many_fields', field: '', first_row: null });
         counts.rejected++;
@@ -1021,6 +1021,7 @@ export class FakeBackend implements Backend {
       }
       const cell = (i: number) => (r.cells[i] ?? '').trim();
       const number = cell(numberCol);
+      report.number = number;
       const waId = number ? waIdOf(number) : null;
       if (!number) report.errors.push({ code: 'missing_number', field: 'number', first_row: null });
       else if (!waId) report.errors.push({ code: 'invalid_number', field: 'number', first_row: null });
@@ -1045,6 +1046,8 @@ export class FakeBackend implements Backend {
         } else report.attributes[k] = raw;
       });
       if (report.errors.length) {
+        // Like the client: refused rows show the file's cells.
+        report.attributes = Object.fromEntries(keys.map((k, i) => [k, cell(i)]).filter(([k, v], i) => v && i !== numberCol && i !== nameCol && k));
         counts.rejected++;
         return report;
       }
