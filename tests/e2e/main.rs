@@ -675,7 +675,7 @@ fn contacts_are_imported_from_a_csv_and_shown_in_the_customer_panel() {
         t.contains("2 with errors")
     });
     session.wait_for("[data-testid=import-row][data-status=error] [data-testid=row-error]");
-    session.screenshot(&out.join("90-contacts-import-preview.png"));
+    session.screenshot(&out.join("110-contacts-import-preview.png"));
     session.wait_for("[data-testid=import-apply]").click();
     session.wait_for_text("[data-testid=import-done]", |t| {
         t.contains("1 new, 1 updated")
@@ -700,7 +700,7 @@ fn contacts_are_imported_from_a_csv_and_shown_in_the_customer_panel() {
     session.wait_for_text("[data-testid=contact-attributes]", |t| {
         t.contains("Санкт-Петербург")
     });
-    session.screenshot(&out.join("91-contacts-detail.png"));
+    session.screenshot(&out.join("111-contacts-detail.png"));
 
     // The conversation opens in the Inbox with the customer panel beside it (over it in a
     // narrow window, where it starts collapsed).
@@ -718,7 +718,7 @@ fn contacts_are_imported_from_a_csv_and_shown_in_the_customer_panel() {
         "[data-testid=customer-panel] [data-testid=contact-attributes]",
         |t| t.contains("Санкт-Петербург"),
     );
-    session.screenshot(&out.join("92-customer-panel.png"));
+    session.screenshot(&out.join("112-customer-panel.png"));
 
     // The same screens in Russian and Chinese.
     session
@@ -731,7 +731,7 @@ fn contacts_are_imported_from_a_csv_and_shown_in_the_customer_panel() {
     session.wait_for_text("[data-testid=contact-attributes]", |t| {
         t.contains("Траты в месяц")
     });
-    session.screenshot(&out.join("93-contacts-detail-ru.png"));
+    session.screenshot(&out.join("113-contacts-detail-ru.png"));
     session
         .wait_for("nav button[data-section=settings]")
         .click();
@@ -743,6 +743,6 @@ fn contacts_are_imported_from_a_csv_and_shown_in_the_customer_panel() {
         .wait_for("[data-testid=import-path]")
         .send_keys(&format!("{}\u{E007}", csv.display()));
     session.wait_for("[data-testid=import-row][data-status=error] [data-testid=row-error]");
-    session.screenshot(&out.join("94-contacts-import-preview-zh.png"));
+    session.screenshot(&out.join("114-contacts-import-preview-zh.png"));
     session.close();
 }
