@@ -37,6 +37,11 @@ mod tests {
         TeamSettings, TeamTemplate, TemplateDraft, TimelineItem, Transport,
     };
     use teamline_client::{
+        ContactAttribute, ContactConversation, ContactDetail, ContactListItem, ContactNote,
+        ContactUpdate, ContactsPage, CsvSource, ImportCounts, ImportReport, ImportRowError,
+        ImportRowReport,
+    };
+    use teamline_client::{
         ContactCard, ContactCardPhone, MediaInfo, MessageContent, MessageTemplate,
         MessageTemplates, QuickReply, QuickReplyDraft, QuotedMessage, ReactionBadge, UploadedMedia,
     };
@@ -199,6 +204,18 @@ mod tests {
             Idle,
             SearchResult,
             SnippetPart,
+            ContactAttribute,
+            ContactConversation,
+            ContactDetail,
+            ContactListItem,
+            ContactNote,
+            ContactUpdate,
+            ContactsPage,
+            CsvSource,
+            ImportCounts,
+            ImportReport,
+            ImportRowError,
+            ImportRowReport,
         ]
     }
 

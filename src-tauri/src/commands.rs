@@ -21,6 +21,9 @@ use teamline_client::{
     NotificationSettings, OutboxEntry, PairingCode, SearchResult, SignedIn, TeamDevice,
     TeamDevices, TeamMember, TeamSettings, TeamTemplate, TemplateDraft, TimelineItem,
 };
+use teamline_client::{
+    ContactAttribute, ContactDetail, ContactUpdate, ContactsPage, CsvSource, ImportReport,
+};
 use teamline_client::{MessageTemplates, QuickReply, QuickReplyDraft, UploadedMedia};
 use uuid::Uuid;
 
@@ -595,6 +598,53 @@ pub async fn restore_device_backup(
         .await
 }
 
+// ---- contacts ----
+
+#[tauri::command]
+pub async fn contacts(
+    engine: State<'_, Engine>,
+    query: String,
+    offset: u32,
+    limit: u32,
+) -> Reply<ContactsPage> {
+    Ok(engine.client()?.contacts(&query, offset, limit).await?)
+}
+
+#[tauri::command]
+pub async fn contact(engine: State<'_, Engine>, wa_id: String) -> Reply<Option<ContactDetail>> {
+    Ok(engine.client()?.contact(&wa_id).await?)
+}
+
+#[tauri::command]
+pub async fn contact_attributes(engine: State<'_, Engine>) -> Reply<Vec<ContactAttribute>> {
+    Ok(engine.client()?.contact_attributes().await?)
+}
+
+#[tauri::command]
+pub async fn refresh_contacts(engine: State<'_, Engine>) -> Reply<u32> {
+    Ok(engine.client()?.refresh_contacts().await?)
+}
+
+#[tauri::command]
+pub async fn update_contact(
+    engine: State<'_, Engine>,
+    wa_id: String,
+    update: ContactUpdate,
+) -> Reply<ContactDetail> {
+    Ok(engine.client()?.update_contact(&wa_id, &update).await?)
+}
+
+#[tauri::command]
+pub async fn import_contacts_csv(
+    engine: State<'_, Engine>,
+    source: CsvSource,
+    dry_run: bool,
+) -> Reply<ImportReport> {
+    Ok(engine
+        .client()?
+        .import_contacts_csv(source, dry_run)
+        .await?)
+}
 // ---- automation ----
 
 /// The team's automation settings (rules, hours, auto-replies, FAQ, SLAs, capacities).

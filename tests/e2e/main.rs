@@ -643,3 +643,108 @@ fn a_device_backup_is_exported_and_restored_on_a_new_device() {
     session.wait_for_text("[data-testid=inbox-row-name]", |t| t == "Omar Haddad");
     session.close();
 }
+
+#[test]
+#[ignore = "needs a display, D-Bus, a keyring and tauri-driver; run by `cargo xtask test`"]
+fn contacts_are_imported_from_a_csv_and_shown_in_the_customer_panel() {
+    let team = TeamEnv::start();
+    team.customer_says("79123456789", "Anna", "Здравствуйте, где мой заказ?");
+    team.conversation_of("79123456789");
+    let driver = Driver::start("en_US.UTF-8");
+    let code = team.code(Preset::Admin, "Olga", false);
+    let profile = driver.profile("owner");
+    let session = driver.provisioned_session("contacts", &profile, &team.relay_url, &code, None);
+    let out = out_dir();
+    let csv = profile.join("customers.csv");
+    std::fs::write(
+        &csv,
+        "\u{feff}Name,Phone,Monthly spend (USD),VIP,City\r\n\
+         \"Петрова, Анна\",+7 912 345-67-89,1200,yes,Москва\r\n\
+         王伟,+86 138 0013 8000,600,no,上海\r\n\
+         Bad number,12ab,,,\r\n\
+         Typo,+1 415 555 0101,lots,,\r\n",
+    )
+    .unwrap();
+    session.wait_for_text("[data-testid=inbox-row-name]", |t| t == "Anna");
+
+    // Contacts › Import CSV: the preview marks the two bad rows, then imports the others.
+    session.wait_for("[data-section=contacts]").click();
+    session.wait_for("[data-testid=import-open]").click();
+    session
+        .wait_for("[data-testid=import-path]")
+        .send_keys(&format!("{}\u{E007}", csv.display()));
+    session.wait_for_text("[data-testid=import-summary]", |t| {
+        t.contains("2 with errors")
+    });
+    session.wait_for("[data-testid=import-row][data-status=error] [data-testid=row-error]");
+    session.screenshot(&out.join("110-contacts-import-preview.png"));
+    session.wait_for("[data-testid=import-apply]").click();
+    session.wait_for_text("[data-testid=import-done]", |t| {
+        t.contains("1 new, 1 updated")
+    });
+    session.wait_for("[data-testid=import-close]").click();
+
+    // The list shows both; the detail has the attributes and the conversation.
+    session
+        .wait_for("[data-testid=contact-search]")
+        .send_keys("анна");
+    session.wait_for_text("[data-testid=contact-row]", |t| t.contains("Петрова, Анна"));
+    session.wait_for("[data-testid=contact-row]").click();
+    session.wait_for_text("[data-testid=contact-attributes]", |t| t.contains("1,200"));
+    session.wait_for("[data-testid=contact-card] [data-testid=vip-badge]");
+
+    // An edit goes through the relay and comes back typed.
+    session.wait_for("[data-testid=contact-edit]").click();
+    let city = session.wait_for("[data-testid=attr-input-city]");
+    city.clear();
+    city.send_keys("Санкт-Петербург");
+    session.wait_for("[data-testid=contact-save]").click();
+    session.wait_for_text("[data-testid=contact-attributes]", |t| {
+        t.contains("Санкт-Петербург")
+    });
+    session.screenshot(&out.join("111-contacts-detail.png"));
+
+    // The conversation opens in the Inbox with the customer panel beside it (over it in a
+    // narrow window, where it starts collapsed).
+    session.wait_for("[data-testid=open-conversation]").click();
+    let toggle = session.wait_for("[data-testid=customer-panel-toggle]");
+    if toggle.attribute("aria-expanded").as_deref() == Some("false") {
+        toggle.click();
+    }
+    session.wait_for_text(
+        "[data-testid=customer-panel] [data-testid=contact-name]",
+        |t| t.contains("Петрова, Анна"),
+    );
+    session.wait_for("[data-testid=customer-panel] [data-testid=vip-badge]");
+    session.wait_for_text(
+        "[data-testid=customer-panel] [data-testid=contact-attributes]",
+        |t| t.contains("Санкт-Петербург"),
+    );
+    session.screenshot(&out.join("112-customer-panel.png"));
+
+    // The same screens in Russian and Chinese.
+    session
+        .wait_for("nav button[data-section=settings]")
+        .click();
+    choose_language(&session, "ru");
+    session.wait_for_text("nav button[data-section=contacts]", |t| t == "Контакты");
+    session.wait_for("nav button[data-section=contacts]").click();
+    session.wait_for("[data-testid=contact-row]").click();
+    session.wait_for_text("[data-testid=contact-attributes]", |t| {
+        t.contains("Траты в месяц")
+    });
+    session.screenshot(&out.join("113-contacts-detail-ru.png"));
+    session
+        .wait_for("nav button[data-section=settings]")
+        .click();
+    choose_language(&session, "zh");
+    session.wait_for_text("nav button[data-section=contacts]", |t| t == "联系人");
+    session.wait_for("nav button[data-section=contacts]").click();
+    session.wait_for("[data-testid=import-open]").click();
+    session
+        .wait_for("[data-testid=import-path]")
+        .send_keys(&format!("{}\u{E007}", csv.display()));
+    session.wait_for("[data-testid=import-row][data-status=error] [data-testid=row-error]");
+    session.screenshot(&out.join("114-contacts-import-preview-zh.png"));
+    session.close();
+}

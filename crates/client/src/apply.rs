@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use jiff::Timestamp;
 use teamline_core::access::{Actor, ConversationAccess, can_view};
 use teamline_store::{
-    Batch, Contact, Conversation, ConversationStatus, Device, Direction, Label, Member, Message,
+    Batch, Conversation, ConversationStatus, Device, Direction, Label, Member, Message,
     MessageStatus, Note, Store, StoreError,
 };
 use uuid::Uuid;
@@ -299,6 +299,20 @@ fn flush(b: &Batch<'_>, ctx: &mut Ctx<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Keeps conversations cached by this batch in step with a contact's new name (the batch
+/// writes its cached conversations last, which would otherwise undo the rename).
+fn rename_cached(ctx: &mut Ctx<'_>, wa_id: &str, name: Option<&str>, seq: u64) {
+    if name.is_none() {
+        return;
+    }
+    for c in ctx.convs.values_mut().flatten() {
+        if c.contact_wa_id == wa_id {
+            c.name = name.map(str::to_owned);
+            c.seq = c.seq.max(seq);
+        }
+    }
+}
+
 /// The conversation as this batch knows it, or `None` (and it is recorded as missing).
 fn conv<'c>(ctx: &'c mut Ctx<'_>, id: Uuid) -> Option<&'c mut Conversation> {
     let known = matches!(ctx.convs.get(&id), Some(Some(_)));
@@ -516,6 +530,18 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
             ctx.convs.insert(id, Some(c));
             ctx.dirty.insert(id);
         }
+        kind::CONVERSATION_RENAMED => {
+            let p: wire::ConversationRenamed = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            if let Some(c) = conv(ctx, p.conversation_id)
+                && p.name.is_some()
+            {
+                c.name = p.name;
+                c.seq = seq;
+            }
+        }
         kind::CONVERSATION_STATUS => {
             let p: wire::ConversationStatus = match e.payload() {
                 Ok(p) => p,
@@ -566,20 +592,49 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 Ok(p) => p,
                 Err(err) => return skip(e, err),
             };
-            b.upsert_contact(&Contact {
-                wa_id: p.wa_id.clone(),
-                name: p.name.clone(),
-                attributes: serde_json::json!({}),
-                seq,
-            })?;
+            // A member's edit carries the whole contact; a profile change only the
+            // profile name, which never replaces the team's name or attributes.
+            let name = match &p.contact {
+                Some(c) => {
+                    let record = c.record(seq);
+                    b.put_contact_record(&record)?;
+                    record.name
+                }
+                None => b.set_contact_profile_name(&p.wa_id, p.name.as_deref(), seq)?,
+            };
+            b.rename_conversations_of(&p.wa_id, name.as_deref(), seq)?;
+            rename_cached(ctx, &p.wa_id, name.as_deref(), seq);
             if let Some(id) = p.conversation_id.or(e.conversation_id)
                 && let Some(c) = conv(ctx, id)
             {
-                if p.name.is_some() {
-                    c.name = p.name;
+                if name.is_some() {
+                    c.name = name;
                 }
                 c.seq = seq;
             }
+        }
+        crate::contacts::kind::CONTACTS_IMPORTED => {
+            let p: crate::contacts::ContactsImported = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            for c in &p.contacts {
+                let record = c.record(seq);
+                b.put_contact_record(&record)?;
+                b.rename_conversations_of(&record.wa_id, record.name.as_deref(), seq)?;
+                rename_cached(ctx, &record.wa_id, record.name.as_deref(), seq);
+            }
+        }
+        crate::contacts::kind::ATTRIBUTE_CREATED => {
+            let p: crate::contacts::AttributeCreated = match e.payload() {
+                Ok(p) => p,
+                Err(err) => return skip(e, err),
+            };
+            b.put_contact_attribute_def(&teamline_store::ContactAttributeDef {
+                key: p.attribute.key,
+                kind: p.attribute.kind,
+                seq,
+            })?;
         }
         kind::MEMBER_CREATED => {
             let p: wire::MemberCreated = match e.payload() {

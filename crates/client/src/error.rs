@@ -44,6 +44,10 @@ pub enum ClientError {
     Profile(String),
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// The input was refused here with a specific reason (e.g. a CSV without a number
+    /// column), before anything was sent.
+    #[error("{message}")]
+    Rejected { code: &'static str, message: String },
     /// The relay is still downloading this media from WhatsApp; it announces
     /// `message.media_ready` when done, then fetching works.
     #[error("this media is still downloading")]
@@ -74,6 +78,7 @@ impl ClientError {
             ClientError::Keyring(_) => "keyring".to_owned(),
             ClientError::Profile(_) => "profile".to_owned(),
             ClientError::Invalid(_) => "invalid_input".to_owned(),
+            ClientError::Rejected { code, .. } => (*code).to_owned(),
             ClientError::MediaNotReady => "media_not_ready".to_owned(),
             ClientError::MediaUnavailable => "media_unavailable".to_owned(),
             ClientError::NoMedia => "no_media".to_owned(),

@@ -24,7 +24,9 @@ pub mod broadcasts;
 mod client;
 pub mod commands;
 pub mod composer;
+pub mod contacts;
 pub mod content;
+mod csv;
 mod error;
 pub mod external;
 mod labels;
@@ -53,6 +55,11 @@ pub use client::{
 };
 pub use commands::{Command, MediaRef};
 pub use composer::{MessageTemplate, MessageTemplates, QuickReply, QuickReplyDraft, UploadedMedia};
+pub use contacts::{
+    ContactAttribute, ContactConversation, ContactDetail, ContactListItem, ContactNote,
+    ContactUpdate, ContactsPage, CsvSource, ImportCounts, ImportReport, ImportRowError,
+    ImportRowReport,
+};
 pub use content::{ContactCard, ContactCardPhone, MediaInfo, MessageContent};
 pub use error::{ClientError, Result};
 pub use media::DEFAULT_MEDIA_CACHE_BYTES;

@@ -23,6 +23,7 @@ pub mod kind {
     pub const MESSAGE_FAILED: &str = "message.failed";
     pub const CONVERSATION_OPENED: &str = "conversation.opened";
     pub const CONVERSATION_STATUS: &str = "conversation.status";
+    pub const CONVERSATION_RENAMED: &str = "conversation.renamed";
     pub const CONVERSATION_ASSIGNED: &str = "conversation.assigned";
     pub const CONTACT_UPDATED: &str = "contact.updated";
     pub const MEMBER_CREATED: &str = "member.created";
@@ -395,6 +396,13 @@ pub struct ConversationOpened {
     pub conversation: ConversationRow,
 }
 
+/// The team renamed the conversation's customer (a contact edit or import).
+#[derive(Debug, Deserialize)]
+pub struct ConversationRenamed {
+    pub conversation_id: Uuid,
+    pub name: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct ConversationStatus {
     pub conversation_id: Uuid,
@@ -419,6 +427,10 @@ pub struct ContactUpdated {
     pub name: Option<String>,
     #[serde(default)]
     pub conversation_id: Option<Uuid>,
+    /// The whole contact, when a member edited it (sent to devices that view contacts);
+    /// absent when only the WhatsApp profile name changed.
+    #[serde(default)]
+    pub contact: Option<crate::contacts::WireContact>,
 }
 
 #[derive(Debug, Deserialize)]

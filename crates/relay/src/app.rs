@@ -211,6 +211,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::team::routes())
         .merge(crate::alerts::routes())
         .merge(crate::backup::routes())
+        .merge(crate::contacts::routes())
         .merge(crate::automation::routes())
         .merge(crate::broadcasts::routes())
         .merge(crate::labels::routes())

@@ -83,6 +83,7 @@ pub fn can_see_event(
         Audience::ManageTeam => require(actor, Permission::ManageTeam).is_ok(),
         Audience::AuditLog => require(actor, Permission::ViewAuditLog).is_ok(),
         Audience::Member => false,
+        Audience::Contacts => require(actor, Permission::ViewContacts).is_ok(),
         Audience::Reply => require(actor, Permission::Reply).is_ok(),
         Audience::Broadcasts => require(actor, Permission::SendBroadcasts).is_ok(),
         Audience::Conversation => conversation.is_some_and(|c| can_view(actor, c)),

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -1234,16 +1234,12 @@ fn engine_tick(
 // ---------------------------------------------------------------------------------------
 // Routes
 
-/// `GET|PUT /v1/automation`, `POST /v1/automation/dry-run`,
-/// `GET|PUT /v1/contacts/{wa_id}/attributes`.
+/// `GET|PUT /v1/automation`, `POST /v1/automation/dry-run`. A contact's attributes, which
+/// rules read, are served by [`crate::contacts`] (`GET|PUT /v1/contacts/{wa_id}/attributes`).
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/automation", get(get_automation).put(put_automation))
         .route("/v1/automation/dry-run", post(dry_run))
-        .route(
-            "/v1/contacts/{wa_id}/attributes",
-            get(get_attributes).put(put_attributes),
-        )
 }
 
 fn teams_view(tx: &dyn ReadTx) -> StorageResult<Vec<Value>> {
@@ -1487,64 +1483,4 @@ async fn dry_run(
     Ok(Json(
         json!({ "evaluation": eval, "context": ctx, "live": live }),
     ))
-}
-
-async fn get_attributes(
-    State(st): St,
-    Extension(p): Extension<Principal>,
-    Path(wa_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::ViewContacts)?;
-    let id = wa_id.clone();
-    let attributes = st
-        .storage
-        .read(move |tx| tx.contact_attributes(&id))
-        .await?;
-    Ok(Json(json!({ "wa_id": wa_id, "attributes": attributes })))
-}
-
-#[derive(Deserialize)]
-struct AttributesReq {
-    attributes: BTreeMap<String, AttributeValue>,
-}
-
-/// Most attributes one contact may carry.
-pub const MAX_ATTRIBUTES: usize = 64;
-
-async fn put_attributes(
-    State(st): St,
-    Extension(p): Extension<Principal>,
-    Path(wa_id): Path<String>,
-    body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
-    authz::require(&p.actor, Permission::EditContacts)?;
-    let req: AttributesReq = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(format!(
-            "`attributes` must map names to a number, text or true/false: {e}"
-        ))
-    })?;
-    if wa_id.is_empty() || wa_id.len() > 32 || !wa_id.chars().all(|c| c.is_ascii_digit()) {
-        return Err(ApiError::bad_request("The WhatsApp id must be digits."));
-    }
-    if req.attributes.len() > MAX_ATTRIBUTES
-        || req
-            .attributes
-            .keys()
-            .any(|k| k.trim().is_empty() || k.len() > 64)
-    {
-        return Err(ApiError::bad_request(format!(
-            "At most {MAX_ATTRIBUTES} attributes with names of 1 to 64 characters."
-        )));
-    }
-    let attributes: BTreeMap<String, Value> = req
-        .attributes
-        .into_iter()
-        .map(|(k, v)| (k.trim().to_owned(), json!(v)))
-        .collect();
-    let now = st.clock.now();
-    let (id, attrs) = (wa_id.clone(), attributes.clone());
-    st.storage
-        .write(move |tx| tx.put_contact_attributes(&id, &attrs, now))
-        .await?;
-    Ok(Json(json!({ "wa_id": wa_id, "attributes": attributes })))
 }

@@ -322,10 +322,12 @@ pub fn announce(tx: &mut dyn WriteTx, b: &mut BroadcastRow, now: Timestamp) -> S
     Ok(true)
 }
 
-/// The customer's name as the team sees it: the WhatsApp profile name the relay keeps
-/// (contact, else conversation), else the number.
+/// The customer's name as the team sees it: the team's edit, else the WhatsApp profile
+/// name (contact, else conversation), else the number.
 pub fn display_name(tx: &dyn ReadTx, wa_id: &str) -> StorageResult<String> {
-    let from_contact = tx.contact(wa_id)?.and_then(|c| c.name);
+    let from_contact = tx
+        .contact_record(wa_id)?
+        .and_then(|c| c.name().map(str::to_owned));
     let name = match from_contact.filter(|n| !n.trim().is_empty()) {
         Some(n) => Some(n),
         None => tx

@@ -11,6 +11,8 @@
 //!   history from `GET /v1/conversations/{id}/messages` (it saw none of it before)
 //! - `audit.*`, `me.changed`: see [`crate::audit`]; `security.alert`: see [`crate::pin`]
 //! - `contact.updated`: `{wa_id, name, conversation_id}` (the customer's profile name changed)
+//! - `conversation.renamed`: `{conversation_id, name}`, to whoever sees the conversation,
+//!   when the team renames its customer (a contact edit or import: see [`crate::contacts`])
 //! - `template.status`: `{template_id, name, language, category, event, reason}`
 //! - `webhook.error`: `{code, title, message, details}` (Meta reported a problem not tied
 //!   to one message)
@@ -29,6 +31,7 @@ pub mod kind {
     pub const CONVERSATION_STATUS: &str = "conversation.status";
     pub const CONVERSATION_ASSIGNED: &str = "conversation.assigned";
     pub const CONTACT_UPDATED: &str = "contact.updated";
+    pub const CONVERSATION_RENAMED: &str = "conversation.renamed";
     pub const TEMPLATE_STATUS: &str = "template.status";
     pub const WEBHOOK_ERROR: &str = "webhook.error";
     pub const WEBHOOK_UNSUPPORTED: &str = "webhook.unsupported";

@@ -220,6 +220,10 @@ fn apply_inbound(
         .map(str::to_owned);
 
     let existing_contact = tx.contact(&customer)?;
+    // The conversation shows the team's name for the customer when it has one (a contact
+    // edit or import), else the WhatsApp profile name.
+    let team_name = tx.contact_record(&customer)?.and_then(|c| c.display_name);
+    let shown_name = team_name.or_else(|| name.clone());
     let name_changed = existing_contact
         .as_ref()
         .is_some_and(|c| name.is_some() && c.name != name);
@@ -251,7 +255,7 @@ fn apply_inbound(
                 id: Uuid::now_v7(),
                 team_id: tx.team()?.map(|t| t.id),
                 customer_wa_id: customer.clone(),
-                name: name.clone(),
+                name: shown_name.clone(),
                 assignee: None,
                 status: "open".into(),
                 window_expires_at: Some(window),
@@ -277,8 +281,8 @@ fn apply_inbound(
             c.window_expires_at = Some(c.window_expires_at.map_or(window, |w| w.max(window)));
             c.last_activity_at = now;
             c.last_preview = Some(preview);
-            if name.is_some() {
-                c.name = name.clone();
+            if shown_name.is_some() {
+                c.name = shown_name.clone();
             }
             let reopened = previous != "open";
             if reopened {

@@ -16,6 +16,7 @@ pub mod broadcasts;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod contacts;
 pub mod delivery;
 pub mod events;
 pub mod ingest;

@@ -431,6 +431,16 @@ async fn a_600_usd_customer_goes_to_a_senior_member() {
         d["agents"] = json!({ senior.member_id.to_string(): {"capacity": 20, "senior": true} });
     })
     .await;
+    // Attributes are typed: `tier` is defined before use (monthly spend is built in).
+    let (s, v) = call(
+        &env,
+        &admin,
+        "POST",
+        "/v1/contacts/attributes",
+        Some(json!({"key": "tier", "type": "text"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
     let (s, v) = call(
         &env,
         &admin,
@@ -456,6 +466,35 @@ async fn a_600_usd_customer_goes_to_a_senior_member() {
     assert_eq!(s, 200);
     let normal = writes(&env, &mut watch, "34600000100", "Where is it? #order-chase").await;
     watch.until(assigned_to(normal, junior.member_id)).await;
+}
+
+/// The rules read the contact's own attributes: a spend that came in with a CSV import
+/// (not through the attributes route) is what sends the customer to a senior.
+#[tokio::test]
+async fn a_big_spender_imported_from_csv_goes_to_a_senior_member() {
+    let env = Env::start().await;
+    let admin = env.device("admin", "Owner").await;
+    let junior = env.device("standard", "Junior").await;
+    let senior = env.device("standard", "Senior").await;
+    group(&env, "Logistics", &[&junior, &senior]).await;
+    configure(&env, &admin, |d| {
+        d["agents"] = json!({ senior.member_id.to_string(): {"capacity": 20, "senior": true} });
+    })
+    .await;
+    let (s, v) = call(
+        &env,
+        &admin,
+        "POST",
+        "/v1/contacts/import",
+        Some(json!({"rows": [
+            {"row": 2, "name": "Big spender", "number": "+34 600 000 700", "attributes": {"monthly_spend_usd": "700"}}
+        ]})),
+    )
+    .await;
+    assert_eq!((s, v["counts"]["created"].as_u64()), (200, Some(1)), "{v}");
+    let mut watch = Stream::open(&env, &admin, 0).await;
+    let vip = writes(&env, &mut watch, "34600000700", "Where is it? #order-chase").await;
+    watch.until(assigned_to(vip, senior.member_id)).await;
 }
 
 fn away_queued(conv: Uuid) -> impl Fn(&Value) -> bool {

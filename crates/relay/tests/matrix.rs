@@ -373,6 +373,37 @@ const CASES: &[(&str, &str, &str, Need)] = &[
         "/v1/labels/{name}",
         Need::PermGives(ManageLabels, 404),
     ),
+    ("contacts", "GET", "/v1/contacts", Need::Perm(ViewContacts)),
+    (
+        "contact",
+        "GET",
+        "/v1/contacts/{wa_id}",
+        Need::Perm(ViewContacts),
+    ),
+    (
+        "contact_patch",
+        "PATCH",
+        "/v1/contacts/{wa_id}",
+        Need::Perm(EditContacts),
+    ),
+    (
+        "contact_defs",
+        "GET",
+        "/v1/contacts/attributes",
+        Need::Perm(ViewContacts),
+    ),
+    (
+        "contact_def_create",
+        "POST",
+        "/v1/contacts/attributes",
+        Need::Perm(EditContacts),
+    ),
+    (
+        "contacts_import",
+        "POST",
+        "/v1/contacts/import",
+        Need::Perm(EditContacts),
+    ),
     ("own_pin", "PUT", "/v1/me/pin", Need::Any),
     // Sign-in/out are for shared devices; every matrix device is personal: 409 for all.
     ("sign_in", "POST", "/v1/session/sign-in", Need::Status(409)),
@@ -418,6 +449,7 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
         include_str!("../src/automation.rs"),
         include_str!("../src/broadcasts.rs"),
         include_str!("../src/labels.rs"),
+        include_str!("../src/contacts.rs"),
     ] {
         let mut rest = src;
         while let Some(i) = rest.find(".route(") {
@@ -537,6 +569,10 @@ fn may_receive(fx: &Fixture, e: PermissionSet, me: Uuid, ev: &Value) -> bool {
     let is_me = |v: &Value| v.as_str().and_then(|s| s.parse::<Uuid>().ok()) == Some(me);
     let family = kind.split('.').next().unwrap();
     match family {
+        // A member's contact edit (no conversation): to devices that may view contacts;
+        // a profile name from WhatsApp: to whoever sees the conversation.
+        "contact" if ev["conversation_id"].is_null() => e.contains(ViewContacts),
+        "contacts" => e.contains(ViewContacts),
         "message" | "conversation" | "note" | "labels" | "contact" => {
             let id: Uuid = ev["conversation_id"].as_str().unwrap().parse().unwrap();
             let assignee = *fx
@@ -778,6 +814,25 @@ async fn prepare(t: &TestRelay, fx: &Fixture, cell: &Cell, name: &str) -> (Strin
             Some(json!({"colour": "#0d9488"})),
         ),
         "label_delete" => ("/v1/labels/no-such-label".into(), None),
+        "contacts" => ("/v1/contacts?q=316".into(), None),
+        // The queue conversation's customer: a contact since its first message.
+        "contact" => ("/v1/contacts/31620000000".into(), None),
+        "contact_patch" => (
+            "/v1/contacts/31620000000".into(),
+            Some(json!({"name": "Queue customer", "attributes": {"vip": true}})),
+        ),
+        "contact_defs" => ("/v1/contacts/attributes".into(), None),
+        "contact_def_create" => (
+            "/v1/contacts/attributes".into(),
+            // A new key each time (the same key twice is 409 attribute_exists).
+            Some(json!({"key": format!("k{}", Uuid::now_v7().simple()), "type": "text"})),
+        ),
+        "contacts_import" => (
+            "/v1/contacts/import".into(),
+            Some(json!({"dry_run": true, "rows": [
+                {"row": 2, "name": "Cell", "number": "+31 6 4000 0000", "attributes": {"city": "Utrecht"}}
+            ]})),
+        ),
         "own_pin" => (
             "/v1/me/pin".into(),
             Some(json!({"current_pin": MEMBER_PIN, "new_pin": MEMBER_PIN})),

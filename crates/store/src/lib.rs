@@ -10,6 +10,7 @@
 //! device under that device's own key ([`Store::import_from`], [`Store::import_backup`]).
 
 mod batch;
+mod contacts;
 mod content;
 mod error;
 mod export;
@@ -19,6 +20,7 @@ mod search;
 mod store;
 
 pub use batch::Batch;
+pub use contacts::{ContactAttributeDef, ContactRecord};
 pub use content::{MediaBlob, TimelineRow};
 pub use error::{KeyUnavailableReason, Result, StoreError};
 pub use export::{ImportSummary, StoreBackup};

@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_message_content.sql"),
     include_str!("../migrations/0007_quick_replies.sql"),
     include_str!("../migrations/0008_conversation_marks.sql"),
+    include_str!("../migrations/0009_contacts.sql"),
 ];
 
 /// The newest schema this build understands.
@@ -393,7 +394,7 @@ impl Store {
             .unwrap_or_default())
     }
 
-    fn with_labels(&self, mut c: Conversation) -> Result<Conversation> {
+    pub(crate) fn with_labels(&self, mut c: Conversation) -> Result<Conversation> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT label_id FROM conversation_labels WHERE conversation_id = ?1 ORDER BY label_id",
         )?;
@@ -1003,12 +1004,12 @@ fn opt_ts_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<Timestamp>> {
         .transpose()
 }
 
-fn seq_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+pub(crate) fn seq_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
     let v: i64 = r.get(idx)?;
     u64::try_from(v).map_err(|e| bad(idx, Type::Integer, e))
 }
 
-fn json_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<serde_json::Value> {
+pub(crate) fn json_col(r: &Row<'_>, idx: usize) -> rusqlite::Result<serde_json::Value> {
     let s: String = r.get(idx)?;
     serde_json::from_str(&s).map_err(|e| bad(idx, Type::Text, e))
 }
@@ -1028,11 +1029,12 @@ fn enum_col<T>(
     parse(&s).map_err(|e| bad(idx, Type::Text, e))
 }
 
-const CONVERSATION_SELECT: &str = "SELECT id, contact_wa_id, name, assignee, team, status,
+pub(crate) const CONVERSATION_SELECT: &str =
+    "SELECT id, contact_wa_id, name, assignee, team, status,
     snoozed_until, last_message_preview, last_message_at, unread_count, window_expires_at, seq
     FROM conversations";
 
-fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
+pub(crate) fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     Ok(Conversation {
         id: uuid_col(r, 0)?,
         contact_wa_id: r.get(1)?,

@@ -1,7 +1,10 @@
 //! Tables of the automation runner (issue 8): the durable job queue the webhook fills in
 //! its own transaction, auto-replies already sent (cooldowns survive a restart), per
-//! conversation automation state (priority, SLA target, timer bookkeeping) and contact
-//! attributes. Separate traits that `ReadTx`/`WriteTx` extend, like [`super::work`].
+//! conversation automation state (priority, SLA target, timer bookkeeping), and the
+//! automation's view of contact attributes. The attributes live in ONE place, the contact
+//! record ([`super::contacts`], typed by the team's attribute definitions); the two
+//! functions here read and replace that same JSON object. Separate traits that
+//! `ReadTx`/`WriteTx` extend, like [`super::work`].
 
 use std::collections::BTreeMap;
 
@@ -88,6 +91,7 @@ pub trait AutomationRead {
     fn member_loads(&self) -> StorageResult<Vec<MemberLoadRow>>;
     /// Open conversations, for the timer pass.
     fn open_conversation_ids(&self) -> StorageResult<Vec<Uuid>>;
+    /// The contact's attributes (the contact record's; empty for an unknown number).
     fn contact_attributes(&self, wa_id: &str) -> StorageResult<BTreeMap<String, Value>>;
 }
 
@@ -99,7 +103,8 @@ pub trait AutomationWrite {
     /// Records that `key` reached `customer` at `at` (replaces the previous time).
     fn record_auto_reply(&mut self, customer: &str, key: &str, at: Timestamp) -> StorageResult<()>;
     fn put_conversation_automation(&mut self, row: &ConversationAutomation) -> StorageResult<()>;
-    /// Replaces the customer's attributes.
+    /// Replaces the customer's attributes on the contact record (creating the contact when
+    /// the number is new). No type check here: callers validate against the definitions.
     fn put_contact_attributes(
         &mut self,
         wa_id: &str,

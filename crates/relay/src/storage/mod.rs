@@ -16,6 +16,7 @@
 pub mod alerts;
 pub mod automation;
 pub mod broadcasts;
+pub mod contacts;
 pub mod quick_replies;
 pub mod sqlite;
 pub mod team;
@@ -66,6 +67,8 @@ pub enum Audience {
     AuditLog,
     /// Only the event's `also_member` (e.g. `me.changed`).
     Member,
+    /// Devices whose effective permissions include ViewContacts (contact edits, imports).
+    Contacts,
     /// Devices whose effective permissions include Reply (quick replies: what repliers use).
     Reply,
     /// Devices whose effective permissions include SendBroadcasts (`broadcast.changed`).
@@ -80,6 +83,7 @@ impl Audience {
             Audience::ManageTeam => "manage_team",
             Audience::AuditLog => "audit_log",
             Audience::Member => "member",
+            Audience::Contacts => "contacts",
             Audience::Reply => "reply",
             Audience::Broadcasts => "broadcasts",
         }
@@ -92,6 +96,7 @@ impl Audience {
             "manage_team" => Ok(Audience::ManageTeam),
             "audit_log" => Ok(Audience::AuditLog),
             "member" => Ok(Audience::Member),
+            "contacts" => Ok(Audience::Contacts),
             "reply" => Ok(Audience::Reply),
             "broadcasts" => Ok(Audience::Broadcasts),
             other => Err(StorageError::Corrupt(format!("unknown audience {other:?}"))),
@@ -375,6 +380,7 @@ pub trait ReadTx:
     + automation::AutomationRead
     + quick_replies::QuickRepliesRead
     + broadcasts::BroadcastsRead
+    + contacts::ContactsRead
 {
     fn team(&self) -> StorageResult<Option<TeamRow>>;
     fn conversation(&self, id: Uuid) -> StorageResult<Option<ConversationRow>>;
@@ -418,6 +424,7 @@ pub trait WriteTx:
     + automation::AutomationWrite
     + quick_replies::QuickRepliesWrite
     + broadcasts::BroadcastsWrite
+    + contacts::ContactsWrite
 {
     /// Appends an event and returns its seq (gap-free: one writer, rolled-back jobs give
     /// their numbers back).

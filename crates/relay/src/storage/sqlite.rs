@@ -26,6 +26,7 @@ use crate::storage::team::AuditSettings;
 mod alerts;
 mod automation;
 mod broadcasts;
+mod contacts;
 mod quick_replies;
 mod team;
 mod work;
@@ -151,6 +152,7 @@ CREATE TABLE pairing_failures (
     include_str!("sqlite/sla_shown.sql"),
     include_str!("sqlite/broadcasts.sql"),
     include_str!("sqlite/labels.sql"),
+    include_str!("sqlite/contacts.sql"),
 ];
 
 /// The schema version this binary writes.

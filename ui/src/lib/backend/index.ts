@@ -28,6 +28,12 @@ import type { RestoredBackup } from '../bindings/RestoredBackup';
 import type { ClientEvent } from '../bindings/ClientEvent';
 import type { Command } from '../bindings/Command';
 import type { ConnectionState } from '../bindings/ConnectionState';
+import type { ContactAttribute } from '../bindings/ContactAttribute';
+import type { ContactDetail } from '../bindings/ContactDetail';
+import type { ContactUpdate } from '../bindings/ContactUpdate';
+import type { ContactsPage } from '../bindings/ContactsPage';
+import type { CsvSource } from '../bindings/CsvSource';
+import type { ImportReport } from '../bindings/ImportReport';
 import type { DeviceChange } from '../bindings/DeviceChange';
 import type { HistoryPage } from '../bindings/HistoryPage';
 import type { InboxRow } from '../bindings/InboxRow';
@@ -196,6 +202,24 @@ export interface Backend {
   /** Applies a one-click fix (switches the named toggles off for the member). */
   applyAdviceFix(fix: AdviceFix, pin: string): Promise<TeamMember>;
 
+  /**
+   * A window of the contact list from the local store (offline, fast; ViewContacts):
+   * `query` is a name in any script or a number.
+   */
+  contacts(query: string, offset: number, limit: number): Promise<ContactsPage>;
+  /** One customer (null: unknown here); attributes only with ViewContacts. */
+  contact(waId: string): Promise<ContactDetail | null>;
+  /** The attributes the team keeps on contacts. */
+  contactAttributes(): Promise<ContactAttribute[]>;
+  /** Fetches every contact from the relay into the local store; resolves to how many. */
+  refreshContacts(): Promise<number>;
+  /** Changes a contact's name or attributes (EditContacts). */
+  updateContact(waId: string, update: ContactUpdate): Promise<ContactDetail>;
+  /**
+   * Reads a CSV (a path on this computer, or its text) and previews (`dryRun`) or imports
+   * it; rows come back with their errors.
+   */
+  importContactsCsv(source: CsvSource, dryRun: boolean): Promise<ImportReport>;
   /** The team's automation settings (ConfigureAutomation). */
   automation(): Promise<AutomationView>;
   /**

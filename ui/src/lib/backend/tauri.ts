@@ -27,6 +27,12 @@ import type { AppInfo } from '../bindings/AppInfo';
 import type { RestoredBackup } from '../bindings/RestoredBackup';
 import type { Command } from '../bindings/Command';
 import type { ConnectionState } from '../bindings/ConnectionState';
+import type { ContactAttribute } from '../bindings/ContactAttribute';
+import type { ContactDetail } from '../bindings/ContactDetail';
+import type { ContactUpdate } from '../bindings/ContactUpdate';
+import type { ContactsPage } from '../bindings/ContactsPage';
+import type { CsvSource } from '../bindings/CsvSource';
+import type { ImportReport } from '../bindings/ImportReport';
 import type { DeviceChange } from '../bindings/DeviceChange';
 import type { HistoryPage } from '../bindings/HistoryPage';
 import type { InboxRow } from '../bindings/InboxRow';
@@ -145,6 +151,16 @@ export class TauriBackend implements Backend {
   notificationSettings = () => this.call<NotificationSettings>('notification_settings');
   setNotificationSettings = (settings: NotificationSettings) =>
     this.call<void>('set_notification_settings', { settings });
+
+  contacts = (query: string, offset: number, limit: number) =>
+    this.call<ContactsPage>('contacts', { query, offset, limit });
+  contact = (waId: string) => this.call<ContactDetail | null>('contact', { waId });
+  contactAttributes = () => this.call<ContactAttribute[]>('contact_attributes');
+  refreshContacts = () => this.call<number>('refresh_contacts');
+  updateContact = (waId: string, update: ContactUpdate) =>
+    this.call<ContactDetail>('update_contact', { waId, update });
+  importContactsCsv = (source: CsvSource, dryRun: boolean) =>
+    this.call<ImportReport>('import_contacts_csv', { source, dryRun });
 
   teamMembers = () => this.call<TeamMember[]>('team_members');
   createMember = (name: string, change: MemberChange, pin: string) =>

@@ -22,6 +22,13 @@ import type { AuditPage } from '../bindings/AuditPage';
 import type { AuditVerification } from '../bindings/AuditVerification';
 import type { Command } from '../bindings/Command';
 import type { ConnectionState } from '../bindings/ConnectionState';
+import type { ContactAttribute } from '../bindings/ContactAttribute';
+import type { ContactDetail } from '../bindings/ContactDetail';
+import type { ContactUpdate } from '../bindings/ContactUpdate';
+import type { ContactsPage } from '../bindings/ContactsPage';
+import type { CsvSource } from '../bindings/CsvSource';
+import type { ImportReport } from '../bindings/ImportReport';
+import type { ImportRowReport } from '../bindings/ImportRowReport';
 import type { DeviceChange } from '../bindings/DeviceChange';
 import type { HistoryPage } from '../bindings/HistoryPage';
 import type { InboxRow } from '../bindings/InboxRow';
@@ -243,6 +250,89 @@ function sameFix(a: AdviceFix, b: AdviceFix): boolean {
   return a.remove_toggles.member_id === b.remove_toggles.member_id && set(a) === set(b);
 }
 
+
+/** A contact detail as the engine builds it (defaults: a VIP with one open conversation). */
+export function contactDetail(extra: Partial<ContactDetail> = {}): ContactDetail {
+  return {
+    wa_id: '34600111222',
+    name: 'Maria Lopez',
+    profile_name: 'Maria',
+    display_name: 'Maria Lopez',
+    attributes: { monthly_spend_usd: 640, vip: true, city: 'Madrid' },
+    attribute_defs: [
+      { key: 'city', kind: 'text' },
+      { key: 'email', kind: 'text' },
+      { key: 'monthly_spend_usd', kind: 'number' },
+      { key: 'vip', kind: 'boolean' },
+    ],
+    labels: [{ id: 'l-urgent', name: 'urgent', colour: '#d14343', urgent: true }],
+    conversations: [
+      {
+        id: 'conv-maria',
+        status: 'open',
+        last_message_preview: 'Hello, is my order ready?',
+        last_message_at: new Date(Date.now() - 5 * 60_000).toISOString(),
+        assignee: { id: 'm-ana', name: 'Ana' },
+        labels: [{ id: 'l-urgent', name: 'urgent', colour: '#d14343', urgent: true }],
+      },
+    ],
+    notes: [{ conversation_id: 'conv-maria', note: note({ text: 'Prefers delivery after 6 pm' }) }],
+    can_view_contact: true,
+    can_edit: true,
+    ...extra,
+  };
+}
+
+/** Splits CSV text into records of cells (quotes, "" escapes, commas/semicolons, BOM). */
+function csvRecords(text: string): { line: number; cells: string[]; open: boolean }[] {
+  const body = text.replace(/^\uFEFF/, '');
+  const header = body.split(/\r?\n/)[0] ?? '';
+  const delim = (header.match(/;/g)?.length ?? 0) > (header.match(/,/g)?.length ?? 0) ? ';' : ',';
+  const out: { line: number; cells: string[]; open: boolean }[] = [];
+  let cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  let line = 1;
+  let start = 1;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (quoted) {
+      if (c === '"' && body[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else {
+        if (c === '\n') line++;
+        if (c !== '\r') cell += c;
+      }
+    } else if (c === '"' && cell === '') quoted = true;
+    else if (c === delim) {
+      cells.push(cell);
+      cell = '';
+    } else if (c === '\n') {
+      cells.push(cell);
+      out.push({ line: start, cells, open: false });
+      cells = [];
+      cell = '';
+      line++;
+      start = line;
+    } else if (c !== '\r') cell += c;
+  }
+  if (quoted || cell !== '' || cells.length) {
+    cells.push(cell);
+    out.push({ line: start, cells, open: quoted });
+  }
+  return out.filter((r) => r.open || r.cells.some((x) => x.trim() !== ''));
+}
+
+/** A WhatsApp id from a typed number, like the relay (7–15 digits, no leading 0). */
+export function waIdOf(raw: string): string | null {
+  const t = raw.trim();
+  if (!/^\+?[0-9 ().\-]+$/.test(t)) return null;
+  const digits = t.replace(/\D/g, '');
+  return digits.length >= 7 && digits.length <= 15 && !digits.startsWith('0') ? digits : null;
+}
+
 /** The `Command` variant with this `type`. */
 export type CommandOf<T extends Command['type']> = Extract<Command, { type: T }>;
 
@@ -322,6 +412,21 @@ export class FakeBackend implements Backend {
   thresholds: AlertThresholds = defaultThresholds();
   adviceList: AdviceView[] = [];
   advisorCheckedAt = new Date(Date.now() - 3_600_000).toISOString();
+  /** Contacts in the local store, by number. */
+  contactBook = new Map<string, ContactDetail>();
+  attributeDefs: ContactAttribute[] = contactDetail().attribute_defs;
+  /** Resolves importContactsCsv only when the test says so (null: at once). */
+  importGate: Promise<void> | null = null;
+
+  private may(permission: Permission): boolean {
+    return this.session_.me?.permissions.includes(permission) ?? false;
+  }
+
+  private requireContacts(permission: Permission) {
+    if (!this.may(permission)) {
+      throw new BackendError('permission_denied', 'You are not allowed to do this.');
+    }
+  }
   /** The relay's automation document (defaults for a new team). */
   automationView: AutomationView = defaultAutomationView();
   /** Members' loads the dry run sees (online, assigned, waiting). */
@@ -874,6 +979,134 @@ export class FakeBackend implements Backend {
     return structuredClone(m);
   };
 
+  contacts = async (query: string, offset: number, limit: number): Promise<ContactsPage> => {
+    this.record('contacts', query, offset, limit);
+    this.requireContacts('view_contacts');
+    const q = query.trim().toLowerCase();
+    const digits = q.replace(/\D/g, '');
+    const numberish = digits !== '' && /^[0-9+ ().-]+$/.test(q);
+    const all = [...this.contactBook.values()]
+      .filter((c) => !q || (numberish ? c.wa_id.includes(digits) : `${c.name ?? ''} ${c.wa_id}`.toLowerCase().includes(q)))
+      .sort((a, b) => (a.name === null ? 1 : 0) - (b.name === null ? 1 : 0) || (a.name ?? '').localeCompare(b.name ?? '') || a.wa_id.localeCompare(b.wa_id));
+    return {
+      total: all.length,
+      offset,
+      items: all.slice(offset, offset + limit).map((c) => ({ wa_id: c.wa_id, name: c.name, attributes: { ...c.attributes } })),
+    };
+  };
+  contact = async (waId: string): Promise<ContactDetail | null> => {
+    this.record('contact', waId);
+    const c = this.contactBook.get(waId);
+    if (!c) return null;
+    const view = this.may('view_contacts');
+    return structuredClone({
+      ...c,
+      attributes: view ? c.attributes : {},
+      attribute_defs: view ? this.attributeDefs : [],
+      can_view_contact: view,
+      can_edit: view && this.may('edit_contacts'),
+    });
+  };
+  contactAttributes = async (): Promise<ContactAttribute[]> => {
+    this.record('contactAttributes');
+    this.requireContacts('view_contacts');
+    return structuredClone(this.attributeDefs);
+  };
+  refreshContacts = async (): Promise<number> => {
+    this.record('refreshContacts');
+    this.requireContacts('view_contacts');
+    return this.contactBook.size;
+  };
+  updateContact = async (waId: string, update: ContactUpdate): Promise<ContactDetail> => {
+    this.record('updateContact', waId, update);
+    this.requireContacts('edit_contacts');
+    const c = this.contactBook.get(waId);
+    if (!c) throw new BackendError('contact_not_found', 'No contact has this number.');
+    for (const [key, value] of Object.entries(update.attributes)) {
+      const def = this.attributeDefs.find((d) => d.key === key);
+      if (!def) throw new BackendError('unknown_attribute', `No contact attribute is called "${key}"`);
+      if (value === null || value === '') delete c.attributes[key];
+      else if (def.kind === 'number' && typeof value !== 'number') throw new BackendError('invalid_number_value', 'not a number');
+      else if (def.kind === 'boolean' && typeof value !== 'boolean') throw new BackendError('invalid_boolean_value', 'not a boolean');
+      else c.attributes[key] = value;
+    }
+    if (update.name !== undefined) {
+      c.display_name = update.name.trim() || null;
+      c.name = c.display_name ?? c.profile_name;
+    }
+    return (await this.contact(waId))!;
+  };
+  importContactsCsv = async (source: CsvSource, dryRun: boolean): Promise<ImportReport> => {
+    this.record('importContactsCsv', source, dryRun);
+    this.requireContacts('edit_contacts');
+    if (this.importGate) await this.importGate;
+    if (source.kind === 'path') throw new BackendError('invalid_input', 'cannot read the file: not found');
+    const records = csvRecords(source.text);
+    if (records.length === 0) throw new BackendError('csv_empty', 'the file has no header row');
+    // Like the client's reader: lower-case, every run of other characters as one `_`.
+    const keys = records[0].cells.map((h) => h.trim().toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '_').replace(/^_+|_+$/g, ''));
+    const numberCol = keys.findIndex((k) => ['number', 'phone', 'phone_number', 'телефон', 'номер', '电话', '手机号'].includes(k));
+    if (numberCol < 0) throw new BackendError('csv_no_number_column', 'no column holds the phone number');
+    const nameCol = keys.findIndex((k) => ['name', 'имя', '姓名'].includes(k));
+    const columns = keys.filter((k, i) => i !== numberCol && i !== nameCol && k !== '');
+    const seen = new Map<string, number>();
+    const counts = { rows: 0, created: 0, updated: 0, unchanged: 0, rejected: 0 };
+    const rows: ImportRowReport[] = records.slice(1).map((r) => {
+      counts.rows++;
+      const report: ImportRowReport = { row: r.line, wa_id: null, number: '', name: null, attributes: {}, status: 'error', errors: [] };
+      if (r.open || r.cells.length > keys.length) {
+        report.errors.push({ code: r.open ? 'unterminated_quote' : 'too_many_fields', field: '', first_row: null });
+        counts.rejected++;
+        return report;
+      }
+      const cell = (i: number) => (r.cells[i] ?? '').trim();
+      const number = cell(numberCol);
+      report.number = number;
+      const waId = number ? waIdOf(number) : null;
+      if (!number) report.errors.push({ code: 'missing_number', field: 'number', first_row: null });
+      else if (!waId) report.errors.push({ code: 'invalid_number', field: 'number', first_row: null });
+      else if (seen.has(waId)) report.errors.push({ code: 'duplicate_number', field: 'number', first_row: seen.get(waId)! });
+      else seen.set(waId, r.line);
+      report.wa_id = waId;
+      report.name = nameCol >= 0 ? cell(nameCol) || null : null;
+      keys.forEach((k, i) => {
+        if (i === numberCol || i === nameCol || !cell(i)) return;
+        const def = this.attributeDefs.find((d) => d.key === k);
+        const raw = cell(i);
+        if (!def) report.errors.push({ code: 'unknown_attribute', field: k, first_row: null });
+        else if (def.kind === 'number') {
+          const n = Number(raw.replace(/\s/g, ''));
+          if (Number.isFinite(n)) report.attributes[k] = n;
+          else report.errors.push({ code: 'invalid_number_value', field: k, first_row: null });
+        } else if (def.kind === 'boolean') {
+          const v = raw.toLowerCase();
+          if (['yes', 'true', '1', 'да', '是'].includes(v)) report.attributes[k] = true;
+          else if (['no', 'false', '0', 'нет', '否'].includes(v)) report.attributes[k] = false;
+          else report.errors.push({ code: 'invalid_boolean_value', field: k, first_row: null });
+        } else report.attributes[k] = raw;
+      });
+      if (report.errors.length) {
+        // Like the client: refused rows show the file's cells.
+        report.attributes = Object.fromEntries(keys.map((k, i) => [k, cell(i)]).filter(([k, v], i) => v && i !== numberCol && i !== nameCol && k));
+        counts.rejected++;
+        return report;
+      }
+      const existing = this.contactBook.get(waId!);
+      report.status = existing ? 'update' : 'create';
+      if (existing) counts.updated++;
+      else counts.created++;
+      if (!dryRun) {
+        const next = existing ?? contactDetail({ wa_id: waId!, name: null, profile_name: null, display_name: null, attributes: {}, labels: [], conversations: [], notes: [] });
+        if (report.name) next.display_name = report.name;
+        next.name = next.display_name ?? next.profile_name;
+        Object.assign(next.attributes, report.attributes);
+        this.contactBook.set(waId!, next);
+      }
+      report.name = report.name ?? existing?.name ?? null;
+      return report;
+    });
+    return { dry_run: dryRun, columns, counts, rows };
+  };
   private checkAutomationPermission() {
     if (!this.session_.me?.permissions.includes('configure_automation')) {
       throw new BackendError('forbidden', 'the relay refused: not allowed to configure automation (forbidden)');

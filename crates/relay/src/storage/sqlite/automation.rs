@@ -169,7 +169,7 @@ impl AutomationRead for Sql<'_> {
     fn contact_attributes(&self, wa_id: &str) -> StorageResult<BTreeMap<String, Value>> {
         let v: Option<String> = self
             .c
-            .prepare_cached("SELECT attributes FROM contact_attributes WHERE wa_id = ?1")
+            .prepare_cached("SELECT attributes FROM contacts WHERE wa_id = ?1")
             .and_then(|mut s| s.query_row([wa_id], |r| r.get(0)).optional())
             .map_err(db_err)?;
         match v {
@@ -274,7 +274,8 @@ impl AutomationWrite for Sql<'_> {
         let text = serde_json::to_string(attributes).unwrap_or_else(|_| "{}".into());
         self.c
             .prepare_cached(
-                "INSERT INTO contact_attributes (wa_id, attributes, updated_at) VALUES (?1, ?2, ?3)
+                "INSERT INTO contacts (wa_id, name, profile, attributes, created_at, updated_at)
+                 VALUES (?1, NULL, '{}', ?2, ?3, ?3)
                  ON CONFLICT(wa_id) DO UPDATE SET attributes = excluded.attributes,
                    updated_at = excluded.updated_at",
             )

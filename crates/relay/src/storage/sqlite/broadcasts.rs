@@ -231,8 +231,7 @@ impl BroadcastsRead for Sql<'_> {
         self.c
             .prepare_cached(
                 "SELECT customer_wa_id FROM conversations
-                 UNION SELECT wa_id FROM contacts
-                 UNION SELECT wa_id FROM contact_attributes",
+                 UNION SELECT wa_id FROM contacts",
             )
             .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
             .map_err(db_err)
