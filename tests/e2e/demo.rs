@@ -40,7 +40,9 @@ fn try_the_demo_opens_a_shop_whose_customers_write_in_and_it_reopens_at_the_next
     session
         .wait_for("nav button[data-section=settings]")
         .click();
-    session.wait_for("[data-testid=settings-tab-labels]").click();
+    session
+        .wait_for("[data-testid=settings-tab-labels]")
+        .click();
     session.wait_for_text("[data-testid=team-label]", |t| t.contains("New customer"));
     session
         .wait_for("[data-testid=team-labels-name]")

@@ -728,7 +728,9 @@ fn contacts_are_imported_from_a_csv_and_shown_in_the_customer_panel() {
         .click();
     choose_language(&session, "ru");
     session.wait_for_text("nav button[data-section=contacts]", |t| t == "Контакты");
-    session.wait_for("nav button[data-section=contacts]").click();
+    session
+        .wait_for("nav button[data-section=contacts]")
+        .click();
     session.wait_for("[data-testid=contact-row]").click();
     session.wait_for_text("[data-testid=contact-attributes]", |t| {
         t.contains("Траты в месяц")
@@ -739,7 +741,9 @@ fn contacts_are_imported_from_a_csv_and_shown_in_the_customer_panel() {
         .click();
     choose_language(&session, "zh");
     session.wait_for_text("nav button[data-section=contacts]", |t| t == "联系人");
-    session.wait_for("nav button[data-section=contacts]").click();
+    session
+        .wait_for("nav button[data-section=contacts]")
+        .click();
     session.wait_for("[data-testid=import-open]").click();
     session
         .wait_for("[data-testid=import-path]")

@@ -27,7 +27,10 @@ async fn chips_until(client: &Client, what: &str, f: impl Fn(&[LabelChip]) -> bo
 }
 
 fn colour_of(chips: &[LabelChip], name: &str) -> Option<String> {
-    chips.iter().find(|c| c.name == name).map(|c| c.colour.clone())
+    chips
+        .iter()
+        .find(|c| c.name == name)
+        .map(|c| c.colour.clone())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
