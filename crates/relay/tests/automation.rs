@@ -36,29 +36,6 @@ async fn group(env: &Env, name: &str, members: &[&Device]) -> Uuid {
     id
 }
 
-async fn call(
-    env: &Env,
-    d: &Device,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let url = format!("{}{path}", env.url);
-    let req = match method {
-        "GET" => env.http.get(url),
-        "PUT" => env.http.put(url),
-        _ => env.http.post(url),
-    }
-    .bearer_auth(&d.token);
-    let req = match body {
-        Some(b) => req.json(&b),
-        None => req,
-    };
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
 /// GET the settings, let `edit` change them, PUT them back; returns the saved document.
 async fn configure(env: &Env, admin: &Device, edit: impl FnOnce(&mut Value)) -> Value {
     let (s, mut doc) = call(env, admin, "GET", "/v1/automation", None).await;

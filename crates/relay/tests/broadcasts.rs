@@ -24,29 +24,6 @@ async fn quiet_automation(env: &Env) {
     env.run.as_ref().unwrap().relay.state().automation.forget();
 }
 
-async fn call(
-    env: &Env,
-    d: &Device,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let url = format!("{}{path}", env.url);
-    let req = match method {
-        "GET" => env.http.get(url),
-        "PUT" => env.http.put(url),
-        _ => env.http.post(url),
-    }
-    .bearer_auth(&d.token);
-    let req = match body {
-        Some(b) => req.json(&b),
-        None => req,
-    };
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
 async fn set_pacing(env: &Env, d: &Device, daily_cap: u32, interval_secs: u32) -> Value {
     let (status, v) = call(
         env,

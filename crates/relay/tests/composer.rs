@@ -8,37 +8,11 @@ use commands_env::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-async fn call(
-    env: &Env,
-    d: &Device,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = env
-        .http
-        .request(method, format!("{}{path}", env.url))
-        .bearer_auth(&d.token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn approved_templates_are_listed_cached_and_refreshed_on_demand() {
     let env = Env::start().await;
     let agent = env.device("restricted", "Rita").await;
-    let (status, v) = call(
-        &env,
-        &agent,
-        reqwest::Method::GET,
-        "/v1/message-templates",
-        None,
-    )
-    .await;
+    let (status, v) = call(&env, &agent, "GET", "/v1/message-templates", None).await;
     assert_eq!(status, 200, "{v}");
     let list = v["templates"].as_array().unwrap();
     // The sim's PENDING loyalty_card is not offered.
@@ -58,14 +32,7 @@ async fn approved_templates_are_listed_cached_and_refreshed_on_demand() {
                "body_params": 1, "body": "{{1}} is back in stock."}),
     )
     .await;
-    let (_, cached) = call(
-        &env,
-        &agent,
-        reqwest::Method::GET,
-        "/v1/message-templates",
-        None,
-    )
-    .await;
+    let (_, cached) = call(&env, &agent, "GET", "/v1/message-templates", None).await;
     assert!(
         cached["templates"]
             .as_array()
@@ -76,7 +43,7 @@ async fn approved_templates_are_listed_cached_and_refreshed_on_demand() {
     let (_, fresh) = call(
         &env,
         &agent,
-        reqwest::Method::GET,
+        "GET",
         "/v1/message-templates?refresh=true",
         None,
     )
@@ -208,21 +175,14 @@ async fn quick_replies_follow_the_permission_matrix_and_replicate_with_audit() {
 
     // Managing needs ConfigureAutomation: Admin and Supervisor yes, Standard and Restricted no.
     for d in [&standard, &restricted] {
-        let (s, v) = call(
-            &env,
-            d,
-            reqwest::Method::POST,
-            "/v1/quick-replies",
-            Some(body.clone()),
-        )
-        .await;
+        let (s, v) = call(&env, d, "POST", "/v1/quick-replies", Some(body.clone())).await;
         assert_eq!(s, 403, "{} {v}", d.name);
         assert_eq!(v["permission"], "configure_automation");
     }
     let (s, v) = call(
         &env,
         &supervisor,
-        reqwest::Method::POST,
+        "POST",
         "/v1/quick-replies",
         Some(body.clone()),
     )
@@ -234,7 +194,7 @@ async fn quick_replies_follow_the_permission_matrix_and_replicate_with_audit() {
     let (s, v) = call(
         &env,
         &admin,
-        reqwest::Method::POST,
+        "POST",
         "/v1/quick-replies",
         Some(body.clone()),
     )
@@ -243,7 +203,7 @@ async fn quick_replies_follow_the_permission_matrix_and_replicate_with_audit() {
     let (s, v) = call(
         &env,
         &admin,
-        reqwest::Method::POST,
+        "POST",
         "/v1/quick-replies",
         Some(json!({"shortcut": "bad shortcut", "title": "x", "text": "y"})),
     )
@@ -252,7 +212,7 @@ async fn quick_replies_follow_the_permission_matrix_and_replicate_with_audit() {
 
     // Reading needs Reply only: every preset reads.
     for d in [&admin, &supervisor, &standard, &restricted] {
-        let (s, v) = call(&env, d, reqwest::Method::GET, "/v1/quick-replies", None).await;
+        let (s, v) = call(&env, d, "GET", "/v1/quick-replies", None).await;
         assert_eq!(s, 200);
         assert_eq!(v["quick_replies"][0]["id"], json!(id));
     }
@@ -266,7 +226,7 @@ async fn quick_replies_follow_the_permission_matrix_and_replicate_with_audit() {
     let (s, _) = call(
         &env,
         &standard,
-        reqwest::Method::PATCH,
+        "PATCH",
         &format!("/v1/quick-replies/{id}"),
         Some(json!({"text": "no"})),
     )
@@ -275,7 +235,7 @@ async fn quick_replies_follow_the_permission_matrix_and_replicate_with_audit() {
     let (s, v) = call(
         &env,
         &admin,
-        reqwest::Method::PATCH,
+        "PATCH",
         &format!("/v1/quick-replies/{id}"),
         Some(json!({"text": "Refunds take 3 working days.", "language": null})),
     )
@@ -292,7 +252,7 @@ async fn quick_replies_follow_the_permission_matrix_and_replicate_with_audit() {
     let (s, _) = call(
         &env,
         &restricted,
-        reqwest::Method::DELETE,
+        "DELETE",
         &format!("/v1/quick-replies/{id}"),
         None,
     )
@@ -301,7 +261,7 @@ async fn quick_replies_follow_the_permission_matrix_and_replicate_with_audit() {
     let (s, _) = call(
         &env,
         &admin,
-        reqwest::Method::DELETE,
+        "DELETE",
         &format!("/v1/quick-replies/{id}"),
         None,
     )
@@ -312,7 +272,7 @@ async fn quick_replies_follow_the_permission_matrix_and_replicate_with_audit() {
     let (s, _) = call(
         &env,
         &admin,
-        reqwest::Method::DELETE,
+        "DELETE",
         &format!("/v1/quick-replies/{id}"),
         None,
     )

@@ -4,32 +4,8 @@
 mod commands_env;
 
 use commands_env::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use teamline_relay::labels::MAX_TEAM_LABELS;
-
-async fn call(
-    env: &Env,
-    d: &Device,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let url = format!("{}{path}", env.url);
-    let req = match method {
-        "GET" => env.http.get(url),
-        "PATCH" => env.http.patch(url),
-        "DELETE" => env.http.delete(url),
-        _ => env.http.post(url),
-    }
-    .bearer_auth(&d.token);
-    let req = match body {
-        Some(b) => req.json(&b),
-        None => req,
-    };
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
 
 async fn label_names(env: &Env, d: &Device) -> Vec<String> {
     let (s, v) = call(env, d, "GET", "/v1/labels", None).await;

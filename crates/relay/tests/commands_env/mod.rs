@@ -521,3 +521,25 @@ impl Stream {
         self.seen.iter().filter(|(_, v)| pred(v)).count()
     }
 }
+
+/// A JSON request to the relay as `d` (`method` like "GET" or "PATCH"): the status and the
+/// answer's JSON (null when it has none).
+pub async fn call(
+    env: &Env,
+    d: &Device,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+    let mut req = env
+        .http
+        .request(method, format!("{}{path}", env.url))
+        .bearer_auth(&d.token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
