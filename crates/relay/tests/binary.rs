@@ -3,18 +3,19 @@
 
 #[path = "common/payloads.rs"]
 mod payloads;
+#[path = "common/serve.rs"]
+mod serve;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
+use serve::{BIN, spawn_serve};
 use teamline_relay::storage::Storage;
 use teamline_relay::storage::sqlite::{Options, SqliteStorage};
 
-const BIN: &str = env!("CARGO_BIN_EXE_teamline-relay");
 const SECRET: &str = "crash-secret";
 
 fn write_config(dir: &Path, graph_url: &str, token: &str, extra: &str) -> std::path::PathBuf {
@@ -213,27 +214,6 @@ async fn check_reads_the_phone_number_and_explains_a_rejected_token() {
         );
     }
     sim.shutdown().await;
-}
-
-/// Starts `serve` and returns the child and its base URL (from the ready line).
-fn spawn_serve(cfg: &Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--config", cfg.to_str().unwrap()])
-        .env("TEAMLINE_RELAY_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect(&line)
-        .to_owned();
-    (child, format!("http://{addr}"))
 }
 
 #[tokio::test]

@@ -3,12 +3,15 @@
 //! test runs the real `teamline-relay` binary and kills it with SIGKILL mid-broadcast.
 
 mod commands_env;
+#[path = "common/serve.rs"]
+mod serve;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use commands_env::*;
 use serde_json::{Value, json};
+use serve::{BIN, spawn_serve};
 use teamline_relay::storage::ContactRow;
 use uuid::Uuid;
 
@@ -644,29 +647,6 @@ async fn creating_twice_with_one_id_makes_one_broadcast() {
 
 // ---------------------------------------------------------------------------------------
 // The done-when: 1,000 recipients, the relay binary killed with SIGKILL at ~40 %.
-
-const BIN: &str = env!("CARGO_BIN_EXE_teamline-relay");
-
-fn spawn_serve(cfg: &std::path::Path) -> (std::process::Child, String) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(BIN)
-        .args(["serve", "--config", cfg.to_str().unwrap()])
-        .env("TEAMLINE_RELAY_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("no ready line: {line:?}"))
-        .to_owned();
-    (child, format!("http://{addr}"))
-}
 
 async fn sim_sent_count(http: &reqwest::Client, sim: &str) -> usize {
     let v: Value = http
