@@ -8,13 +8,13 @@ mod tests {
 
     use ts_rs::{Config, TS};
 
-    use crate::ipc::{AppInfo, BuildProfile, ErrorCode, IpcError, Session};
     use teamline_client::RecipientPage;
     use teamline_client::automation::{
         AgentSettings, AutomationTeamView, AutomationView, DryRunRequest, DryRunResult,
     };
     use teamline_client::backup::RestoredBackup;
     use teamline_client::core::anomaly::{Burst, Idle, Night, OffHours, Thresholds, Toggle};
+    use teamline_shell::ipc::{AppInfo, BuildProfile, ErrorCode, IpcError, Session};
     // The automation engine's settings, dry-run input and plan (the Automation section).
     use teamline_client::core::automation as auto;
     use teamline_client::core::{

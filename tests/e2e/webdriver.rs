@@ -29,16 +29,23 @@ impl Session {
         args: &[String],
         failure_shot: &Path,
     ) -> Session {
+        let capabilities = json!({ "tauri:options": { "application": application, "args": args } });
+        Session::start_with_capabilities(driver_url, capabilities, failure_shot)
+    }
+
+    /// Opens a session with these `alwaysMatch` capabilities (tauri-driver's, or
+    /// chromedriver's `goog:chromeOptions` for the browser lane).
+    pub fn start_with_capabilities(
+        driver_url: &str,
+        capabilities: Value,
+        failure_shot: &Path,
+    ) -> Session {
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
             .expect("HTTP client");
-        let body = json!({
-            "capabilities": {
-                "alwaysMatch": { "tauri:options": { "application": application, "args": args } }
-            }
-        });
-        // tauri-driver sometimes drops the first request while its WebKitWebDriver starts
+        let body = json!({ "capabilities": { "alwaysMatch": capabilities } });
+        // A driver sometimes drops the first request while its WebKitWebDriver starts
         // (seen once in five runs as "IncompleteMessage", before any window opened); a
         // timeout is not retried, as a window may be on its way then.
         let mut attempts = 0;
@@ -51,9 +58,9 @@ impl Session {
             {
                 Ok(response) => break response,
                 Err(e) if attempts < 3 && !e.is_timeout() => {
-                    eprintln!("tauri-driver dropped the new-session request ({e}); asking again")
+                    eprintln!("the driver dropped the new-session request ({e}); asking again")
                 }
-                Err(e) => panic!("tauri-driver answers: {e:?}"),
+                Err(e) => panic!("the driver answers: {e:?}"),
             }
         };
         let reply: Value = response.json().expect("a JSON reply");
@@ -68,7 +75,8 @@ impl Session {
         }
     }
 
-    fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    /// One WebDriver command on this session (`path` after `/session/{id}`).
+    pub fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(body) = body {
             request = request.json(&body);

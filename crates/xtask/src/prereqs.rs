@@ -27,8 +27,9 @@ const DEBIAN_BUILD: &[&str] = &[
     "fonts-noto-color-emoji",
 ];
 
-/// What the test lanes add: a virtual display, WebDriver for WebKitGTK, a private D-Bus
-/// session, the OS keyring and a notification daemon.
+/// What the test lanes add: a virtual display, WebDriver for WebKitGTK, headless Chromium
+/// and its WebDriver (the browser lane, over the web shell), a private D-Bus session, the
+/// OS keyring and a notification daemon.
 const DEBIAN_TEST: &[&str] = &[
     "xvfb",
     "xauth",
@@ -36,6 +37,8 @@ const DEBIAN_TEST: &[&str] = &[
     "dbus-bin",
     "dbus-x11",
     "webkit2gtk-driver",
+    "chromium",
+    "chromium-driver",
     "gnome-keyring",
     "dunst",
 ];

@@ -153,6 +153,7 @@ pub fn run() -> Result<()> {
     )?;
     tally.add("vitest", ok, parse_vitest(&out));
     e2e(&mut tally)?;
+    browser(&mut tally);
     finish(tally)
 }
 
@@ -190,6 +191,30 @@ fn e2e(tally: &mut Tally) -> Result<()> {
     tests_lane(tally, "e2e", &mut command);
     eprintln!("xtask: e2e screenshots are in {}", out_dir.display());
     Ok(())
+}
+
+/// The browser lane: the same UI in headless Chromium over the web shell (the UI's HTTP
+/// backend), in the private session for the keyring and the notification daemon.
+fn browser(tally: &mut Tally) {
+    let mut command = session::wrap(
+        "cargo",
+        &[
+            "test",
+            "-p",
+            "teamline",
+            "--features",
+            APP_FEATURES,
+            "--test",
+            "browser",
+            "--",
+            "--ignored",
+            "--test-threads=1",
+        ],
+    );
+    command
+        .current_dir(root())
+        .env("TEAMLINE_E2E_OUT", e2e_out_dir());
+    tests_lane(tally, "browser", &mut command);
 }
 
 fn e2e_out_dir() -> PathBuf {

@@ -57,7 +57,7 @@ import type { TeamTemplate } from '../bindings/TeamTemplate';
 import type { TemplateDraft } from '../bindings/TemplateDraft';
 import type { TimelineItem } from '../bindings/TimelineItem';
 
-/** What the app pushes to the window (see `src-tauri/src/engine.rs`). */
+/** What the app pushes to the window (see `crates/shell/src/host.rs`). */
 export interface BackendEvents {
   connectionState(state: ConnectionState): void;
   clientEvent(event: ClientEvent): void;
@@ -73,8 +73,8 @@ export interface BackendEvents {
 export type Unlisten = () => void;
 
 /**
- * Everything the UI asks of the app. The Tauri implementation talks to the Rust shell over
- * IPC. Team changes take the signed-in member's PIN, which the relay re-verifies.
+ * Everything the UI asks of the app, as named commands (`CommandBackend`) over Tauri IPC or
+ * the HTTP web shell. Team changes take the signed-in member's PIN, which the relay re-verifies.
  */
 export interface Backend {
   appInfo(): Promise<AppInfo>;

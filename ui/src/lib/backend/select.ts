@@ -1,7 +1,8 @@
-import { invoke, isTauri } from '@tauri-apps/api/core';
-import { listen } from '@tauri-apps/api/event';
+import { isTauri } from '@tauri-apps/api/core';
 import { BackendError, type Backend } from './index';
-import { TauriBackend } from './tauri';
+import { CommandBackend } from './commands';
+import { httpTransport } from './http';
+import { tauriTransport } from './tauri';
 
 /**
  * A backend for a page opened outside the app window: every call rejects with
@@ -17,7 +18,21 @@ export function detachedBackend(): Backend {
   });
 }
 
-/** The backend for this window: Tauri IPC inside the app. */
+/**
+ * The backend for this window: Tauri IPC inside the app; the HTTP web shell when the page
+ * came from it (it puts its token in a `teamline-web-token` meta tag); else detached.
+ */
 export function selectBackend(): Backend {
-  return isTauri() ? new TauriBackend(invoke, listen) : detachedBackend();
+  if (isTauri()) {
+    const { invoke, listen } = tauriTransport();
+    return new CommandBackend(invoke, listen);
+  }
+  const token = document
+    .querySelector<HTMLMetaElement>('meta[name="teamline-web-token"]')
+    ?.getAttribute('content');
+  if (token) {
+    const { invoke, listen } = httpTransport(window.location.origin, token);
+    return new CommandBackend(invoke, listen);
+  }
+  return detachedBackend();
 }
