@@ -119,6 +119,7 @@ fn an_agent_claims_replies_labels_urgent_and_mentions_a_colleague_who_sees_the_s
         .send_keys("Please call her back about the refund @We");
     olga.wait_for_text("[data-testid=mention-option]", |t| t == "@Wei");
     olga.wait_for("[data-testid=mention-option]").click();
+    olga.wait_for("[data-testid=note-submit]").click();
     olga.wait_for_text("[data-testid=note-item]", |t| {
         t.contains("refund") && t.contains("@Wei")
     });
