@@ -1,6 +1,6 @@
 //! "Try the demo" on a new computer: the first-run choice opens the demo shop inside the
 //! app (a relay and the WhatsApp emulator on 127.0.0.1), its customers write in, and the
-//! next start opens the shop again without asking.
+//! next start opens the shop again without asking, until the user leaves it.
 
 use crate::driver::{Driver, out_dir};
 
@@ -17,7 +17,7 @@ fn profile_args(driver: &Driver) -> Vec<String> {
 
 #[test]
 #[ignore = "needs a display and tauri-driver; run by `cargo xtask test`"]
-fn try_the_demo_opens_a_shop_whose_customers_write_in_and_it_reopens_at_the_next_start() {
+fn try_the_demo_opens_a_shop_whose_customers_write_in_reopens_at_the_next_start_and_can_be_left() {
     let driver = Driver::start("en_US.UTF-8");
     let out = out_dir();
     let args = profile_args(&driver);
@@ -65,5 +65,29 @@ fn try_the_demo_opens_a_shop_whose_customers_write_in_and_it_reopens_at_the_next
         session.find_all("[data-testid=try-demo]").is_empty(),
         "a reopened demo does not ask again"
     );
+
+    // Leaving it (after a confirmation) deletes the shop and shows the first run again.
+    session
+        .wait_for("nav button[data-section=settings]")
+        .click();
+    session
+        .wait_for("[data-testid=settings-tab-connection]")
+        .click();
+    session.wait_for("[data-testid=leave-demo]").click();
+    session.screenshot(&out.join("93-leave-demo-confirm-en.png"));
+    session.wait_for("[data-testid=leave-demo-confirm]").click();
+    session.wait_for("[data-testid=join-form]");
+    session.wait_for("[data-testid=connection][data-state=not_linked]");
+    assert!(
+        !driver.profile("demo").join("demo").exists(),
+        "the demo shop's data is deleted"
+    );
+    session.wait_for("nav button[data-section=inbox]").click();
+    session.wait_for_text("[data-testid=try-demo]", |t| t == "Try the demo");
+    session.close();
+
+    // And the next start is a first run again.
+    let session = driver.session_with_args("demo-left", &args);
+    session.wait_for_text("[data-testid=try-demo]", |t| t == "Try the demo");
     session.close();
 }

@@ -8,7 +8,7 @@ import { FakeBackend, info, me, row } from './lib/test/fakeBackend';
 function unlinkedBackend(): FakeBackend {
   const backend = new FakeBackend();
   backend.connection = { state: 'not_linked' };
-  backend.session_ = { linked: false, me: null, startup_error: null, relay_url: null };
+  backend.session_ = { linked: false, me: null, startup_error: null, relay_url: null, demo: false };
   return backend;
 }
 
@@ -97,7 +97,7 @@ describe('App frame', () => {
     backend.rows = [row()];
     render(App, { info, backend });
     await screen.findByTestId('inbox-row');
-    backend.session_ = { linked: false, me: null, startup_error: null, relay_url: 'https://relay.test' };
+    backend.session_ = { linked: false, me: null, startup_error: null, relay_url: 'https://relay.test', demo: false };
     backend.emit('clientEvent', { type: 'unlinked' });
     expect(await screen.findByText('This device was unlinked by an admin', { selector: 'h2' })).toBeInTheDocument();
     expect(screen.queryByTestId('inbox-row')).not.toBeInTheDocument();
@@ -191,6 +191,29 @@ describe('App frame', () => {
     expect(await screen.findByTestId('demo-error')).toHaveTextContent('The demo shop could not open: disk full');
     expect(screen.getByTestId('try-demo')).toBeEnabled();
     expect(screen.getByTestId('link-device')).toBeEnabled();
+  });
+
+  it('the demo is left from Settings › Connection after a confirmation, back to the first run', async () => {
+    const backend = unlinkedBackend();
+    backend.rows = [row({ customer_name: 'Demo customer' })];
+    render(App, { info, backend });
+    await fireEvent.click(screen.getByTestId('try-demo'));
+    expect(await screen.findByText('Demo customer')).toBeInTheDocument();
+
+    await fireEvent.keyDown(window, { key: '8', code: 'Digit8', altKey: true });
+    await fireEvent.click(await screen.findByTestId('settings-tab-connection'));
+    expect(await screen.findByTestId('demo-card')).toHaveTextContent('You are in the demo shop');
+    await fireEvent.click(screen.getByTestId('leave-demo'));
+    // Nothing is deleted before the confirmation.
+    expect(backend.called('leaveDemo')).toHaveLength(0);
+    backend.rows = [];
+    await fireEvent.click(screen.getByTestId('leave-demo-confirm'));
+    await waitFor(() => expect(backend.called('leaveDemo')).toHaveLength(1));
+    // Unlinked again: the join form is offered and the demo card is gone.
+    expect(await screen.findByTestId('join-form')).toBeInTheDocument();
+    expect(screen.queryByTestId('demo-card')).not.toBeInTheDocument();
+    await fireEvent.keyDown(window, { key: '1', code: 'Digit1', altKey: true });
+    expect(await screen.findByTestId('try-demo')).toBeEnabled();
   });
 
   it('Settings › Connection of a linked device shows the relay and can reconnect now', async () => {

@@ -548,6 +548,13 @@ impl Client {
         }
     }
 
+    /// Stops the engine and deletes this profile's local data: the store with its files
+    /// and the keyring entries (leaving the demo). The relay is not told.
+    pub async fn forget(self) {
+        self.shutdown().await;
+        self.inner.wipe_local_data().await;
+    }
+
     // ---- what the shell observes ----
 
     /// The connection state; `changed().await` on it for the status bar.
@@ -1073,6 +1080,26 @@ impl Inner {
             return;
         }
         tracing::warn!("this device was unlinked by an admin; wiping local data");
+        self.wipe_local_data().await;
+        let mut p = lock(&self.profile).clone();
+        p.profile_id = None;
+        p.device_id = None;
+        p.member_id = None;
+        p.linked_at = None;
+        p.unlinked_at = Some(Timestamp::now());
+        p.store_key = StoreKeyMode::default();
+        if let Err(e) = self.dir.save(&p) {
+            tracing::error!(error = %e, "could not record the unlinking in the profile");
+        }
+        *lock(&self.profile) = p;
+        self.state.send_replace(ConnectionState::Unlinked);
+        self.emit(ClientEvent::Unlinked);
+        self.outbox_wake.notify_one();
+    }
+
+    /// Closes and deletes the store with its WAL, shared-memory and sidecar files, and
+    /// deletes the keyring entries (store key and device token).
+    async fn wipe_local_data(&self) {
         *self.api.write().unwrap_or_else(|p| p.into_inner()) = None;
         *self.me.write().unwrap_or_else(|p| p.into_inner()) = None;
         let store = Arc::clone(&self.store);
@@ -1109,19 +1136,5 @@ impl Inner {
         if wiped.is_err() {
             tracing::error!("the wipe task failed");
         }
-        let mut p = lock(&self.profile).clone();
-        p.profile_id = None;
-        p.device_id = None;
-        p.member_id = None;
-        p.linked_at = None;
-        p.unlinked_at = Some(Timestamp::now());
-        p.store_key = StoreKeyMode::default();
-        if let Err(e) = self.dir.save(&p) {
-            tracing::error!(error = %e, "could not record the unlinking in the profile");
-        }
-        *lock(&self.profile) = p;
-        self.state.send_replace(ConnectionState::Unlinked);
-        self.emit(ClientEvent::Unlinked);
-        self.outbox_wake.notify_one();
     }
 }

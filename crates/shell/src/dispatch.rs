@@ -130,6 +130,7 @@ commands! { e, a;
     "session" => json(Ok::<_, IpcError>(session(e))),
     "link_device" => json(link_device(e, &a).await),
     "try_demo" => json(e.start_demo().await),
+    "leave_demo" => json(e.leave_demo().await),
     "unlock" => json(e.client()?.unlock(&a.req::<String>("passphrase")?).await),
     "retry_open" => json(e.retry().await),
     "reconnect_now" => json(e.client().map(|c| c.reconnect_now())),
@@ -365,12 +366,14 @@ fn session(engine: &Engine) -> Session {
             me: c.me(),
             startup_error,
             relay_url: c.profile().relay_url,
+            demo: engine.in_demo(),
         },
         None => Session {
             linked: false,
             me: None,
             startup_error,
             relay_url: None,
+            demo: false,
         },
     }
 }

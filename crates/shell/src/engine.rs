@@ -3,6 +3,7 @@
 //! forwarding what it reports to the UI through the [`Host`].
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use teamline_client::{Client, ClientEvent, ClientOptions, DeviceInfo};
@@ -30,6 +31,8 @@ pub struct Engine {
     data_dir: Option<PathBuf>,
     /// The demo shop this window is linked to, when the user chose "Try the demo".
     demo: tokio::sync::Mutex<Option<DemoShop>>,
+    /// Whether `demo` holds a shop, readable without waiting for its lock.
+    in_demo: AtomicBool,
     host: Arc<dyn Host>,
 }
 
@@ -68,6 +71,7 @@ impl Engine {
             client: RwLock::new(Some(client)),
             startup_error: Mutex::new(startup_error),
             data_dir: Some(data_dir),
+            in_demo: AtomicBool::new(shop.is_some()),
             demo: tokio::sync::Mutex::new(shop),
             host,
         }
@@ -81,6 +85,7 @@ impl Engine {
             startup_error: Mutex::new(Some(e)),
             data_dir: None,
             demo: tokio::sync::Mutex::new(None),
+            in_demo: AtomicBool::new(false),
             host,
         }
     }
@@ -186,6 +191,54 @@ impl Engine {
         drop(current);
         self.replace(client);
         *demo = Some(shop);
+        self.in_demo.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Whether this window runs the demo shop.
+    pub fn in_demo(&self) -> bool {
+        self.in_demo.load(Ordering::SeqCst)
+    }
+
+    /// Leaves the demo: stops the shop, deletes its data and its owner's profile (store and
+    /// keyring entries), and opens this window's own unlinked profile again, so "Join my
+    /// team" and "Try the demo" show as on the first run.
+    pub async fn leave_demo(&self) -> Result<(), IpcError> {
+        let mut demo = self.demo.lock().await;
+        let Some(shop) = demo.take() else {
+            return Err(IpcError::new(
+                ErrorCode::NotInDemo,
+                "This window is not running the demo.",
+            ));
+        };
+        self.in_demo.store(false, Ordering::SeqCst);
+        let data_dir = self
+            .data_dir
+            .clone()
+            .ok_or_else(|| IpcError::new(ErrorCode::DataDirUnavailable, "no data directory"))?;
+        // The marker goes first: if anything below is cut short, the next start opens this
+        // window's own profile, not the half-removed shop.
+        if let Err(e) = std::fs::remove_file(demo_marker(&data_dir))
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("could not remove the demo marker: {e}");
+        }
+        let owner = self
+            .client
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(owner) = owner {
+            owner.forget().await;
+        }
+        if let Err(e) = shop.shutdown().await {
+            tracing::warn!("the demo shop did not stop cleanly: {e:#}");
+        }
+        if let Err(e) = std::fs::remove_dir_all(data_dir.join("demo")) {
+            tracing::warn!("could not delete the demo shop's data: {e}");
+        }
+        let client = Client::open(ClientOptions::new(data_dir)).await?;
+        self.replace(client);
         Ok(())
     }
 

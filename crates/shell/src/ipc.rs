@@ -32,6 +32,8 @@ pub enum ErrorCode {
     InvalidArguments,
     /// No command has this name (a UI/shell mismatch).
     UnknownCommand,
+    /// "Leave the demo" in a window that is not running it.
+    NotInDemo,
     /// Anything not worth a code of its own yet; `message` says what happened.
     Internal,
 }
@@ -44,6 +46,7 @@ impl ErrorCode {
             ErrorCode::DemoUnavailable => "demo_unavailable",
             ErrorCode::InvalidArguments => "invalid_arguments",
             ErrorCode::UnknownCommand => "unknown_command",
+            ErrorCode::NotInDemo => "not_in_demo",
             ErrorCode::Internal => "internal",
         }
     }
@@ -78,6 +81,8 @@ pub struct Session {
     pub startup_error: Option<IpcError>,
     /// The relay this profile is linked to.
     pub relay_url: Option<String>,
+    /// The window runs the demo shop ("Try the demo"), which it can leave.
+    pub demo: bool,
 }
 
 /// What Settings › About shows.

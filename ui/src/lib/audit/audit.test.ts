@@ -700,7 +700,7 @@ describe('Audit › permissions and linking', () => {
   it('an unlinked device gets the usual link prompt', async () => {
     const backend = new FakeBackend();
     backend.connection = { state: 'not_linked' };
-    backend.session_ = { linked: false, me: null, startup_error: null, relay_url: null };
+    backend.session_ = { linked: false, me: null, startup_error: null, relay_url: null, demo: false };
     await openAudit(backend);
     expect(screen.getByTestId('link-device')).toBeInTheDocument();
     expect(screen.queryByTestId('audit-tab-log')).toBeNull();

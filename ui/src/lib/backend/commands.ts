@@ -102,6 +102,7 @@ export class CommandBackend implements Backend {
   connectionState = () => this.call<ConnectionState>('connection_state');
   session = () => this.call<Session>('session');
   tryDemo = () => this.call<void>('try_demo');
+  leaveDemo = () => this.call<void>('leave_demo');
   linkDevice = (relayUrl: string, code: string, deviceName?: string, passphrase?: string) =>
     this.call<LinkInfo>('link_device', {
       relayUrl,

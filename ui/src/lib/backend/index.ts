@@ -86,6 +86,8 @@ export interface Backend {
    */
   /** "Try the demo": links this unlinked window to the demo shop inside the app. */
   tryDemo(): Promise<void>;
+  /** Leaves the demo shop (its data is deleted); the window is unlinked again. */
+  leaveDemo(): Promise<void>;
   linkDevice(
     relayUrl: string,
     code: string,

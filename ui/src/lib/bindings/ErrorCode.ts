@@ -3,4 +3,4 @@
 /**
  * The shell's own error codes.
  */
-export type ErrorCode = "data_dir_unavailable" | "engine_unavailable" | "demo_unavailable" | "invalid_arguments" | "unknown_command" | "internal";
+export type ErrorCode = "data_dir_unavailable" | "engine_unavailable" | "demo_unavailable" | "invalid_arguments" | "unknown_command" | "not_in_demo" | "internal";

@@ -14,4 +14,8 @@ startup_error: IpcError | null,
 /**
  * The relay this profile is linked to.
  */
-relay_url: string | null, };
+relay_url: string | null, 
+/**
+ * The window runs the demo shop ("Try the demo"), which it can leave.
+ */
+demo: boolean, };

@@ -160,6 +160,12 @@ export const en = {
     themeSystem: 'System',
     themeLight: 'Light',
     themeDark: 'Dark',
+    demoTitle: 'You are in the demo shop',
+    demoBody:
+      'Its customers, team and messages are made up and stay on this computer. Leave it to join your real team; the demo’s data is deleted.',
+    leaveDemo: 'Leave the demo',
+    leaveDemoConfirm: 'Leave the demo and delete its made-up customers and messages?',
+    leavingDemo: 'Leaving the demo…',
     connectionTitle: 'Team relay',
     connectionBody:
       'This device talks to your team’s relay, which receives WhatsApp messages for the shared number. An admin gives you a pairing code to link it.',

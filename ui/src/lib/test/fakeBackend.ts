@@ -360,7 +360,7 @@ export function messageTemplate(extra: Partial<MessageTemplate> = {}): MessageTe
 export class FakeBackend implements Backend {
   calls: Call[] = [];
   connection: ConnectionState = { state: 'connected' };
-  session_: Session = { linked: true, me: me(), startup_error: null, relay_url: 'https://relay.test' };
+  session_: Session = { linked: true, me: me(), startup_error: null, relay_url: 'https://relay.test', demo: false };
   rows: InboxRow[] = [];
   timelines = new Map<string, TimelineItem[]>();
   /**
@@ -510,8 +510,14 @@ export class FakeBackend implements Backend {
     this.record('tryDemo');
     if (this.linkGate) await this.linkGate;
     if (this.demoFailure) throw this.demoFailure;
-    this.session_ = { ...this.session_, linked: true, relay_url: 'http://127.0.0.1:40123' };
+    this.session_ = { ...this.session_, linked: true, relay_url: 'http://127.0.0.1:40123', demo: true };
     this.connection = { state: 'connected' };
+  };
+  leaveDemo = async () => {
+    this.record('leaveDemo');
+    if (!this.session_.demo) throw new BackendError('not_in_demo', 'This window is not running the demo.');
+    this.session_ = { linked: false, me: null, startup_error: null, relay_url: null, demo: false };
+    this.connection = { state: 'not_linked' };
   };
   reconnectNow = async () => {
     this.record('reconnectNow');
