@@ -113,6 +113,19 @@ fn an_agent_claims_replies_labels_urgent_and_mentions_a_colleague_who_sees_the_s
     });
     assert!(urgent.contains("#urgent"), "{urgent}");
 
+    // A new label in a colour Olga picks (she manages labels); the label box stays open
+    // after #urgent for the next one.
+    olga.wait_for("[data-testid=label-input]")
+        .send_keys("Refund");
+    olga.wait_for("[data-testid=label-create-colour][data-colour='#db2777']");
+    olga.screenshot(&out.join("202-browser-new-label-colour-en.png"));
+    olga.wait_for("[data-testid=label-create-colour][data-colour='#db2777']")
+        .click();
+    let refund = olga.wait_for_any_text("[data-testid=inbox-row] [data-testid=label-chip]", |t| {
+        t.contains("Refund")
+    });
+    assert!(refund.contains("Refund"));
+
     // A note mentioning Wei, picked from the autocomplete; Wei is told.
     olga.wait_for("[data-testid=mode-note]").click();
     olga.wait_for("[data-testid=note-input]")
@@ -123,7 +136,7 @@ fn an_agent_claims_replies_labels_urgent_and_mentions_a_colleague_who_sees_the_s
     olga.wait_for_text("[data-testid=note-item]", |t| {
         t.contains("refund") && t.contains("@Wei")
     });
-    olga.screenshot(&out.join("202-browser-urgent-note-mention-en.png"));
+    olga.screenshot(&out.join("203-browser-urgent-note-mention-en.png"));
     eventually("Wei's mention notification in dunst's history", || {
         dunst_history().contains("Olga mentioned you").then_some(())
     });
@@ -140,7 +153,7 @@ fn an_agent_claims_replies_labels_urgent_and_mentions_a_colleague_who_sees_the_s
         "the composer is locked while Olga handles the conversation"
     );
     wei.wait_for_text("[data-testid=note-item]", |t| t.contains("@Wei"));
-    wei.screenshot(&out.join("203-browser-send-lock-zh.png"));
+    wei.screenshot(&out.join("204-browser-send-lock-zh.png"));
 
     // The same conversation in Russian.
     choose_language(&olga, "ru");
@@ -150,7 +163,7 @@ fn an_agent_claims_replies_labels_urgent_and_mentions_a_colleague_who_sees_the_s
         |t| !t.is_empty(),
     );
     olga.wait_for_text("nav button[data-section=inbox]", |t| t.contains("Входящие"));
-    olga.screenshot(&out.join("204-browser-conversation-ru.png"));
+    olga.screenshot(&out.join("205-browser-conversation-ru.png"));
     wei.close();
     olga.close();
 }
@@ -184,6 +197,6 @@ fn search_finds_russian_and_chinese_words_with_highlighted_snippets() {
         .send_keys("订单");
     let hit = page.wait_for_text("[data-testid=search-result]", |t| t.contains("Li Na"));
     assert!(hit.contains("订单"), "{hit}");
-    page.screenshot(&out_dir().join("205-browser-search-zh.png"));
+    page.screenshot(&out_dir().join("206-browser-search-zh.png"));
     page.close();
 }

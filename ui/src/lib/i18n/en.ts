@@ -395,6 +395,7 @@ export const en = {
     labelInput: 'Label name',
     labelPlaceholder: 'Find or create a label',
     labelCreate: 'Create “{name}”',
+    labelCreateIn: 'Create “{name}” in {colour}',
     removeLabel: 'Remove label {name}',
     labelsLoadError: 'The team’s labels could not be loaded.',
     dismiss: 'Dismiss',

@@ -396,6 +396,7 @@ export const ru: Messages = {
     labelInput: 'Название метки',
     labelPlaceholder: 'Найдите или создайте метку',
     labelCreate: 'Создать «{name}»',
+    labelCreateIn: 'Создать «{name}» цвета {colour}',
     removeLabel: 'Убрать метку {name}',
     labelsLoadError: 'Не удалось загрузить метки команды.',
     dismiss: 'Скрыть',

@@ -385,6 +385,7 @@ export const zh: Messages = {
     labelInput: '标签名称',
     labelPlaceholder: '查找或新建标签',
     labelCreate: '新建“{name}”',
+    labelCreateIn: '新建“{name}”，颜色 {colour}',
     removeLabel: '移除标签 {name}',
     labelsLoadError: '无法加载团队的标签。',
     dismiss: '关闭提示',

@@ -7,6 +7,7 @@ import { InboxStore } from './inbox.svelte';
 import { insertMention, mentionAt, mentionCandidates, mentionedIds } from './mentions';
 import { snoozeUntil } from './snooze';
 import type { Permission } from '../bindings/Permission';
+import { PERMISSIONS } from '../permissions';
 
 async function renderInbox(backend: FakeBackend, who = me()) {
   const store = new InboxStore(backend);
@@ -336,6 +337,49 @@ describe('Labels', () => {
     await waitFor(() =>
       expect(screen.getAllByTestId('label-remove').map((c) => c.dataset.label)).toEqual(['wholesale', 'Returns 2024']),
     );
+  });
+
+  it('a member who manages labels picks the new label’s colour from the palette', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ assignee: { id: ME_ID, name: 'Olga' } })];
+    const id = backend.rows[0].id;
+    await openFirst(backend);
+    await fireEvent.click(screen.getByTestId('label-add'));
+    const input = await screen.findByTestId('label-input');
+    await fireEvent.input(input, { target: { value: 'Wholesale' } });
+    const swatches = screen.getAllByTestId('label-create-colour');
+    expect(swatches).toHaveLength(8);
+    await fireEvent.click(swatches.find((s) => s.dataset.colour === '#7c3aed')!);
+    await waitFor(() => expect(backend.called('createLabel').map((c) => c.args)).toEqual([['Wholesale', '#7c3aed']]));
+    await waitFor(() =>
+      expect(backend.commands('add_label')).toEqual([{ type: 'add_label', conversation_id: id, label: 'Wholesale' }]),
+    );
+  });
+
+  it('at 20 team labels the picker says so instead of offering to create one', async () => {
+    const backend = new FakeBackend();
+    backend.teamLabels = Array.from({ length: 20 }, (_, i) => ({ id: `l${i}`, name: `label ${i}`, colour: '#475569', urgent: false }));
+    backend.rows = [row({ assignee: { id: ME_ID, name: 'Olga' } })];
+    await openFirst(backend);
+    await fireEvent.click(screen.getByTestId('label-add'));
+    const input = await screen.findByTestId('label-input');
+    await fireEvent.input(input, { target: { value: 'One too many' } });
+    expect(screen.getByTestId('label-full')).toHaveTextContent('The team has 20 labels');
+    expect(screen.queryByTestId('label-create')).not.toBeInTheDocument();
+    // Existing labels are still offered.
+    await fireEvent.input(input, { target: { value: 'label 1' } });
+    expect(screen.getAllByTestId('label-option').length).toBeGreaterThan(0);
+  });
+
+  it('without manage_labels a new label gets the relay’s colour (no colour choice)', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ assignee: { id: ME_ID, name: 'Olga' } })];
+    await openFirst(backend, me(PERMISSIONS.filter((p) => p !== 'manage_labels')));
+    await fireEvent.click(screen.getByTestId('label-add'));
+    const input = await screen.findByTestId('label-input');
+    await fireEvent.input(input, { target: { value: 'Wholesale' } });
+    expect(screen.getByTestId('label-create')).toBeInTheDocument();
+    expect(screen.queryAllByTestId('label-create-colour')).toHaveLength(0);
   });
 
   it('shows an error when the command cannot be queued', async () => {
