@@ -72,6 +72,17 @@ fn main() {
         .execute("return performance.now()", json!([]))
         .as_f64()
         .unwrap_or(f64::NAN);
+    // Where the page's time went: the document, the script, the engine's first answer
+    // (app info, after the store opened) and the first rows (marks set by ui/src).
+    let page_marks = session.execute(
+        "const nav = performance.getEntriesByType('navigation')[0]; \
+         const out = { response_end: nav?.responseEnd, dom_content_loaded: nav?.domContentLoadedEventEnd }; \
+         for (const m of performance.getEntriesByType('mark')) \
+           if (m.name.startsWith('teamline:')) out[m.name.slice(9).replace('-', '_')] = m.startTime; \
+         for (const k of Object.keys(out)) out[k] = Math.round(out[k] * 10) / 10; \
+         return out;",
+        json!([]),
+    );
     // The first screen is drawn before the whole list is read; scroll the whole list.
     wait_until(Duration::from_secs(120), || {
         session.find("[data-testid=inbox-reading]").is_none()
@@ -99,6 +110,7 @@ fn main() {
             "window_ms": round1(window_ms),
             "start_to_interactive_ms": round1(start_to_interactive_ms),
             "page_clock_to_interactive_ms": round1(page_ms),
+            "page_marks_ms": page_marks,
             "start_to_whole_list_ms": round1(start_to_whole_list_ms),
             "start_target_ms": TARGET_START_MS,
             "scroll": frame_stats(&frames),

@@ -3,12 +3,17 @@
 //! in the `x-command` header; the body is the command's arguments (JSON), or for
 //! `upload_media` the file's raw bytes with `x-mime-type` and `x-file-name` headers.
 
+use std::sync::Arc;
+
 use tauri::State;
 use tauri::ipc::{InvokeBody, Request, Response};
 use teamline_shell::{Answer, Body, Engine, IpcError, dispatch};
 
 #[tauri::command]
-pub async fn call(engine: State<'_, Engine>, request: Request<'_>) -> Result<Response, IpcError> {
+pub async fn call(
+    engine: State<'_, Arc<Engine>>,
+    request: Request<'_>,
+) -> Result<Response, IpcError> {
     let header = |name: &str| {
         request
             .headers()

@@ -49,25 +49,30 @@ pub fn run() {
     tauri::Builder::default()
         .setup(move |app| {
             let host = Arc::new(WindowHost::new(app.handle()));
-            let engine = match args.data_dir.clone().map(Ok).unwrap_or_else(|| {
+            let data_dir = args.data_dir.clone().map(Ok).unwrap_or_else(|| {
                 app.path().app_data_dir().map_err(|e| {
                     IpcError::new(
                         ErrorCode::DataDirUnavailable,
                         format!("no data directory: {e}"),
                     )
                 })
-            }) {
+            });
+            let engine = match data_dir {
                 Ok(data_dir) => {
                     let startup = Startup {
-                        data_dir,
+                        data_dir: data_dir.clone(),
                         relay: args.relay.clone(),
                         pair: args.pair.clone(),
                         device_name: args.device_name.clone(),
                     };
-                    // Inside the runtime: the engine's tasks are spawned on it.
-                    tauri::async_runtime::block_on(Engine::open(host, &startup))
+                    let engine = Arc::new(Engine::new(host, data_dir));
+                    // The store opens (keyring, SQLCipher) while the window loads its page;
+                    // commands wait for it. The engine's tasks are spawned on this runtime.
+                    let starting = Arc::clone(&engine);
+                    tauri::async_runtime::spawn(async move { starting.start(&startup).await });
+                    engine
                 }
-                Err(e) => Engine::failed(host, e),
+                Err(e) => Arc::new(Engine::failed(host, e)),
             };
             app.manage(engine);
             Ok(())

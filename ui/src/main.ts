@@ -4,6 +4,8 @@ import { selectBackend } from './lib/backend/select';
 import { i18n } from './lib/i18n/index.svelte';
 import './app.css';
 
+// Start-up marks, read by the inbox benchmark (`cargo xtask bench inbox`).
+performance.mark('teamline:script');
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html lacks #app');
 
@@ -11,5 +13,6 @@ const backend = selectBackend();
 // The first paint should already be in the OS language, which only the app can tell for sure.
 const info = await backend.appInfo().catch(() => null);
 i18n.followOs(info?.os_locale ?? null);
+performance.mark('teamline:app-info');
 
 export default mount(App, { target, props: { backend, info } });

@@ -101,8 +101,9 @@ macro_rules! commands {
     };
 }
 
-/// Runs `command` with `body`.
+/// Runs `command` with `body` (once the engine has started).
 pub async fn call(engine: &Engine, command: &str, body: Body) -> Reply {
+    engine.ready().await;
     if command == "upload_media" {
         let Body::Raw {
             bytes,

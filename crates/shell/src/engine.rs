@@ -33,48 +33,67 @@ pub struct Engine {
     demo: tokio::sync::Mutex<Option<DemoShop>>,
     /// Whether `demo` holds a shop, readable without waiting for its lock.
     in_demo: AtomicBool,
+    /// Set once [`Engine::start`] has run.
+    started: tokio::sync::watch::Sender<bool>,
     host: Arc<dyn Host>,
 }
 
 impl Engine {
+    /// An engine whose profile in `data_dir` is not open yet: commands wait in
+    /// [`Engine::ready`] until [`Engine::start`] has run, so a window can load its page
+    /// while the store opens.
+    pub fn new(host: Arc<dyn Host>, data_dir: PathBuf) -> Engine {
+        Engine {
+            client: RwLock::new(None),
+            startup_error: Mutex::new(None),
+            data_dir: Some(data_dir),
+            demo: tokio::sync::Mutex::new(None),
+            in_demo: AtomicBool::new(false),
+            started: tokio::sync::watch::channel(false).0,
+            host,
+        }
+    }
+
+    /// Opens the profile at once: [`Engine::new`] then [`Engine::start`].
+    pub async fn open(host: Arc<dyn Host>, startup: &Startup) -> Engine {
+        let engine = Engine::new(host, startup.data_dir.clone());
+        engine.start(startup).await;
+        engine
+    }
+
     /// Opens (and, with `relay` and `pair`, links) the profile. Never fails: a profile that
     /// cannot be opened leaves the reason for the UI to show. Call it inside the runtime
     /// the engine's tasks should run on.
-    pub async fn open(host: Arc<dyn Host>, startup: &Startup) -> Engine {
+    pub async fn start(&self, startup: &Startup) {
         let data_dir = startup.data_dir.clone();
-        let (client, provision_error) = match open_client(host.as_ref(), startup).await {
-            Ok(opened) => opened,
+        match open_client(self.host.as_ref(), startup).await {
             Err(e) => {
-                let engine = Engine::failed(host, e);
-                return Engine {
-                    data_dir: Some(data_dir),
-                    ..engine
-                };
+                tracing::error!(code = %e.code, "the engine could not start: {}", e.message);
+                self.set_startup_error(Some(e));
             }
-        };
-        // An unlinked profile that chose the demo before opens the demo shop again.
-        let (client, shop, startup_error) =
-            if !client.is_linked() && startup.pair.is_none() && demo_marker(&data_dir).exists() {
-                match open_demo(host.as_ref(), &data_dir).await {
-                    Ok((shop, demo_client)) => {
-                        client.shutdown().await;
-                        demo_client.start();
-                        (demo_client, Some(shop), provision_error)
+            Ok((client, provision_error)) => {
+                // An unlinked profile that chose the demo before opens the demo shop again.
+                let mut startup_error = provision_error;
+                let mut client = client;
+                if !client.is_linked() && startup.pair.is_none() && demo_marker(&data_dir).exists()
+                {
+                    match open_demo(self.host.as_ref(), &data_dir).await {
+                        Ok((shop, demo_client)) => {
+                            client.shutdown().await;
+                            demo_client.start();
+                            client = demo_client;
+                            *self.demo.lock().await = Some(shop);
+                            self.in_demo.store(true, Ordering::SeqCst);
+                        }
+                        Err(e) => startup_error = Some(e),
                     }
-                    Err(e) => (client, None, Some(e)),
                 }
-            } else {
-                (client, None, provision_error)
-            };
-        forward(&host, &client);
-        Engine {
-            client: RwLock::new(Some(client)),
-            startup_error: Mutex::new(startup_error),
-            data_dir: Some(data_dir),
-            in_demo: AtomicBool::new(shop.is_some()),
-            demo: tokio::sync::Mutex::new(shop),
-            host,
+                forward(&self.host, &client);
+                *self.client.write().unwrap_or_else(|p| p.into_inner()) = Some(client);
+                self.set_startup_error(startup_error);
+            }
         }
+        self.started.send_replace(true);
     }
 
     /// An engine with no profile, for when even the data directory is missing.
@@ -86,7 +105,21 @@ impl Engine {
             data_dir: None,
             demo: tokio::sync::Mutex::new(None),
             in_demo: AtomicBool::new(false),
+            started: tokio::sync::watch::channel(true).0,
             host,
+        }
+    }
+
+    /// Waits until [`Engine::start`] has run (at once for an engine that has).
+    pub async fn ready(&self) {
+        let mut started = self.started.subscribe();
+        // The sender lives in `self`, so the wait ends only by `start` finishing.
+        let _ = started.wait_for(|done| *done).await;
+    }
+
+    fn set_startup_error(&self, e: Option<IpcError>) {
+        if let Ok(mut slot) = self.startup_error.lock() {
+            *slot = e;
         }
     }
 
@@ -121,9 +154,7 @@ impl Engine {
     }
 
     pub fn clear_startup_error(&self) {
-        if let Ok(mut e) = self.startup_error.lock() {
-            *e = None;
-        }
+        self.set_startup_error(None);
     }
 
     /// Runs `client` in place of the current engine (already shut down by the caller).

@@ -285,7 +285,9 @@ export class InboxStore {
     try {
       if (!this.complete && this.rows.length === 0) {
         // First read: one screen first; a small inbox is then already whole.
+        performance.mark('teamline:first-read');
         const [rows, outbox] = await Promise.all([this.backend.inbox(FIRST_SCREEN_ROWS), this.backend.outbox()]);
+        performance.mark('teamline:first-rows');
         this.show(rows, outbox);
         this.loading = false;
         if (rows.length < FIRST_SCREEN_ROWS) {
