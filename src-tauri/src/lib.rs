@@ -48,32 +48,7 @@ pub fn run() {
 
     tauri::Builder::default()
         .setup(move |app| {
-            let host = Arc::new(WindowHost::new(app.handle()));
-            let data_dir = args.data_dir.clone().map(Ok).unwrap_or_else(|| {
-                app.path().app_data_dir().map_err(|e| {
-                    IpcError::new(
-                        ErrorCode::DataDirUnavailable,
-                        format!("no data directory: {e}"),
-                    )
-                })
-            });
-            let engine = match data_dir {
-                Ok(data_dir) => {
-                    let startup = Startup {
-                        data_dir: data_dir.clone(),
-                        relay: args.relay.clone(),
-                        pair: args.pair.clone(),
-                        device_name: args.device_name.clone(),
-                    };
-                    let engine = Arc::new(Engine::new(host, data_dir));
-                    // The store opens (keyring, SQLCipher) while the window loads its page;
-                    // commands wait for it. The engine's tasks are spawned on this runtime.
-                    let starting = Arc::clone(&engine);
-                    tauri::async_runtime::spawn(async move { starting.start(&startup).await });
-                    engine
-                }
-                Err(e) => Arc::new(Engine::failed(host, e)),
-            };
+            let engine = start_engine(app.handle(), &args);
             app.manage(engine);
             Ok(())
         })
@@ -84,4 +59,33 @@ pub fn run() {
             tracing::error!("Teamline could not start: {e}");
             std::process::exit(1);
         });
+}
+
+/// The engine for the profile in `--data-dir` (else the app's data folder). The store
+/// opens (keyring, SQLCipher) in the background while the window loads its page; commands
+/// wait for it. The engine's tasks run on Tauri's runtime.
+fn start_engine(app: &tauri::AppHandle, args: &Args) -> Arc<Engine> {
+    let host = Arc::new(WindowHost::new(app));
+    let data_dir = args.data_dir.clone().map(Ok).unwrap_or_else(|| {
+        app.path().app_data_dir().map_err(|e| {
+            IpcError::new(
+                ErrorCode::DataDirUnavailable,
+                format!("no data directory: {e}"),
+            )
+        })
+    });
+    let data_dir = match data_dir {
+        Ok(dir) => dir,
+        Err(e) => return Arc::new(Engine::failed(host, e)),
+    };
+    let startup = Startup {
+        data_dir: data_dir.clone(),
+        relay: args.relay.clone(),
+        pair: args.pair.clone(),
+        device_name: args.device_name.clone(),
+    };
+    let engine = Arc::new(Engine::new(host, data_dir));
+    let starting = Arc::clone(&engine);
+    tauri::async_runtime::spawn(async move { starting.start(&startup).await });
+    engine
 }

@@ -265,7 +265,7 @@ export const ru: Messages = {
   },
   inbox: {
     viewsLabel: 'Представления',
-    views: { all: 'Все', mine: 'Мои', unassigned: 'Без ответственного', urgent: 'Срочные' },
+    views: { all: 'Все', mine: 'Мои', unassigned: 'Неназначенные', urgent: 'Срочные' },
     viewEmpty: 'Здесь пока пусто.',
     loading: 'Загрузка диалогов…',
     readingAll: 'Загружаем остальные диалоги…',
