@@ -166,6 +166,16 @@ describe('App frame', () => {
     expect(await screen.findByText('Pedro')).toBeInTheDocument();
   });
 
+  it('with the session asked before mounting, the first screen is read before the app listens', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ customer_name: 'Early bird' })];
+    // Listening never finishes here: the list must not wait for it.
+    backend.listen = () => new Promise(() => {});
+    render(App, { info, backend, session: structuredClone(backend.session_) });
+    expect(await screen.findByText('Early bird')).toBeInTheDocument();
+    expect(backend.called('session')).toHaveLength(0);
+  });
+
   it('“Try the demo” on a new device shows progress, then the demo shop’s inbox', async () => {
     const backend = unlinkedBackend();
     backend.rows = [row({ customer_name: 'Demo customer' })];

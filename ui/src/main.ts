@@ -10,9 +10,13 @@ const target = document.getElementById('app');
 if (!target) throw new Error('index.html lacks #app');
 
 const backend = selectBackend();
-// The first paint should already be in the OS language, which only the app can tell for sure.
-const info = await backend.appInfo().catch(() => null);
+// The first paint should already be in the OS language, which only the app can tell for sure;
+// the session, asked at the same time, lets the inbox read its first screen as the window mounts.
+const [info, session] = await Promise.all([
+  backend.appInfo().catch(() => null),
+  backend.session().catch(() => null),
+]);
 i18n.followOs(info?.os_locale ?? null);
 performance.mark('teamline:app-info');
 
-export default mount(App, { target, props: { backend, info } });
+export default mount(App, { target, props: { backend, info, session } });

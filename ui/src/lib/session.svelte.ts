@@ -35,8 +35,10 @@ export class AppSession {
   /** Connection states pushed by the app so far (see `refreshConnection`). */
   private connectionPushes = 0;
 
-  constructor(backend: Backend) {
+  /** `initial`: the session asked for before the window mounted (so the list is read at once). */
+  constructor(backend: Backend, initial: Session | null = null) {
     this.backend = backend;
+    this.session = initial;
   }
 
   /** The member signed in on this device, if any. */
