@@ -1,7 +1,6 @@
 //! Headless Chromium through chromedriver, and the web shell it opens: the UI's HTTP
 //! backend over the same engine the desktop window uses.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,6 +9,7 @@ use serde_json::json;
 use teamline_shell::Startup;
 use teamline_shell::web::{WebOptions, WebShell};
 
+use crate::driver::{free_port, out_dir};
 use crate::webdriver::Session;
 
 /// A chromedriver process; each session is a fresh Chromium profile.
@@ -153,22 +153,4 @@ impl Drop for Device {
 /// The UI as `npm --prefix ui run build` leaves it (the xtask test task builds it first).
 fn built_ui() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/dist")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("address")
-        .port()
-}
-
-/// Where screenshots go: `target/e2e/` (or `TEAMLINE_E2E_OUT`), beside the window's.
-pub fn out_dir() -> PathBuf {
-    let dir = std::env::var_os("TEAMLINE_E2E_OUT").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e"),
-        PathBuf::from,
-    );
-    std::fs::create_dir_all(&dir).expect("screenshot directory");
-    dir
 }

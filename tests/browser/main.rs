@@ -6,18 +6,19 @@
 mod chrome;
 // Shared with the window's end-to-end lane; each lane uses part of them.
 #[allow(dead_code)]
+#[path = "../e2e/driver.rs"]
+mod driver;
+#[allow(dead_code)]
 #[path = "../e2e/team_env.rs"]
 mod team_env;
 #[allow(dead_code)]
 #[path = "../e2e/webdriver.rs"]
 mod webdriver;
 
-use std::time::{Duration, Instant};
-
-use serde_json::json;
 use teamline_core::Preset;
 
-use crate::chrome::{Chrome, Device, out_dir};
+use crate::chrome::{Chrome, Device};
+use crate::driver::{eventually, out_dir};
 use crate::team_env::{TeamEnv, dunst_history};
 use crate::webdriver::Session;
 
@@ -25,26 +26,8 @@ fn choose_language(session: &Session, value: &str) {
     session
         .wait_for("nav button[data-section=settings]")
         .click();
-    // A native <select> popup is not reliable over WebDriver; set the value and fire the
-    // change event a person's choice fires.
-    session.wait_for("[data-testid=language]");
-    session.execute(
-        "const s = document.querySelector('[data-testid=language]'); \
-         s.value = arguments[0]; s.dispatchEvent(new Event('change', { bubbles: true }));",
-        json!([value]),
-    );
+    session.choose("[data-testid=language]", value);
     session.wait_for("nav button[data-section=inbox]").click();
-}
-
-fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        if let Some(found) = probe() {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "never saw {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// The issue's day at the desk, in Chromium: a customer writes (through the sim), Olga

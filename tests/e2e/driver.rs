@@ -177,3 +177,16 @@ pub fn out_dir() -> PathBuf {
     std::fs::create_dir_all(&dir).expect("screenshot directory");
     dir
 }
+
+/// Polls `probe` until it returns `Some` (for things outside the window, such as the
+/// notification daemon, which have no event to wait on).
+pub fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -12,11 +12,10 @@ mod two_devices;
 mod webdriver;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use driver::{Driver, out_dir};
+use driver::{Driver, eventually, out_dir};
 use serde_json::json;
 use team_env::{TeamEnv, dunst_history};
 use teamline_core::Preset;
@@ -52,13 +51,7 @@ fn open_connection_settings(session: &Session) {
 }
 
 fn choose_language(session: &Session, value: &str) {
-    // Picking from a native <select> popup is not reliable over WebDriver; set the value and
-    // fire the same change event a person's choice fires.
-    session.execute(
-        "const s = document.querySelector('[data-testid=language]'); \
-         s.value = arguments[0]; s.dispatchEvent(new Event('change', { bubbles: true }));",
-        json!([value]),
-    );
+    session.choose("[data-testid=language]", value);
 }
 
 #[test]
@@ -155,19 +148,6 @@ fn the_language_follows_the_operating_system_until_chosen() {
     assert_eq!(lang, "ru");
     session.screenshot(&out_dir().join("05-inbox-ru-from-os.png"));
     session.close();
-}
-
-/// Polls `probe` until it returns `Some` (for things outside the window, such as the
-/// notification daemon, which have no event to wait on).
-fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]

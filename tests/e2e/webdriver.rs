@@ -75,6 +75,18 @@ impl Session {
         }
     }
 
+    /// Chooses `value` in the `<select>` at `css`. Picking from a native popup is not
+    /// reliable over WebDriver, so this sets the value and fires the change event a
+    /// person's choice fires.
+    pub fn choose(&self, css: &str, value: &str) {
+        self.wait_for(css);
+        self.execute(
+            "const s = document.querySelector(arguments[0]); \
+             s.value = arguments[1]; s.dispatchEvent(new Event('change', { bubbles: true }));",
+            json!([css, value]),
+        );
+    }
+
     /// One WebDriver command on this session (`path` after `/session/{id}`).
     pub fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
