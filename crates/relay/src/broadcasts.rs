@@ -609,6 +609,11 @@ fn send_to(
     let message_id = Uuid::now_v7();
     let msg = OutgoingMessage::template(r.wa_id.clone(), graph_template(template, shape, &params))
         .with_callback_data(crate::outbound::callback_data(message_id));
+    // Recorded before queueing: the SLA clock that queueing updates must see this message
+    // as the broadcast's, not as a person's reply to a waiting customer.
+    r.conversation_id = Some(conv.id);
+    r.message_id = Some(message_id);
+    tx.update_recipient(&r)?;
     let row = crate::commands::queue_message(
         tx,
         &mut conv,

@@ -645,6 +645,73 @@ async fn creating_twice_with_one_id_makes_one_broadcast() {
     assert_eq!(templates_received(&env).await["34600500001"].len(), 1);
 }
 
+/// A broadcast's template reaching a customer who waits for an answer is not a reply: the
+/// SLA and no-reply clocks keep running until a person answers.
+#[tokio::test]
+async fn a_broadcast_reaching_a_waiting_customer_is_not_a_reply() {
+    let env = Env::start().await;
+    quiet_automation(&env).await;
+    let admin = env.device("admin", "Ana").await;
+    set_pacing(&env, &admin, 1000, 0).await;
+    let mut stream = Stream::open(&env, &admin, 0).await;
+    let wa_id = "34600700001";
+    let (_, conv) = env
+        .customer_writes(
+            &mut stream,
+            json!({"from": wa_id, "name": "Wanda", "text": "Any news on my order?"}),
+        )
+        .await;
+    seed(
+        &env,
+        vec![(wa_id.into(), Some("Wanda".into()), json!({"list": "news"}))],
+    )
+    .await;
+    let timeline = |env: &Env| {
+        let storage = env.storage();
+        async move { storage.read(move |tx| tx.timeline(conv)).await.unwrap() }
+    };
+    let waiting_since = timeline(&env).await.unanswered_since;
+    assert!(waiting_since.is_some());
+
+    let id = Uuid::now_v7();
+    let d = draft(
+        "News",
+        json!({"attribute": {"key": "list", "op": "eq", "value": "news"}}),
+        "hello_world",
+        json!([]),
+    );
+    let (status, v) = create(&env, &admin, id, &d).await;
+    assert_eq!(status, 201, "{v}");
+    let done = wait_for(&env, &admin, id, |s| {
+        s["state"] == "completed" && count(s, "queued") == 0
+    })
+    .await;
+    assert_eq!(
+        count(&done, "sent") + count(&done, "delivered") + count(&done, "read"),
+        1,
+        "{done}"
+    );
+    let after_broadcast = timeline(&env).await;
+    assert_eq!(after_broadcast.first_human_reply_at, None);
+    assert_eq!(after_broadcast.unanswered_since, waiting_since);
+
+    // A person's answer is a reply.
+    let (status, v) = env
+        .command(&admin, json!({"type": "claim", "conversation_id": conv}))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = env
+        .command(
+            &admin,
+            json!({"type": "send_text", "conversation_id": conv, "text": "It ships tomorrow"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let answered = timeline(&env).await;
+    assert!(answered.first_human_reply_at.is_some());
+    assert_eq!(answered.unanswered_since, None);
+}
+
 // ---------------------------------------------------------------------------------------
 // The done-when: 1,000 recipients, the relay binary killed with SIGKILL at ~40 %.
 

@@ -153,6 +153,7 @@ CREATE TABLE pairing_failures (
     include_str!("sqlite/broadcasts.sql"),
     include_str!("sqlite/labels.sql"),
     include_str!("sqlite/contacts.sql"),
+    include_str!("sqlite/broadcast_messages.sql"),
 ];
 
 /// The schema version this binary writes.

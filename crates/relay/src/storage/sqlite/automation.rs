@@ -105,13 +105,18 @@ impl AutomationRead for Sql<'_> {
         let (first_in, last_in, n, first_human, last_human): Aggregates = self
             .c
             .prepare_cached(
+                // A person's reply: outbound, with an author, not sent by a broadcast.
                 "SELECT
-                    MIN(CASE WHEN direction = 'in' THEN created_at END),
-                    MAX(CASE WHEN direction = 'in' THEN created_at END),
-                    SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END),
-                    MIN(CASE WHEN direction = 'out' AND sent_by IS NOT NULL THEN created_at END),
-                    MAX(CASE WHEN direction = 'out' AND sent_by IS NOT NULL THEN created_at END)
-                 FROM messages WHERE conversation_id = ?1",
+                    MIN(CASE WHEN m.direction = 'in' THEN m.created_at END),
+                    MAX(CASE WHEN m.direction = 'in' THEN m.created_at END),
+                    SUM(CASE WHEN m.direction = 'in' THEN 1 ELSE 0 END),
+                    MIN(CASE WHEN m.direction = 'out' AND m.sent_by IS NOT NULL
+                             AND b.message_id IS NULL THEN m.created_at END),
+                    MAX(CASE WHEN m.direction = 'out' AND m.sent_by IS NOT NULL
+                             AND b.message_id IS NULL THEN m.created_at END)
+                 FROM messages m
+                 LEFT JOIN broadcast_recipients b ON b.message_id = m.id
+                 WHERE m.conversation_id = ?1",
             )
             .and_then(|mut s| {
                 s.query_row([&id], |r| {
