@@ -1,9 +1,10 @@
 //! SQLite backend: WAL, one writer thread with group commit, a small pool of readers.
 //!
 //! The writer drains every queued write job into ONE transaction (each job inside its own
-//! savepoint), commits once, then publishes the new events and answers every waiter. Under
-//! load, one fsync covers hundreds of webhooks, which is how a durable "200 only after
-//! commit" still reaches tens of thousands of webhooks per second.
+//! savepoint) and commits once; a sync thread then fsyncs the WAL and only after that
+//! publishes the group's events and answers its waiters, while the writer already runs the
+//! next group. Under load, one fsync covers many groups, which is how a durable "200 only
+//! after it is on disk" is not paced by the disk's fsync latency.
 //!
 //! Committed events are also kept in a bounded in-memory tail, so streams that are close to
 //! the head (nearly all of them) are served without touching the database.
@@ -167,7 +168,9 @@ pub struct Options {
     pub max_group: usize,
     /// Committed events kept in memory for streams near the head.
     pub event_cache: usize,
-    /// `FULL` survives power loss; `NORMAL` (WAL) survives a process crash only.
+    /// `true`: what is answered survives power loss (the WAL is fsynced before any answer,
+    /// as `synchronous=FULL` would, but off the writer thread); `false`: a process crash
+    /// only (`NORMAL`, no fsync).
     pub synchronous_full: bool,
     /// The audit chain's key and retention (kept outside the database). `None`: a random
     /// key for this process only, for tests and benchmarks; the relay's commands always
