@@ -530,9 +530,6 @@ fn announce_sla(
     id: Uuid,
     now: Timestamp,
 ) -> StorageResult<bool> {
-    let Some(conv) = tx.conversation(id)? else {
-        return Ok(false);
-    };
     let mut row = tx
         .conversation_automation(id)?
         .unwrap_or(ConversationAutomation {
@@ -543,6 +540,9 @@ fn announce_sla(
     if target.is_empty() && row.sla_shown.is_none() {
         return Ok(false);
     }
+    let Some(conv) = tx.conversation(id)? else {
+        return Ok(false);
+    };
     show_sla(tx, &conv, &mut row, target, now)
 }
 
@@ -604,6 +604,15 @@ pub fn carry_out(
     eval: &Evaluation,
     now: Timestamp,
 ) -> StorageResult<Done> {
+    if eval.actions.is_empty()
+        && eval.fired.is_empty()
+        && eval.skipped.is_empty()
+        && eval.round_robin == live.round_robin
+    {
+        // Nothing fired (the common case for an inbound message): nothing to write, so
+        // none of the reads below.
+        return Ok(Done::default());
+    }
     let mut done = Done {
         fired: eval.fired.len(),
         actions: eval.actions.len(),
@@ -847,12 +856,16 @@ fn queue_auto_reply(
 }
 
 /// Runs one job: facts, evaluation, plan, and the job's deletion, in one transaction.
+///
+/// `live` carries the [`LiveState`] from one job of a batch to the next (see
+/// [`evaluate_and_carry_out`]); `&mut None` computes it afresh.
 pub fn run_job(
     tx: &mut dyn WriteTx,
     engine: &Engine,
     job: &AutomationJob,
     now: Timestamp,
     streaming: &HashSet<Uuid>,
+    live: &mut Option<LiveState>,
 ) -> StorageResult<Done> {
     tx.delete_automation_job(job.id)?;
     if !engine.doc.enabled {
@@ -890,11 +903,19 @@ pub fn run_job(
             return Ok(Done::default());
         }
     };
-    let done = evaluate_and_carry_out(tx, engine, &conv, event, message, now, streaming)?;
+    let done = evaluate_and_carry_out(tx, engine, &conv, event, message, now, streaming, live)?;
     announce_sla(tx, engine, conv.id, now)?;
     Ok(done)
 }
 
+/// Evaluates the rules for one event and carries the plan out.
+///
+/// The team-wide [`LiveState`] (members, devices, loads, groups, round-robin cursor) costs
+/// a scan of the open conversations, and every inbound message runs a job: within one batch
+/// (same `now`, same `streaming`), a plan with no action and the same round-robin cursor
+/// writes nothing that state is read from, so the next job reuses it instead of reading it
+/// again. Any action (an assignment, a label, a notification...) drops it.
+#[allow(clippy::too_many_arguments)]
 fn evaluate_and_carry_out(
     tx: &mut dyn WriteTx,
     engine: &Engine,
@@ -903,11 +924,19 @@ fn evaluate_and_carry_out(
     message: Option<InboundMessage>,
     now: Timestamp,
     streaming: &HashSet<Uuid>,
+    cached: &mut Option<LiveState>,
 ) -> StorageResult<Done> {
     let ctx = context(tx, conv, event, message, now)?;
-    let live = live_state(tx, &engine.doc, now, streaming)?;
+    let live = match cached.take() {
+        Some(live) => live,
+        None => live_state(tx, &engine.doc, now, streaming)?,
+    };
     let eval = engine.rules.evaluate(&ctx, &live);
-    carry_out(tx, conv, &ctx, &live, &eval, now)
+    let done = carry_out(tx, conv, &ctx, &live, &eval, now)?;
+    if eval.actions.is_empty() && eval.round_robin == live.round_robin {
+        *cached = Some(live);
+    }
+    Ok(done)
 }
 
 /// Queues a job (called inside the transaction that made the event).
@@ -1001,8 +1030,9 @@ pub async fn run_due(st: &AppState) -> Option<Timestamp> {
             .storage
             .write(move |tx| {
                 let mut out = Vec::with_capacity(batch.len());
+                let mut live = None;
                 for job in &batch {
-                    out.push(run_job(tx, &e, job, now, &on)?);
+                    out.push(run_job(tx, &e, job, now, &on, &mut live)?);
                 }
                 Ok(out)
             })
@@ -1039,7 +1069,7 @@ async fn run_one(
     let on = Arc::clone(streaming);
     match st
         .storage
-        .write(move |tx| run_job(tx, &e, &j, now, &on))
+        .write(move |tx| run_job(tx, &e, &j, now, &on, &mut None))
         .await
     {
         Ok(done) => {
@@ -1228,7 +1258,7 @@ fn engine_tick(
     streaming: &HashSet<Uuid>,
 ) -> StorageResult<Done> {
     let conv = tx.conversation(conv.id)?.unwrap_or_else(|| conv.clone());
-    evaluate_and_carry_out(tx, engine, &conv, event, None, now, streaming)
+    evaluate_and_carry_out(tx, engine, &conv, event, None, now, streaming, &mut None)
 }
 
 // ---------------------------------------------------------------------------------------

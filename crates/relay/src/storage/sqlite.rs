@@ -1,16 +1,17 @@
 //! SQLite backend: WAL, one writer thread with group commit, a small pool of readers.
 //!
 //! The writer drains every queued write job into ONE transaction (each job inside its own
-//! savepoint), commits once, then publishes the new events and answers every waiter. Under
-//! load, one fsync covers hundreds of webhooks, which is how a durable "200 only after
-//! commit" still reaches tens of thousands of webhooks per second.
+//! savepoint) and commits once; a sync thread then fsyncs the WAL and only after that
+//! publishes the group's events and answers its waiters, while the writer already runs the
+//! next group. Under load, one fsync covers many groups, which is how a durable "200 only
+//! after it is on disk" is not paced by the disk's fsync latency.
 //!
 //! Committed events are also kept in a bounded in-memory tail, so streams that are close to
 //! the head (nearly all of them) are served without touching the database.
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -168,7 +169,9 @@ pub struct Options {
     pub max_group: usize,
     /// Committed events kept in memory for streams near the head.
     pub event_cache: usize,
-    /// `FULL` survives power loss; `NORMAL` (WAL) survives a process crash only.
+    /// `true`: what is answered survives power loss (the WAL is fsynced before any answer,
+    /// as `synchronous=FULL` would, but off the writer thread); `false`: a process crash
+    /// only (`NORMAL`, no fsync).
     pub synchronous_full: bool,
     /// The audit chain's key and retention (kept outside the database). `None`: a random
     /// key for this process only, for tests and benchmarks; the relay's commands always
@@ -279,17 +282,23 @@ impl SqliteStorage {
                 "could not switch the database to WAL mode (got {mode})"
             )));
         }
+        // NORMAL in both cases: COMMIT appends to the WAL without an fsync. With
+        // `synchronous_full`, the writer's syncer thread fsyncs the WAL before anything of
+        // a group is answered or published (see `syncer_loop`), which is FULL's guarantee
+        // without the writer waiting on the disk.
         writer
-            .pragma_update(
-                None,
-                "synchronous",
-                if options.synchronous_full {
-                    "FULL"
-                } else {
-                    "NORMAL"
-                },
-            )
+            .pragma_update(None, "synchronous", "NORMAL")
             .map_err(db_err)?;
+        // SQLite's own name for the file (symlinks resolved), as it names the WAL.
+        let wal = options.synchronous_full.then(|| {
+            let db = writer
+                .path()
+                .filter(|p| !p.is_empty())
+                .map_or_else(|| path.to_path_buf(), PathBuf::from);
+            let mut wal = db.into_os_string();
+            wal.push("-wal");
+            PathBuf::from(wal)
+        });
         writer
             .pragma_update(None, "cache_size", -32_000)
             .map_err(db_err)?;
@@ -348,7 +357,7 @@ impl SqliteStorage {
         let max_group = options.max_group.max(1);
         std::thread::Builder::new()
             .name("relay-sqlite-writer".into())
-            .spawn(move || writer_loop(writer, rx, thread_shared, max_group))
+            .spawn(move || writer_loop(writer, rx, thread_shared, max_group, wal))
             .map_err(|e| StorageError::Backend(format!("cannot start the writer thread: {e}")))?;
 
         Ok(SqliteStorage {
@@ -415,7 +424,25 @@ fn writer_loop(
     mut rx: mpsc::Receiver<WriteReq>,
     shared: Arc<Shared>,
     max_group: usize,
+    wal: Option<PathBuf>,
 ) {
+    // Bounded: a writer far ahead of the disk waits instead of piling up answers.
+    let (to_syncer, committed) = std::sync::mpsc::sync_channel::<Committed>(SYNC_QUEUE);
+    let syncer_shared = Arc::clone(&shared);
+    let syncer = match std::thread::Builder::new()
+        .name("relay-sqlite-sync".into())
+        .spawn(move || syncer_loop(committed, &syncer_shared, wal))
+    {
+        Ok(handle) => handle,
+        Err(e) => {
+            let err = StorageError::Backend(format!("cannot start the sync thread: {e}"));
+            tracing::error!(error = %err, "sqlite writer stopped");
+            while let Some(req) = rx.blocking_recv() {
+                let _ = req.reply.send(Err(err.clone()));
+            }
+            return;
+        }
+    };
     let mut batch: Vec<WriteReq> = Vec::with_capacity(max_group);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -425,9 +452,123 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        run_group(&conn, &mut batch, &shared);
+        if let Some(group) = run_group(&conn, &mut batch, &shared)
+            && let Err(std::sync::mpsc::SendError(group)) = to_syncer.send(group)
+        {
+            // The syncer is gone (it panicked): nobody would ever answer these.
+            group.fail(&StorageError::Backend("the sync thread stopped".into()));
+        }
     }
+    // Every committed group is answered before the connection closes.
+    drop(to_syncer);
+    let _ = syncer.join();
     tracing::debug!("sqlite writer stopped");
+}
+
+/// Committed groups the writer may run ahead of the WAL's fsync.
+const SYNC_QUEUE: usize = 64;
+
+/// A committed group waiting for its fsync: what to publish and whom to answer.
+struct Committed {
+    new_events: Vec<Event>,
+    pruned_floor: Option<u64>,
+    answers: Vec<(
+        oneshot::Sender<StorageResult<AnyBox>>,
+        StorageResult<AnyBox>,
+    )>,
+}
+
+impl Committed {
+    /// Answers every job of the group with `err` (their writes are committed but not
+    /// known to be durable: the caller must treat them as failed and may retry).
+    fn fail(self, err: &StorageError) {
+        for (reply, _) in self.answers {
+            let _ = reply.send(Err(err.clone()));
+        }
+    }
+}
+
+/// Makes committed groups durable, then publishes their events and answers their jobs,
+/// in commit order.
+///
+/// The writer connection runs `synchronous=NORMAL`: COMMIT only appends to the WAL, and
+/// this thread's `fdatasync` of the WAL file is what makes it durable (what `FULL` does
+/// inside COMMIT). With the fsync off the writer thread, the writer runs the next group's
+/// statements while the disk flushes the previous one, and one fsync covers every group
+/// committed meanwhile. Nothing is answered or published before its fsync returns, so a
+/// 200 still means "on disk" and a device never sees an event that a power loss could
+/// take back (the WAL is append-only: a flushed group implies every earlier one).
+fn syncer_loop(
+    committed: std::sync::mpsc::Receiver<Committed>,
+    shared: &Shared,
+    wal: Option<PathBuf>,
+) {
+    let mut wal_file: Option<std::fs::File> = None;
+    let mut groups: Vec<Committed> = Vec::new();
+    while let Ok(first) = committed.recv() {
+        groups.push(first);
+        while let Ok(more) = committed.try_recv() {
+            groups.push(more);
+        }
+        let synced = match &wal {
+            None => Ok(()),
+            Some(path) => sync_wal(&mut wal_file, path),
+        };
+        for group in groups.drain(..) {
+            // Published even when the fsync failed: the rows are committed and visible,
+            // and the event stream must stay gap-free; the jobs are answered with an
+            // error (a webhook is retried by Meta and deduplicated).
+            publish(shared, group.new_events, group.pruned_floor);
+            match &synced {
+                Ok(()) => {
+                    for (reply, result) in group.answers {
+                        let _ = reply.send(result);
+                    }
+                }
+                Err(e) => {
+                    for (reply, _) in group.answers {
+                        let _ = reply.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `fdatasync` of the WAL file (opened on first use: it exists once a commit happened,
+/// and SQLite keeps it, same inode, while the writer's connection is open).
+fn sync_wal(file: &mut Option<std::fs::File>, path: &Path) -> StorageResult<()> {
+    if file.is_none() {
+        *file = Some(std::fs::File::open(path).map_err(|e| {
+            StorageError::Backend(format!("cannot open the WAL {}: {e}", path.display()))
+        })?);
+    }
+    let f = file.as_ref().expect("opened above");
+    f.sync_data().map_err(|e| {
+        tracing::error!(error = %e, "fsync of the WAL failed; the waiting writes are answered with an error");
+        // Reopened next time: after a failed fsync the old descriptor proves nothing.
+        *file = None;
+        StorageError::Backend(format!("fsync of the WAL failed: {e}"))
+    })
+}
+
+/// New events into the in-memory tail, then the head moves (streams wake).
+fn publish(shared: &Shared, new_events: Vec<Event>, pruned_floor: Option<u64>) {
+    if let Some(floor) = pruned_floor {
+        shared.floor.fetch_max(floor, Ordering::SeqCst);
+    }
+    if let Some(last) = new_events.last().map(|e| e.seq) {
+        {
+            let mut cache = shared.cache.lock().expect("event cache lock");
+            for e in new_events {
+                cache.push_back(Arc::new(e));
+            }
+            while cache.len() > shared.cache_cap {
+                cache.pop_front();
+            }
+        }
+        shared.head.send_replace(last);
+    }
 }
 
 /// Runs a parameterless statement through the statement cache (the per-job savepoint
@@ -436,14 +577,15 @@ fn exec_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
-/// One group: BEGIN, each job in a savepoint, COMMIT, publish, answer.
-fn run_group(conn: &Connection, batch: &mut Vec<WriteReq>, shared: &Shared) {
+/// One group: BEGIN, each job in a savepoint, COMMIT. Returns the committed group for
+/// the syncer; a group that could not commit is answered here with the error.
+fn run_group(conn: &Connection, batch: &mut Vec<WriteReq>, shared: &Shared) -> Option<Committed> {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let err = db_err(e);
         for req in batch.drain(..) {
             let _ = req.reply.send(Err(err.clone()));
         }
-        return;
+        return None;
     }
     let mut sql = Sql::new(conn, Arc::clone(&shared.audit));
     let mut results = Vec::with_capacity(batch.len());
@@ -478,27 +620,13 @@ fn run_group(conn: &Connection, batch: &mut Vec<WriteReq>, shared: &Shared) {
         for req in batch.drain(..) {
             let _ = req.reply.send(Err(err.clone()));
         }
-        return;
+        return None;
     }
-    let new_events = std::mem::take(&mut sql.new_events);
-    if let Some(floor) = sql.pruned_floor {
-        shared.floor.fetch_max(floor, Ordering::SeqCst);
-    }
-    if let Some(last) = new_events.last().map(|e| e.seq) {
-        {
-            let mut cache = shared.cache.lock().expect("event cache lock");
-            for e in new_events {
-                cache.push_back(Arc::new(e));
-            }
-            while cache.len() > shared.cache_cap {
-                cache.pop_front();
-            }
-        }
-        shared.head.send_replace(last);
-    }
-    for (req, result) in batch.drain(..).zip(results) {
-        let _ = req.reply.send(result);
-    }
+    Some(Committed {
+        new_events: std::mem::take(&mut sql.new_events),
+        pruned_floor: sql.pruned_floor,
+        answers: batch.drain(..).map(|req| req.reply).zip(results).collect(),
+    })
 }
 
 #[async_trait::async_trait]
@@ -579,7 +707,13 @@ impl Storage for SqliteStorage {
             .read(move |tx| tx.events_after(after, limit))
             .await?;
         check_floor(after)?;
-        Ok(events.into_iter().map(Arc::new).collect())
+        // Rows past the published head are committed but maybe not yet fsynced: they
+        // reach devices once published, never before.
+        Ok(events
+            .into_iter()
+            .take_while(|e| e.seq <= head)
+            .map(Arc::new)
+            .collect())
     }
 
     fn backend(&self) -> &'static str {
