@@ -402,6 +402,9 @@ pub(crate) fn parse(
     body: &Value,
     text: Option<&str>,
 ) -> StoredContent {
+    if let Some(plain) = plain_inbound_text(outbound_row, body) {
+        return plain;
+    }
     let parsed = if outbound_row {
         serde_json::from_value::<OutgoingMessage>(body.clone())
             .ok()
@@ -417,6 +420,24 @@ pub(crate) fn parse(
             _ => MessageContent::Unsupported {
                 type_name: kind.to_owned(),
             },
+        },
+        reply_to: None,
+        forwarded: false,
+    })
+}
+
+/// An inbound text message that replies to nothing and was not forwarded (no `context`):
+/// its content is its text, with no need to re-read Meta's whole object (most of a bulk
+/// sync; [`parse`] otherwise serialises the body again to parse it as a webhook message).
+fn plain_inbound_text(outbound_row: bool, body: &Value) -> Option<StoredContent> {
+    let obj = body.as_object().filter(|_| !outbound_row)?;
+    if obj.get("type").and_then(Value::as_str) != Some("text") || obj.contains_key("context") {
+        return None;
+    }
+    let text = obj.get("text")?.get("body")?.as_str()?;
+    Some(StoredContent {
+        content: MessageContent::Text {
+            body: text.to_owned(),
         },
         reply_to: None,
         forwarded: false,

@@ -327,8 +327,9 @@ impl Sync {
 /// Behind by at least this many events, a session catches up through pages first.
 const CATCH_UP_MIN_EVENTS: u64 = 2_000;
 /// Behind by at least this many events, and by more than the store holds messages, the
-/// catch-up defers search indexing to one rebuild at its end (the rebuild reads every
-/// message, so it only pays when most of them are new).
+/// catch-up defers search indexing (and the messages-by-conversation index and waiting
+/// times, see `Store::defer_search_index`) to one rebuild at its end (the rebuild reads
+/// every message, so it only pays when most of them are new).
 const DEFER_INDEX_MIN_EVENTS: u64 = 10_000;
 /// Events per page: the relay's cap (`teamline_relay::delivery::BATCH`); it clamps a
 /// larger `limit` to it anyway.

@@ -30,8 +30,9 @@ pub use key::{
 pub use model::*;
 pub use search::SEARCH_CANDIDATES;
 pub use store::{
-    CJK_CHARS_FUNCTION, CONNECTION_PRAGMAS, MIGRATIONS, SCHEMA_VERSION, Store,
-    raw_connection_for_tests_and_benches, register_sql_functions,
+    BULK_WAL_AUTOCHECKPOINT, CJK_CHARS_FUNCTION, CONNECTION_PRAGMAS, DEFAULT_WAL_AUTOCHECKPOINT,
+    MIGRATIONS, SCHEMA_VERSION, Store, raw_connection_for_tests_and_benches,
+    register_sql_functions,
 };
 
 /// The crates whose types appear in this API, re-exported so callers use the same versions.

@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_quick_replies.sql"),
     include_str!("../migrations/0008_conversation_marks.sql"),
     include_str!("../migrations/0009_contacts.sql"),
+    include_str!("../migrations/0010_bulk_sync.sql"),
 ];
 
 /// The newest schema this build understands.
@@ -44,6 +45,13 @@ PRAGMA temp_store = MEMORY;
 PRAGMA secure_delete = ON;
 PRAGMA cache_size = -32768;
 PRAGMA busy_timeout = 5000;";
+
+/// WAL pages after which a commit checkpoints, during a bulk catch-up (64 MiB of 4 KiB
+/// pages; SQLite's default is [`DEFAULT_WAL_AUTOCHECKPOINT`]): fewer checkpoints, each
+/// copying a page the catch-up rewrote several times only once. Bounds the WAL's growth.
+pub const BULK_WAL_AUTOCHECKPOINT: u32 = 16_384;
+/// SQLite's default WAL auto-checkpoint (pages), restored when a catch-up ends.
+pub const DEFAULT_WAL_AUTOCHECKPOINT: u32 = 1_000;
 
 /// The SQL function the schema's triggers use to feed the short-CJK index: the CJK
 /// characters of a text, space-separated, with `x` between separate runs (so a phrase
@@ -193,11 +201,26 @@ impl Store {
     /// catch-up than maintaining them row by row), so search is whole again once the store
     /// has caught up. Until then [`Store::search`] only finds messages indexed before.
     /// The state is persistent: a store opened while deferred is rebuilt on open.
+    ///
+    /// The same holds for the messages-by-conversation index (dropped now, recreated by the
+    /// rebuild: until then a timeline read scans the table) and `waiting_since` (recomputed
+    /// by the rebuild), and this connection checkpoints its WAL less often meanwhile
+    /// ([`BULK_WAL_AUTOCHECKPOINT`]): each checkpoint copies every page the catch-up
+    /// rewrote since the last one, and the by-conversation index used to be rewritten by
+    /// every batch.
     pub fn defer_search_index(&mut self, until_seq: u64) -> Result<()> {
-        self.conn.execute(
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
             "UPDATE search_index_state SET deferred = 1, until_seq = ?1 WHERE id = 1",
             [seq_to_sql(until_seq)?],
         )?;
+        // Recreated by the rebuild, in the transaction that ends the deferral (migration 0010).
+        tx.execute_batch("DROP INDEX IF EXISTS messages_by_conversation;")?;
+        tx.commit()?;
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", BULK_WAL_AUTOCHECKPOINT)?;
         Ok(())
     }
 
@@ -944,7 +967,8 @@ fn finish_deferred_index(conn: &Connection, cursor: u64) -> Result<()> {
 
 /// Inside a write transaction: both search indexes from scratch, from `messages.text`
 /// (FTS5's `rebuild` for the external-content trigram index; `delete-all` and one
-/// INSERT ... SELECT for the contentless CJK index), and the deferral cleared.
+/// INSERT ... SELECT for the contentless CJK index), the by-conversation index and
+/// `waiting_since` that a deferral leaves out (migration 0010), and the deferral cleared.
 ///
 /// During the rebuild FTS5 may buffer 16 MiB of terms instead of its default 1 MiB before
 /// writing a segment: fewer, larger segments and far less merging (the trigram rebuild of
@@ -961,8 +985,18 @@ pub(crate) fn rebuild_search_indexes(conn: &Connection) -> Result<()> {
                  (SELECT rowid_, teamline_cjk_chars(text) AS chars FROM messages
                   WHERE text IS NOT NULL)
              WHERE chars IS NOT NULL;
+         CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages (conversation_id, sent_at);
+         UPDATE conversations SET waiting_since = (
+             SELECT min(m.sent_at) FROM messages m
+             WHERE m.conversation_id = conversations.id AND m.direction = 'in'
+               AND m.sent_at > coalesce(
+                   (SELECT max(o.sent_at) FROM messages o
+                    WHERE o.conversation_id = conversations.id AND o.direction = 'out'), -1));
          UPDATE search_index_state SET deferred = 0, until_seq = 0 WHERE id = 1;",
     )?;
+    // Back to SQLite's default: the commit of this transaction checkpoints what the
+    // catch-up left in the WAL (its cost counts, like the rebuild's, before search is whole).
+    conn.pragma_update(None, "wal_autocheckpoint", DEFAULT_WAL_AUTOCHECKPOINT)?;
     Ok(())
 }
 

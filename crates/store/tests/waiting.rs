@@ -126,3 +126,91 @@ fn the_upgrade_fills_the_wait_from_the_messages_already_held() {
     assert!(!all.contains_key(&answered));
     assert!(!all.contains_key(&silent));
 }
+
+/// Whether the messages-by-conversation index exists, read through a second connection.
+fn has_conversation_index(path: &std::path::Path) -> bool {
+    let key = StoreKey::from_bytes(common::KEY);
+    let conn = raw_connection_for_tests_and_benches(path, &key).unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'messages_by_conversation'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap()
+        == 1
+}
+
+/// A bulk catch-up (deferred indexing, migration 0010) drops the by-conversation index and
+/// leaves `waiting_since` alone; the batch that ends it recreates the index and computes
+/// every conversation's wait from its messages, and so does opening a store whose
+/// catch-up was interrupted. Timelines still read meanwhile (by scanning).
+#[test]
+fn a_bulk_catch_up_recomputes_waits_and_the_conversation_index_when_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(&path, raw()).unwrap();
+    assert!(has_conversation_index(&path));
+    let answered = conversation(1);
+    let waiting_conv = conversation(1);
+    store.defer_search_index(4).unwrap();
+    assert!(!has_conversation_index(&path));
+    let batch = [
+        message(answered.id, "where is my order?", 10, 1),
+        outbound(answered.id, "on its way", 20, 2),
+        message(waiting_conv.id, "hello?", 30, 3),
+    ];
+    store
+        .apply_batch(
+            &batch,
+            |m| m.seq,
+            |b, m| {
+                b.upsert_message(m)?;
+                if m.seq == 3 {
+                    b.upsert_conversation(&answered)?;
+                    b.upsert_conversation(&waiting_conv)?;
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+    // Not maintained while deferred; the timeline reads all the same.
+    assert_eq!(waiting(&store, waiting_conv.id), None);
+    assert_eq!(store.messages(answered.id, None, 10).unwrap().len(), 2);
+    let last = message(waiting_conv.id, "anyone?", 40, 4);
+    store
+        .apply_batch(
+            std::slice::from_ref(&last),
+            |m| m.seq,
+            |b, m| b.upsert_message(m).map(drop),
+        )
+        .unwrap();
+    assert_eq!(store.search_index_deferred().unwrap(), None);
+    assert!(has_conversation_index(&path));
+    assert_eq!(waiting(&store, answered.id), None);
+    assert_eq!(waiting(&store, waiting_conv.id), Some(at(30)));
+    let timeline: Vec<Uuid> = store
+        .messages(waiting_conv.id, None, 10)
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(timeline, vec![last.id, batch[2].id]);
+
+    // Interrupted: the next open finishes the job.
+    store.defer_search_index(100).unwrap();
+    let later = message(answered.id, "one more thing", 50, 5);
+    store
+        .apply_batch(
+            std::slice::from_ref(&later),
+            |m| m.seq,
+            |b, m| b.upsert_message(m).map(drop),
+        )
+        .unwrap();
+    assert_eq!(waiting(&store, answered.id), None);
+    drop(store);
+    assert!(!has_conversation_index(&path));
+    let store = Store::open(&path, raw()).unwrap();
+    assert!(has_conversation_index(&path));
+    assert_eq!(waiting(&store, answered.id), Some(at(50)));
+    assert_eq!(waiting(&store, waiting_conv.id), Some(at(30)));
+}
