@@ -36,6 +36,9 @@ pub(crate) struct Outcome {
     pub last_seq: Option<u64>,
     pub cursor: u64,
     pub conversations: BTreeSet<Uuid>,
+    /// Rows of conversations not in `conversations` may show differently too: a member
+    /// or a label was renamed, recoloured or deleted.
+    pub whole_inbox: bool,
     /// Conversations an event referred to that the store does not have (e.g. one that
     /// became visible by being assigned to this member): fetch them.
     pub missing: BTreeSet<Uuid>,
@@ -374,6 +377,12 @@ fn label_ids(
                     seq,
                 };
                 b.upsert_label(&l)?;
+                if other.as_ref().is_some_and(|o| {
+                    (&o.name, &o.colour, o.urgent) != (&l.name, &l.colour, l.urgent)
+                }) {
+                    // Every conversation wearing it shows the change.
+                    ctx.out.whole_inbox = true;
+                }
                 ctx.labels.insert(key, l.clone());
                 l
             }
@@ -602,7 +611,8 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 }
                 None => b.set_contact_profile_name(&p.wa_id, p.name.as_deref(), seq)?,
             };
-            b.rename_conversations_of(&p.wa_id, name.as_deref(), seq)?;
+            let shown = b.rename_conversations_of(&p.wa_id, name.as_deref(), seq)?;
+            ctx.out.conversations.extend(shown);
             rename_cached(ctx, &p.wa_id, name.as_deref(), seq);
             if let Some(id) = p.conversation_id.or(e.conversation_id)
                 && let Some(c) = conv(ctx, id)
@@ -621,7 +631,9 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
             for c in &p.contacts {
                 let record = c.record(seq);
                 b.put_contact_record(&record)?;
-                b.rename_conversations_of(&record.wa_id, record.name.as_deref(), seq)?;
+                let shown =
+                    b.rename_conversations_of(&record.wa_id, record.name.as_deref(), seq)?;
+                ctx.out.conversations.extend(shown);
                 rename_cached(ctx, &record.wa_id, record.name.as_deref(), seq);
             }
         }
@@ -649,6 +661,7 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
                 seq,
             })?;
             ctx.members.insert(p.member.id, p.member.name);
+            ctx.out.whole_inbox = true;
         }
         kind::MEMBER_DIRECTORY => {
             let p: wire::MemberDirectory = match e.payload() {
@@ -658,6 +671,7 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
             let m = p.member;
             b.upsert_member_directory(m.id, &m.name, m.active, seq)?;
             ctx.members.insert(m.id, m.name);
+            ctx.out.whole_inbox = true;
         }
         kind::DEVICE_LINKED => {
             let p: wire::DeviceLinked = match e.payload() {
@@ -794,6 +808,7 @@ fn apply_one(b: &Batch<'_>, e: &Event, ctx: &mut Ctx<'_>) -> Result<(), StoreErr
             };
             if let Some(l) = ctx.labels.remove(&p.name.to_lowercase()) {
                 b.delete_label(l.id)?;
+                ctx.out.whole_inbox = true;
                 for c in ctx.convs.values_mut().flatten() {
                     c.labels.retain(|id| *id != l.id);
                 }

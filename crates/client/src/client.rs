@@ -989,6 +989,7 @@ impl Inner {
                 last_seq: outcome.last_seq.unwrap_or(0),
                 count: outcome.applied as u32,
                 conversations: outcome.conversations.iter().copied().collect(),
+                whole_inbox: outcome.whole_inbox,
             });
         }
         for summary in &outcome.broadcasts {
@@ -1068,6 +1069,7 @@ impl Inner {
             last_seq: 0,
             count: 0,
             conversations: vec![id],
+            whole_inbox: false,
         });
         Ok(())
     }

@@ -61,7 +61,8 @@ pub struct SyncProgress {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientEvent {
     /// Events `first_seq..=last_seq` (the ones above the old cursor) were applied in one
-    /// store transaction; `conversations` changed.
+    /// store transaction; the inbox rows of `conversations` changed, and with
+    /// `whole_inbox` possibly every row (a member or label renamed or deleted).
     Applied {
         #[ts(type = "number")]
         first_seq: u64,
@@ -69,6 +70,7 @@ pub enum ClientEvent {
         last_seq: u64,
         count: u32,
         conversations: Vec<Uuid>,
+        whole_inbox: bool,
     },
     /// A full resync is running (`done` of `total` conversations fetched).
     ResyncProgress(SyncProgress),

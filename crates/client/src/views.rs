@@ -403,6 +403,26 @@ impl Client {
         .await
     }
 
+    /// The inbox rows of `ids` (as [`Client::inbox`] makes them), for a shell that
+    /// refreshes only the conversations a [`crate::ClientEvent::Applied`] named. Ids this
+    /// device no longer holds are left out: the shell drops those rows.
+    pub async fn inbox_rows(&self, ids: Vec<Uuid>) -> Result<Vec<InboxRow>> {
+        let urgent = self.notification_settings().urgent_labels;
+        self.read(move |s| {
+            let names = Names::load(s, urgent)?;
+            let mut rows = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(c) = s.conversation(id)? {
+                    let since = s.waiting_since_of(id)?;
+                    let m = s.conversation_marks_of(id)?;
+                    rows.push(names.row(c, since, m));
+                }
+            }
+            Ok(rows)
+        })
+        .await
+    }
+
     /// The newest `limit` messages of a conversation before `before`, oldest first (the
     /// order a timeline draws them), each with its typed content, the message it quotes
     /// and its reactions. Reaction messages are not items of their own.

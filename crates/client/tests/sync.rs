@@ -279,3 +279,77 @@ async fn history_is_fetched_on_demand() {
         .len();
     assert_eq!(n, 10, "two pages of five landed in the store");
 }
+
+/// What an applied batch names is what a shell re-reads: the conversations a message or a
+/// contact's new name changed (their rows read by id equal the whole list's), and "every
+/// row" when a label is recoloured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applied_batches_name_the_inbox_rows_they_change() {
+    let env = Env::start().await;
+    let owner = owner(&env).await;
+    owner.start();
+    wait_state(&owner, ConnectionState::Connected).await;
+    // The team's own events (members, devices) are behind us before customers write.
+    wait_cursor(&owner, env.head()).await;
+    let mut events = owner.subscribe();
+
+    env.customer_says("15550000001", "Ana", "where is my parcel?")
+        .await;
+    env.customer_says("15550000002", "Bo", "hello").await;
+    env.wait_messages(2).await;
+    let ana = env.conversation_of("15550000001").await;
+    let bo = env.conversation_of("15550000002").await;
+    let mut named = std::collections::BTreeSet::new();
+    within("both conversations named", async {
+        while !(named.contains(&ana) && named.contains(&bo)) {
+            if let Ok(ClientEvent::Applied {
+                conversations,
+                whole_inbox,
+                ..
+            }) = events.recv().await
+            {
+                assert!(!whole_inbox, "a message changes only its own row");
+                named.extend(conversations);
+            }
+        }
+    })
+    .await;
+
+    let whole = owner.inbox().await.unwrap();
+    let stranger = uuid::Uuid::now_v7();
+    let by_id = owner.inbox_rows(vec![bo, stranger, ana]).await.unwrap();
+    let from_whole = |id| whole.iter().find(|r| r.id == id).cloned().unwrap();
+    assert_eq!(
+        by_id,
+        vec![from_whole(bo), from_whole(ana)],
+        "rows by id are the whole list's rows, in the order asked; unknown ids left out"
+    );
+
+    // A contact renamed on another screen: the relay's event names the conversation
+    // even though this device already wrote the new name.
+    let update = teamline_client::ContactUpdate {
+        name: Some("Ana García".to_owned()),
+        ..Default::default()
+    };
+    owner.update_contact("15550000001", &update).await.unwrap();
+    wait_event(&mut events, "the rename named Ana's conversation", |e| {
+        matches!(e, ClientEvent::Applied { conversations, whole_inbox: false, .. } if conversations.contains(&ana))
+    })
+    .await;
+    let rows = owner.inbox_rows(vec![ana]).await.unwrap();
+    assert_eq!(rows[0].customer_name, "Ana García");
+
+    owner.create_label("VIP", "#ca8a04").await.unwrap();
+    owner.recolour_label("VIP", "#db2777").await.unwrap();
+    wait_event(&mut events, "a recoloured label changes every row", |e| {
+        matches!(
+            e,
+            ClientEvent::Applied {
+                whole_inbox: true,
+                ..
+            }
+        )
+    })
+    .await;
+    owner.shutdown().await;
+}

@@ -139,6 +139,7 @@ commands! { e, a;
 
     // ---- inbox and conversations ----
     "inbox" => json(inbox(&e.client()?, a.opt("limit")?).await),
+    "inbox_rows" => json(inbox_rows(&e.client()?, a.req("ids")?).await),
     "timeline" => json(timeline(&e.client()?, &a).await),
     "message_media" => Ok(Answer::Bytes(e.client()?.media(a.req("messageId")?).await?.bytes)),
     "save_message_media" => json(save_message_media(e, a.req("messageId")?).await),
@@ -410,6 +411,23 @@ async fn inbox(
         Some(limit) => client.recent_inbox(limit.clamp(1, 1000)).await?,
         None => client.inbox().await?,
     })
+}
+
+/// Most conversations an inbox refresh asks for by id; more is a whole-list read.
+const MAX_INBOX_ROWS: usize = 1000;
+
+/// The rows of the conversations a client event named (missing ids: no longer held).
+async fn inbox_rows(
+    client: &Client,
+    ids: Vec<Uuid>,
+) -> Result<Vec<teamline_client::InboxRow>, IpcError> {
+    if ids.len() > MAX_INBOX_ROWS {
+        return Err(invalid(
+            "ids",
+            &format!("holds more than {MAX_INBOX_ROWS} conversations (read the whole inbox)"),
+        ));
+    }
+    Ok(client.inbox_rows(ids).await?)
 }
 
 /// The newest `limit` messages before `before` (an RFC 3339 time; none: the newest).

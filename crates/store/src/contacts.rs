@@ -5,11 +5,14 @@
 use jiff::Timestamp;
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::batch::Batch;
 use crate::error::{Result, StoreError};
 use crate::model::{Conversation, seq_to_sql, ts_to_sql};
-use crate::store::{CONVERSATION_SELECT, Store, conversation_from_row, json_col, seq_col};
+use crate::store::{
+    CONVERSATION_SELECT, Store, conversation_from_row, json_col, seq_col, uuid_col,
+};
 
 /// A contact as the Contacts section and the customer panel show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,20 +155,26 @@ impl Batch<'_> {
         Ok(name.map(str::to_owned))
     }
 
-    /// Shows the contact's name on its conversations (the inbox lists conversations).
+    /// Shows the contact's name on its conversations (the inbox lists conversations) and
+    /// returns the ids of all of them, renamed or not: a shell showing them re-reads these
+    /// rows (a local edit may have renamed them before the relay's event arrived).
     pub fn rename_conversations_of(
         &self,
         wa_id: &str,
         name: Option<&str>,
         seq: u64,
-    ) -> Result<usize> {
-        Ok(self
-            .conn
+    ) -> Result<Vec<Uuid>> {
+        self.conn
             .prepare_cached(
                 "UPDATE conversations SET name = ?2, seq = MAX(seq, ?3)
                  WHERE contact_wa_id = ?1 AND name IS NOT ?2",
             )?
-            .execute(rusqlite::params![wa_id, name, seq_to_sql(seq)?])?)
+            .execute(rusqlite::params![wa_id, name, seq_to_sql(seq)?])?;
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM conversations WHERE contact_wa_id = ?1")?
+            .query_map([wa_id], |r| uuid_col(r, 0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     pub fn put_contact_attribute_def(&self, d: &ContactAttributeDef) -> Result<()> {

@@ -137,19 +137,22 @@ impl Env {
             .unwrap();
     }
 
-    /// Waits until the relay stored `n` messages.
+    /// Waits until the relay stored `n` messages and published their events (the head
+    /// moves only after the events' fsync, a little after the rows are committed).
     pub async fn wait_messages(&self, n: u64) {
         let mut head = self.storage.head();
-        within("relay messages", async {
+        let events = within("relay messages", async {
             loop {
                 let counts = self.storage.read(|tx| tx.counts()).await.unwrap();
                 if counts.messages >= n {
-                    return;
+                    return counts.events;
                 }
                 head.changed().await.unwrap();
             }
         })
         .await;
+        // The log is gap-free from seq 1, so its length is its newest seq.
+        self.wait_head(events).await;
     }
 
     pub async fn conversation_of(&self, wa_id: &str) -> Uuid {

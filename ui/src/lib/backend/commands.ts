@@ -135,6 +135,7 @@ export class CommandBackend implements Backend {
   }
 
   inbox = (limit?: number) => this.call<InboxRow[]>('inbox', { limit: limit ?? null });
+  inboxRows = (ids: string[]) => this.call<InboxRow[]>('inbox_rows', { ids });
   timeline = (conversationId: string, limit?: number, before?: string) =>
     this.call<TimelineItem[]>('timeline', {
       conversationId,

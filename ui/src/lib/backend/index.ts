@@ -115,6 +115,11 @@ export interface Backend {
 
   /** The conversation list, most recent activity first; with `limit`, only that many. */
   inbox(limit?: number): Promise<InboxRow[]>;
+  /**
+   * The rows of these conversations (at most 1,000), as `inbox` makes them; ids this device
+   * no longer holds are left out. A client event names the conversations it changed.
+   */
+  inboxRows(ids: string[]): Promise<InboxRow[]>;
   /** The newest `limit` messages before `before` (RFC 3339; omitted: the newest), oldest first. */
   timeline(conversationId: string, limit?: number, before?: string): Promise<TimelineItem[]>;
   /**

@@ -7,6 +7,12 @@ import type { OutboxEntry } from '../bindings/OutboxEntry';
 export const REFRESH_DEBOUNCE_MS = 200;
 
 /**
+ * A burst naming at most this many conversations re-reads only their rows; a bigger one
+ * (or one that renamed a label or member) re-reads the whole list.
+ */
+export const ROW_REFRESH_LIMIT = 200;
+
+/**
  * The first read of a big inbox asks only for this many of the most recently active
  * conversations, so the list is usable at once; the whole list follows.
  */
@@ -100,6 +106,39 @@ export function visibleRows(rows: InboxRow[], view: InboxView, memberId: string 
   return out;
 }
 
+/** Most recent activity first, as the store lists them: newest time, no time last, then id. */
+function byActivity(a: InboxRow, b: InboxRow): number {
+  const at = (row: InboxRow) => {
+    const t = row.last_message_at === null ? Number.NaN : Date.parse(row.last_message_at);
+    return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+  };
+  const [ta, tb] = [at(a), at(b)];
+  if (ta !== tb) return ta > tb ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * `rows` with the rows of `ids` replaced by `fresh` (re-read from the store): each one moved
+ * to its place by activity, and those not in `fresh` (no longer held) dropped. Costs one
+ * pass over the list plus a binary search per fresh row, instead of re-reading 100,000 rows.
+ */
+export function mergeRows(rows: InboxRow[], ids: Iterable<string>, fresh: InboxRow[]): InboxRow[] {
+  const gone = new Set(ids);
+  for (const row of fresh) gone.add(row.id);
+  const out = rows.filter((row) => !gone.has(row.id));
+  for (const row of fresh) {
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (byActivity(out[mid], row) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    out.splice(lo, 0, row);
+  }
+  return out;
+}
+
 /** Conversations and unread messages per view, within the status filter. */
 export type ViewTally = Record<InboxView, { conversations: number; unread: number }>;
 
@@ -129,8 +168,10 @@ export type TypingNotice = { memberId: string; name: string | null; until: numbe
 
 /**
  * The conversation list and the outbox, read from the local store. Client events that
- * change them (`applied`, `resync_done`, `outbox_changed`) schedule one debounced re-read,
- * so a burst of a hundred events costs one `inbox()` call.
+ * change them (`applied`, `read`, `resync_done`, `outbox_changed`) schedule one debounced
+ * re-read, so a burst of a hundred events costs one read. The read asks only for the rows
+ * of the conversations the events named (`inboxRows`) and merges them in; the whole list
+ * is read at first, after a resync, and when a label or member changed.
  */
 export class InboxStore {
   // Raw: replaced whole on every read, never changed in place; deep reactivity over 100k rows
@@ -158,6 +199,9 @@ export class InboxStore {
   private viewingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private running: Promise<void> | null = null;
   private again = false;
+  /** What the next read covers: the rows of these conversations, or (`wholePending`) all. */
+  private pendingIds = new Set<string>();
+  private wholePending = false;
 
   constructor(backend: Backend) {
     this.backend = backend;
@@ -168,33 +212,37 @@ export class InboxStore {
     return this.rows.reduce((sum, row) => sum + row.unread_count, 0);
   }
 
-  /** Reads the list and the outbox now (a call while one runs queues one more). */
+  /** Reads the whole list and the outbox now (a call while one runs queues one more). */
   refresh(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.read().finally(() => {
-      this.running = null;
-      if (this.again) {
-        this.again = false;
-        void this.refresh();
-      }
-    });
-    return this.running;
+    this.wholePending = true;
+    return this.run();
   }
 
-  /** Re-reads after the events of a burst have settled. */
+  /** The rows of these conversations changed: re-read them after `delay` (with the outbox). */
+  touch(ids: Iterable<string>, delay = REFRESH_DEBOUNCE_MS) {
+    for (const id of ids) this.pendingIds.add(id);
+    this.schedule(delay);
+  }
+
+  /** Re-reads what is pending (and the outbox) after the events of a burst have settled. */
   schedule(delay = REFRESH_DEBOUNCE_MS) {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.refresh();
+      void this.run();
     }, delay);
   }
 
   handle(event: ClientEvent) {
-    if (event.type === 'applied' || event.type === 'resync_done' || event.type === 'outbox_changed') {
+    if (event.type === 'applied') {
+      if (event.whole_inbox) this.wholePending = true;
+      this.touch(event.conversations);
+    } else if (event.type === 'read') {
+      this.touch([event.conversation_id]);
+    } else if (event.type === 'resync_done') {
+      this.wholePending = true;
+      this.schedule();
+    } else if (event.type === 'outbox_changed') {
       this.schedule();
     } else if (event.type === 'typing') {
       this.noteTyping(event.conversation_id, event.member_id, event.member_name);
@@ -281,30 +329,64 @@ export class InboxStore {
     );
   }
 
-  private async read() {
-    try {
-      if (!this.complete && this.rows.length === 0) {
-        // First read: one screen first; a small inbox is then already whole.
-        performance.mark('teamline:first-read');
-        const [rows, outbox] = await Promise.all([this.backend.inbox(FIRST_SCREEN_ROWS), this.backend.outbox()]);
-        performance.mark('teamline:first-rows');
-        this.show(rows, outbox);
-        this.loading = false;
-        if (rows.length < FIRST_SCREEN_ROWS) {
-          this.complete = true;
-          return;
-        }
-        // Let the first screen paint before the whole list is read and parsed.
-        await new Promise((resolve) => setTimeout(resolve, 0));
+  private run(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.read().finally(() => {
+      this.running = null;
+      if (this.again) {
+        this.again = false;
+        void this.run();
       }
-      const [rows, outbox] = await Promise.all([this.backend.inbox(), this.backend.outbox()]);
-      this.show(rows, outbox);
-      this.complete = true;
+    });
+    return this.running;
+  }
+
+  private async read() {
+    const whole = this.wholePending || !this.complete || this.pendingIds.size > ROW_REFRESH_LIMIT;
+    const ids = whole ? [] : [...this.pendingIds];
+    this.wholePending = false;
+    this.pendingIds.clear();
+    try {
+      if (whole) await this.readWhole();
+      else await this.readRows(ids);
     } catch (raw) {
       this.error = BackendError.from(raw);
+      // Whatever this read missed is covered by reading everything next time.
+      this.wholePending = true;
     } finally {
       this.loading = false;
     }
+  }
+
+  private async readRows(ids: string[]) {
+    const [fresh, outbox] = await Promise.all([
+      ids.length > 0 ? this.backend.inboxRows(ids) : Promise.resolve(null),
+      this.backend.outbox(),
+    ]);
+    this.show(fresh === null ? this.rows : mergeRows(this.rows, ids, fresh), outbox);
+  }
+
+  private async readWhole() {
+    if (!this.complete && this.rows.length === 0) {
+      // First read: one screen first; a small inbox is then already whole.
+      performance.mark('teamline:first-read');
+      const [rows, outbox] = await Promise.all([this.backend.inbox(FIRST_SCREEN_ROWS), this.backend.outbox()]);
+      performance.mark('teamline:first-rows');
+      this.show(rows, outbox);
+      this.loading = false;
+      if (rows.length < FIRST_SCREEN_ROWS) {
+        this.complete = true;
+        return;
+      }
+      // Let the first screen paint before the whole list is read and parsed.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    const [rows, outbox] = await Promise.all([this.backend.inbox(), this.backend.outbox()]);
+    this.show(rows, outbox);
+    this.complete = true;
   }
 
   private show(rows: InboxRow[], outbox: OutboxEntry[]) {

@@ -1,9 +1,17 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import Inbox from '../sections/Inbox.svelte';
+import { BackendError } from '../backend';
 import { i18n } from '../i18n/index.svelte';
 import { FakeBackend, item, me, ME_ID, row } from '../test/fakeBackend';
-import { FIRST_SCREEN_ROWS, InboxStore, VIEWING_EVERY_MS, VIEWING_TTL_MS } from './inbox.svelte';
+import {
+  FIRST_SCREEN_ROWS,
+  InboxStore,
+  mergeRows,
+  ROW_REFRESH_LIMIT,
+  VIEWING_EVERY_MS,
+  VIEWING_TTL_MS,
+} from './inbox.svelte';
 
 async function renderInbox(backend: FakeBackend, who = me()) {
   const store = new InboxStore(backend);
@@ -157,27 +165,106 @@ describe('InboxStore', () => {
     expect(backend.called('inbox').map((c) => c.args[0])).toEqual([FIRST_SCREEN_ROWS]);
   });
 
-  it('re-reads once after a burst of client events, and ignores events that do not change the list', async () => {
+  const applied = (ids: string[], wholeInbox = false) =>
+    ({ type: 'applied', first_seq: 1, last_seq: 2, count: 1, conversations: ids, whole_inbox: wholeInbox }) as const;
+
+  /** A store over three conversations (newest first), its whole list read. */
+  async function threeRows() {
+    const backend = new FakeBackend();
+    const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+    const [a, b, c] = [
+      row({ customer_name: 'A', last_message_at: minutesAgo(1) }),
+      row({ customer_name: 'B', last_message_at: minutesAgo(2) }),
+      row({ customer_name: 'C', last_message_at: minutesAgo(3) }),
+    ];
+    backend.rows = [a, b, c];
+    const store = new InboxStore(backend);
+    await store.refresh();
+    return { backend, store, a, b, c };
+  }
+
+  it('re-reads only the rows a burst of events named, once, and moves them to their place', async () => {
     vi.useFakeTimers();
     try {
-      const backend = new FakeBackend();
-      const store = new InboxStore(backend);
-      for (let i = 0; i < 20; i += 1) {
-        store.handle({ type: 'applied', first_seq: 1, last_seq: 2, count: 1, conversations: [] } as never);
-      }
+      const { backend, store, a, b, c } = await threeRows();
+      c.last_message_at = new Date().toISOString();
+      c.last_message_preview = 'A new message';
+      c.unread_count = 1;
+      for (let i = 0; i < 20; i += 1) store.handle(applied([c.id]));
+      store.handle(applied([b.id]));
       store.handle({ type: 'outbox_changed' });
       store.handle({ type: 'transport', transport: 'sse' } as never);
       await vi.advanceTimersByTimeAsync(1000);
       expect(backend.called('inbox')).toHaveLength(1);
-      store.handle({ type: 'typing', conversation_id: 'c', member_id: 'm', member_name: null } as never);
+      expect(backend.called('inboxRows').map((call) => [...(call.args[0] as string[])].sort())).toEqual([
+        [b.id, c.id].sort(),
+      ]);
+      expect(store.rows.map((r) => r.customer_name)).toEqual(['C', 'A', 'B']);
+      expect(store.rows[0].last_message_preview).toBe('A new message');
+      expect(store.unread).toBe(1);
+      expect(store.complete).toBe(true);
+      store.handle({ type: 'typing', conversation_id: a.id, member_id: 'm', member_name: null } as never);
       await vi.advanceTimersByTimeAsync(1000);
+      expect(backend.called('inboxRows')).toHaveLength(1);
       expect(backend.called('inbox')).toHaveLength(1);
-      store.handle({ type: 'resync_done', cursor: 9 } as never);
-      await vi.advanceTimersByTimeAsync(1000);
-      expect(backend.called('inbox')).toHaveLength(2);
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('drops a row this device no longer holds and re-reads the one marked read here', async () => {
+    vi.useFakeTimers();
+    try {
+      const { backend, store, a, b, c } = await threeRows();
+      backend.rows = [a, c];
+      store.handle(applied([b.id]));
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(store.rows.map((r) => r.id)).toEqual([a.id, c.id]);
+      store.handle({ type: 'read', conversation_id: a.id });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(backend.called('inboxRows').at(-1)?.args[0]).toEqual([a.id]);
+      expect(backend.called('inbox')).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reads the whole list after a resync, a label or member change, a burst naming too many, or a failed read', async () => {
+    vi.useFakeTimers();
+    try {
+      const { backend, store, a } = await threeRows();
+      store.handle({ type: 'resync_done', cursor: 9 } as never);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(backend.called('inbox')).toHaveLength(2);
+      store.handle(applied([], true));
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(backend.called('inbox')).toHaveLength(3);
+      store.handle(applied(Array.from({ length: ROW_REFRESH_LIMIT + 1 }, (_, i) => `conv-${i}`)));
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(backend.called('inbox')).toHaveLength(4);
+      expect(backend.called('inboxRows')).toHaveLength(0);
+
+      backend.failNext.set('inboxRows', new BackendError('network', 'the relay cannot be reached'));
+      store.handle(applied([a.id]));
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(store.error?.code).toBe('network');
+      expect(store.rows).toHaveLength(3);
+      store.handle({ type: 'outbox_changed' });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(backend.called('inbox')).toHaveLength(5);
+      expect(store.error).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('merges re-read rows by last activity: newest first, no time last, ties by id', () => {
+    const at = (iso: string | null, id: string) => row({ id, last_message_at: iso });
+    const list = [at('2026-11-20T10:00:00Z', 'a'), at('2026-11-20T09:00:00Z', 'b'), at(null, 'c')];
+    const merged = mergeRows(list, ['b', 'gone'], [at('2026-11-20T10:00:00.000Z', 'b'), at(null, 'new')]);
+    expect(merged.map((r) => r.id)).toEqual(['a', 'b', 'c', 'new']);
+    expect(mergeRows(list, ['c'], [at('2026-11-21T08:00:00.5Z', 'c')]).map((r) => r.id)).toEqual(['c', 'a', 'b']);
+    expect(list.map((r) => r.id)).toEqual(['a', 'b', 'c']);
   });
 });
 

@@ -574,6 +574,10 @@ export class FakeBackend implements Backend {
     const recent = [...this.rows].sort((a, b) => (b.last_message_at ?? '').localeCompare(a.last_message_at ?? ''));
     return structuredClone(recent.slice(0, limit));
   };
+  inboxRows = async (ids: string[]) => {
+    this.record('inboxRows', ids);
+    return structuredClone(this.rows.filter((row) => ids.includes(row.id)));
+  };
   timeline = async (conversationId: string, limit?: number, before?: string) => {
     this.record('timeline', conversationId, limit, before);
     let list = this.timelines.get(conversationId) ?? [];
