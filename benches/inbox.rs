@@ -96,7 +96,7 @@ fn main() {
         .as_f64()
         .unwrap_or(0.0);
 
-    let frames = scroll_frames(&session);
+    let (frames, reads_while_scrolling) = scroll_frames(&session);
     session.screenshot(&driver::out_dir().join("bench-inbox.png"));
     session.close();
 
@@ -114,6 +114,7 @@ fn main() {
             "start_to_whole_list_ms": round1(start_to_whole_list_ms),
             "start_target_ms": TARGET_START_MS,
             "scroll": frame_stats(&frames),
+            "list_reads_while_scrolling": reads_while_scrolling,
             "frame_target_ms": TARGET_FRAME_MS,
         }
     });
@@ -285,15 +286,18 @@ fn fill(store: &mut Store, me: Uuid, conversations: usize, messages: usize) {
 }
 
 /// Scrolls the list one step per frame for [`SCROLL_MS`] and returns each frame's length
-/// in ms as the page's `requestAnimationFrame` clock saw it: a frame that took long to
-/// lay out and paint the newly visible rows shows as a long interval.
-fn scroll_frames(session: &webdriver::Session) -> Vec<f64> {
+/// in ms as the page's `requestAnimationFrame` clock saw it (a frame that took long to
+/// lay out and paint the newly visible rows shows as a long interval), and the inbox's
+/// list reads meanwhile ("whole_list_read@ms" / "rows_refreshed@ms" from the scroll's
+/// start: marks set by ui/src/lib/inbox) that explain a long frame.
+fn scroll_frames(session: &webdriver::Session) -> (Vec<f64>, Value) {
     let script = r#"
         const [ms, done] = arguments;
         const list = document.querySelector('[data-testid=inbox-list]');
         const frames = [];
         let last = null;
-        const end = performance.now() + ms;
+        const start = performance.now();
+        const end = start + ms;
         let step = 0;
         function frame(now) {
           if (last !== null) frames.push(now - last);
@@ -301,17 +305,24 @@ fn scroll_frames(session: &webdriver::Session) -> Vec<f64> {
           // Down fast, then back up: rows keep entering the view from both sides.
           step += 1;
           list.scrollTop += step < 120 ? 900 : -700;
-          if (now < end) requestAnimationFrame(frame); else done(frames);
+          if (now < end) requestAnimationFrame(frame);
+          else done({
+            frames,
+            reads: performance.getEntriesByType('mark')
+              .filter((m) => m.startTime >= start && /^teamline:(whole-list-read|rows-refreshed)$/.test(m.name))
+              .map((m) => `${m.name.slice(9).replaceAll('-', '_')}@${Math.round(m.startTime - start)}`),
+          });
         }
         requestAnimationFrame(frame);
     "#;
     let value = session.execute_async(script, json!([SCROLL_MS]));
-    value
+    let frames = value["frames"]
         .as_array()
         .expect("frame lengths")
         .iter()
         .filter_map(Value::as_f64)
-        .collect()
+        .collect();
+    (frames, value["reads"].clone())
 }
 
 fn frame_stats(frames: &[f64]) -> Value {

@@ -176,6 +176,20 @@ describe('App frame', () => {
     expect(backend.called('session')).toHaveLength(0);
   });
 
+  it('reads the whole list once when linked, not again when the connection moves or the session is re-read', async () => {
+    const backend = new FakeBackend();
+    backend.rows = [row({ customer_name: 'Early bird' })];
+    render(App, { info, backend, session: structuredClone(backend.session_) });
+    expect(await screen.findByText('Early bird')).toBeInTheDocument();
+    await waitFor(() => expect(backend.called('listen')).toHaveLength(1));
+    backend.emit('connectionState', { state: 'connecting' });
+    backend.emit('connectionState', { state: 'connected' });
+    backend.emit('clientEvent', { type: 'applied', first_seq: 1, last_seq: 1, count: 1, conversations: [], whole_inbox: false });
+    await waitFor(() => expect(backend.called('session').length).toBeGreaterThan(0));
+    await waitFor(() => expect(backend.called('outbox').length).toBeGreaterThan(1));
+    expect(backend.called('inbox')).toHaveLength(1);
+  });
+
   it('“Try the demo” on a new device shows progress, then the demo shop’s inbox', async () => {
     const backend = unlinkedBackend();
     backend.rows = [row({ customer_name: 'Demo customer' })];

@@ -367,6 +367,7 @@ export class InboxStore {
       this.backend.outbox(),
     ]);
     this.show(fresh === null ? this.rows : mergeRows(this.rows, ids, fresh), outbox);
+    performance.mark('teamline:rows-refreshed');
   }
 
   private async readWhole() {
@@ -387,6 +388,7 @@ export class InboxStore {
     const [rows, outbox] = await Promise.all([this.backend.inbox(), this.backend.outbox()]);
     this.show(rows, outbox);
     this.complete = true;
+    performance.mark('teamline:whole-list-read');
   }
 
   private show(rows: InboxRow[], outbox: OutboxEntry[]) {
