@@ -182,7 +182,7 @@ describe('App frame', () => {
     render(App, { info, backend, session: structuredClone(backend.session_) });
     expect(await screen.findByText('Early bird')).toBeInTheDocument();
     await waitFor(() => expect(backend.called('listen')).toHaveLength(1));
-    backend.emit('connectionState', { state: 'connecting' });
+    backend.emit('connectionState', { state: 'reconnecting', retry_in_secs: 1 });
     backend.emit('connectionState', { state: 'connected' });
     backend.emit('clientEvent', { type: 'applied', first_seq: 1, last_seq: 1, count: 1, conversations: [], whole_inbox: false });
     await waitFor(() => expect(backend.called('session').length).toBeGreaterThan(0));

@@ -385,13 +385,18 @@ impl Client {
         .await
     }
 
-    /// The `limit` conversations with the most recent activity, as [`Client::inbox`]
-    /// rows: the first screen of a big inbox, drawn while the whole list is read.
-    pub async fn recent_inbox(&self, limit: u32) -> Result<Vec<InboxRow>> {
+    /// The next `limit` rows of [`Client::inbox`] after the row at `after` = (its
+    /// `last_message_at`, its id), or the first `limit`: a big inbox read in pages, so the
+    /// first screen is drawn at once and no single answer blocks the window long.
+    pub async fn inbox_page(
+        &self,
+        after: Option<(Option<Timestamp>, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<InboxRow>> {
         let urgent = self.notification_settings().urgent_labels;
         self.read(move |s| {
             let names = Names::load(s, urgent)?;
-            s.recent_conversations(limit)?
+            s.conversations_after(after, limit)?
                 .into_iter()
                 .map(|c| {
                     let since = s.waiting_since_of(c.id)?;

@@ -187,7 +187,7 @@ async fn an_inbox_row_carries_the_relays_sla_clock_until_someone_replies() {
     assert!(!clock.breached);
     let since = row.waiting_since.expect("the customer waits");
     assert_eq!(clock.due_at.duration_since(since).as_secs(), 30);
-    let first_screen = client.recent_inbox(10).await.unwrap();
+    let first_screen = client.inbox_page(None, 10).await.unwrap();
     let same = first_screen.iter().find(|r| r.id == row.id).unwrap();
     assert_eq!(same.sla, row.sla);
 

@@ -138,7 +138,7 @@ commands! { e, a;
     "open_external" => json(teamline_client::external::open_url(&a.req::<String>("url")?)),
 
     // ---- inbox and conversations ----
-    "inbox" => json(inbox(&e.client()?, a.opt("limit")?).await),
+    "inbox" => json(inbox(&e.client()?, &a).await),
     "inbox_rows" => json(inbox_rows(&e.client()?, a.req("ids")?).await),
     "timeline" => json(timeline(&e.client()?, &a).await),
     "message_media" => Ok(Answer::Bytes(e.client()?.media(a.req("messageId")?).await?.bytes)),
@@ -402,13 +402,28 @@ async fn link_device(engine: &Engine, a: &Args) -> Result<teamline_client::LinkI
     Ok(info)
 }
 
-/// The conversation list; with `limit`, only the most recently active (the first screen).
-async fn inbox(
-    client: &Client,
-    limit: Option<u32>,
-) -> Result<Vec<teamline_client::InboxRow>, IpcError> {
-    Ok(match limit {
-        Some(limit) => client.recent_inbox(limit.clamp(1, 1000)).await?,
+/// Where a page of the conversation list starts: after the row with this last activity
+/// and id (the last row of the page before).
+#[derive(serde::Deserialize)]
+struct InboxAfter {
+    at: Option<Timestamp>,
+    id: Uuid,
+}
+
+/// The most rows one page of the conversation list holds.
+const MAX_INBOX_PAGE: u32 = 10_000;
+
+/// The conversation list; with `limit`, one page of it: the `limit` most recently active,
+/// or the next `limit` after `after`.
+async fn inbox(client: &Client, a: &Args) -> Result<Vec<teamline_client::InboxRow>, IpcError> {
+    let after: Option<InboxAfter> = a.opt("after")?;
+    Ok(match a.opt::<u32>("limit")? {
+        Some(limit) => {
+            client
+                .inbox_page(after.map(|x| (x.at, x.id)), limit.clamp(1, MAX_INBOX_PAGE))
+                .await?
+        }
+        None if after.is_some() => return Err(invalid("after", "needs a `limit`")),
         None => client.inbox().await?,
     })
 }

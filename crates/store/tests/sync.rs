@@ -467,6 +467,44 @@ fn the_first_screen_is_the_most_recently_active_conversations_with_their_labels(
 }
 
 #[test]
+fn the_whole_list_read_in_pages_is_the_whole_list_whatever_the_page_size() {
+    let (_d, mut store) = store();
+    // Ties in activity (ordered by id) and conversations without activity (last, by id).
+    let convs: Vec<Conversation> = [30, 10, 20, 20, -1, 20, -1, 5]
+        .into_iter()
+        .enumerate()
+        .map(|(i, secs)| Conversation {
+            last_message_at: (secs >= 0).then(|| at(secs)),
+            ..conversation(2 + i as u64)
+        })
+        .collect();
+    store
+        .write(|b| {
+            for c in &convs {
+                b.upsert_conversation(c)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let whole = store.conversations().unwrap();
+    assert_eq!(whole.len(), convs.len());
+    for size in [1, 2, 3, 5, 8, 100] {
+        let mut paged: Vec<Conversation> = Vec::new();
+        loop {
+            let after = paged.last().map(|c| (c.last_message_at, c.id));
+            let page = store.conversations_after(after, size).unwrap();
+            assert!(page.len() <= size as usize);
+            let done = page.len() < size as usize;
+            paged.extend(page);
+            if done {
+                break;
+            }
+        }
+        assert_eq!(paged, whole, "pages of {size}");
+    }
+}
+
+#[test]
 fn quick_replies_keep_the_newest_version_and_go_with_a_resync() {
     let (_d, mut store) = store();
     let id = Uuid::now_v7();

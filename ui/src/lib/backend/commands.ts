@@ -55,7 +55,7 @@ import type { TeamSettings } from '../bindings/TeamSettings';
 import type { TeamTemplate } from '../bindings/TeamTemplate';
 import type { TemplateDraft } from '../bindings/TemplateDraft';
 import type { TimelineItem } from '../bindings/TimelineItem';
-import { BackendError, type Backend, type BackendEvents, type Unlisten } from './index';
+import { BackendError, type Backend, type BackendEvents, type InboxAfter, type Unlisten } from './index';
 
 /**
  * Runs one app command by name with its camelCase args (or raw bytes plus headers); a
@@ -134,7 +134,8 @@ export class CommandBackend implements Backend {
     return () => stops.forEach((stop) => stop());
   }
 
-  inbox = (limit?: number) => this.call<InboxRow[]>('inbox', { limit: limit ?? null });
+  inbox = (limit?: number, after?: InboxAfter) =>
+    this.call<InboxRow[]>('inbox', { limit: limit ?? null, after: after ?? null });
   inboxRows = (ids: string[]) => this.call<InboxRow[]>('inbox_rows', { ids });
   timeline = (conversationId: string, limit?: number, before?: string) =>
     this.call<TimelineItem[]>('timeline', {

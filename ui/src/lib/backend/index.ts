@@ -72,6 +72,9 @@ export interface BackendEvents {
 /** Stops listening. */
 export type Unlisten = () => void;
 
+/** Where a page of the conversation list starts: after the row with this activity and id. */
+export type InboxAfter = { at: string | null; id: string };
+
 /**
  * Everything the UI asks of the app, as named commands (`CommandBackend`) over Tauri IPC or
  * the HTTP web shell. Team changes take the signed-in member's PIN, which the relay re-verifies.
@@ -113,8 +116,12 @@ export interface Backend {
   reconnectNow(): Promise<void>;
   listen(handlers: Partial<BackendEvents>): Promise<Unlisten>;
 
-  /** The conversation list, most recent activity first; with `limit`, only that many. */
-  inbox(limit?: number): Promise<InboxRow[]>;
+  /**
+   * The conversation list, most recent activity first; with `limit`, one page of it: the
+   * first `limit` rows, or the `limit` rows after the row `after` (its `last_message_at`
+   * and id). At most 10,000 rows a page.
+   */
+  inbox(limit?: number, after?: InboxAfter): Promise<InboxRow[]>;
   /**
    * The rows of these conversations (at most 1,000), as `inbox` makes them; ids this device
    * no longer holds are left out. A client event names the conversations it changed.

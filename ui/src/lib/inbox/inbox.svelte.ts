@@ -18,6 +18,9 @@ export const ROW_REFRESH_LIMIT = 200;
  */
 export const FIRST_SCREEN_ROWS = 200;
 
+/** The rest of the list is read in pages of this many rows. */
+export const INBOX_PAGE_ROWS = 5000;
+
 /** A typing notice fades this long after the last `typing` event. */
 export const TYPING_TTL_MS = 6000;
 
@@ -371,22 +374,29 @@ export class InboxStore {
   }
 
   private async readWhole() {
-    if (!this.complete && this.rows.length === 0) {
-      // First read: one screen first; a small inbox is then already whole.
-      performance.mark('teamline:first-read');
-      const [rows, outbox] = await Promise.all([this.backend.inbox(FIRST_SCREEN_ROWS), this.backend.outbox()]);
-      performance.mark('teamline:first-rows');
-      this.show(rows, outbox);
-      this.loading = false;
-      if (rows.length < FIRST_SCREEN_ROWS) {
-        this.complete = true;
-        return;
+    const first = !this.complete && this.rows.length === 0;
+    if (first) performance.mark('teamline:first-read');
+    const outbox = this.backend.outbox();
+    // The first screen, then the rest in pages: each answer is parsed in a few ms, so the
+    // window stays responsive (and scrolls) while 100,000 rows arrive.
+    const all: InboxRow[] = [];
+    let size = FIRST_SCREEN_ROWS;
+    for (;;) {
+      const last = all.at(-1);
+      const page = await this.backend.inbox(size, last && { at: last.last_message_at, id: last.id });
+      for (const row of page) all.push(row);
+      const done = page.length < size;
+      if (first && size === FIRST_SCREEN_ROWS) {
+        performance.mark('teamline:first-rows');
+        this.show(done ? all : all.slice(), await outbox);
+        this.loading = false;
       }
-      // Let the first screen paint before the whole list is read and parsed.
+      if (done) break;
+      size = INBOX_PAGE_ROWS;
+      // Let the window paint (the first screen) and handle input between pages.
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
-    const [rows, outbox] = await Promise.all([this.backend.inbox(), this.backend.outbox()]);
-    this.show(rows, outbox);
+    this.show(all, await outbox);
     this.complete = true;
     performance.mark('teamline:whole-list-read');
   }

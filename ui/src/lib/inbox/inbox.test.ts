@@ -6,6 +6,7 @@ import { i18n } from '../i18n/index.svelte';
 import { FakeBackend, item, me, ME_ID, row } from '../test/fakeBackend';
 import {
   FIRST_SCREEN_ROWS,
+  INBOX_PAGE_ROWS,
   InboxStore,
   mergeRows,
   ROW_REFRESH_LIMIT,
@@ -129,16 +130,19 @@ describe('Inbox list', () => {
 });
 
 describe('InboxStore', () => {
-  it('shows the first screen of a big inbox before the whole list, with counts once whole', async () => {
+  it('shows the first screen of a big inbox before the whole list, read in pages, with counts once whole', async () => {
     const backend = new FakeBackend();
-    backend.rows = Array.from({ length: FIRST_SCREEN_ROWS + 50 }, () => row());
+    const total = FIRST_SCREEN_ROWS + INBOX_PAGE_ROWS + 50;
+    backend.rows = Array.from({ length: total }, (_, i) =>
+      row({ last_message_at: new Date(Date.now() - i * 1000).toISOString() }),
+    );
     const store = new InboxStore(backend);
     const view = render(Inbox, { backend, store, me: me() });
     let gate!: () => void;
-    const whole = backend.inbox;
-    backend.inbox = async (limit?: number) => {
-      if (limit === undefined) await new Promise<void>((resolve) => (gate = resolve));
-      return whole(limit);
+    const read = backend.inbox;
+    backend.inbox = async (limit, after) => {
+      if (limit === INBOX_PAGE_ROWS && !gate) await new Promise<void>((resolve) => (gate = resolve));
+      return read(limit, after);
     };
     const reading = store.refresh();
     await waitFor(() => expect(store.rows).toHaveLength(FIRST_SCREEN_ROWS));
@@ -148,11 +152,16 @@ describe('InboxStore', () => {
     await waitFor(() => expect(gate).toBeTypeOf('function'));
     gate();
     await reading;
-    expect(store.rows).toHaveLength(FIRST_SCREEN_ROWS + 50);
+    expect(store.rows.map((r) => r.id)).toEqual(backend.rows.map((r) => r.id));
     expect(store.complete).toBe(true);
     await waitFor(() => expect(screen.queryByTestId('inbox-reading')).not.toBeInTheDocument());
-    expect(screen.getAllByTestId('inbox-view-count')[0]).toHaveTextContent('250');
-    expect(backend.called('inbox').map((c) => c.args[0])).toEqual([FIRST_SCREEN_ROWS, undefined]);
+    expect(screen.getAllByTestId('inbox-view-count')[0]).toHaveTextContent('5.3K');
+    const id = (i: number) => backend.rows[i].id;
+    expect(backend.called('inbox').map((c) => [c.args[0], (c.args[1] as { id: string } | undefined)?.id])).toEqual([
+      [FIRST_SCREEN_ROWS, undefined],
+      [INBOX_PAGE_ROWS, id(FIRST_SCREEN_ROWS - 1)],
+      [INBOX_PAGE_ROWS, id(FIRST_SCREEN_ROWS + INBOX_PAGE_ROWS - 1)],
+    ]);
     view.unmount();
   });
 

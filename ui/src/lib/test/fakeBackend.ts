@@ -1,6 +1,6 @@
 // An in-memory Backend for UI unit tests: it keeps state like the app would, records every
 // call, refuses wrong PINs like the relay, and lets a test push the app's events.
-import { BackendError, type Backend, type BackendEvents, type Unlisten } from '../backend';
+import { BackendError, type Backend, type BackendEvents, type InboxAfter, type Unlisten } from '../backend';
 import type { AdviceFix } from '../bindings/AdviceFix';
 import type { MessageTemplate } from '../bindings/MessageTemplate';
 import type { MessageTemplates } from '../bindings/MessageTemplates';
@@ -568,11 +568,12 @@ export class FakeBackend implements Backend {
     };
   };
 
-  inbox = async (limit?: number) => {
-    this.record('inbox', limit);
+  inbox = async (limit?: number, after?: InboxAfter) => {
+    this.record('inbox', limit, after);
     if (limit === undefined) return structuredClone(this.rows);
     const recent = [...this.rows].sort((a, b) => (b.last_message_at ?? '').localeCompare(a.last_message_at ?? ''));
-    return structuredClone(recent.slice(0, limit));
+    const start = after ? recent.findIndex((row) => row.id === after.id) + 1 : 0;
+    return structuredClone(recent.slice(start, start + limit));
   };
   inboxRows = async (ids: string[]) => {
     this.record('inboxRows', ids);
