@@ -81,7 +81,7 @@ describe('tauriTransport', () => {
     await expect(backend.inbox(5)).resolves.toEqual([{ conversation_id: 'c1' }]);
     await expect(backend.signOut()).resolves.toBeNull();
     expect(calls).toEqual([
-      { cmd: 'call', args: { limit: 5 }, options: { headers: { 'x-command': 'inbox' } } },
+      { cmd: 'call', args: { limit: 5, after: null }, options: { headers: { 'x-command': 'inbox' } } },
       { cmd: 'call', args: {}, options: { headers: { 'x-command': 'sign_out' } } },
     ]);
   });

@@ -361,6 +361,7 @@ export class FakeBackend implements Backend {
   calls: Call[] = [];
   connection: ConnectionState = { state: 'connected' };
   session_: Session = { linked: true, me: me(), startup_error: null, relay_url: 'https://relay.test', demo: false };
+  /** The conversation list in the store's order (most recent activity first). */
   rows: InboxRow[] = [];
   timelines = new Map<string, TimelineItem[]>();
   /**
@@ -571,9 +572,9 @@ export class FakeBackend implements Backend {
   inbox = async (limit?: number, after?: InboxAfter) => {
     this.record('inbox', limit, after);
     if (limit === undefined) return structuredClone(this.rows);
-    const recent = [...this.rows].sort((a, b) => (b.last_message_at ?? '').localeCompare(a.last_message_at ?? ''));
-    const start = after ? recent.findIndex((row) => row.id === after.id) + 1 : 0;
-    return structuredClone(recent.slice(start, start + limit));
+    // `rows` stand for the store's order (most recent activity first) as the test gave them.
+    const start = after ? this.rows.findIndex((row) => row.id === after.id) + 1 : 0;
+    return structuredClone(this.rows.slice(start, start + limit));
   };
   inboxRows = async (ids: string[]) => {
     this.record('inboxRows', ids);
