@@ -92,3 +92,35 @@ async fn leaving_a_demo_that_is_not_running_is_refused_and_changes_nothing() {
     assert!(engine.current().is_some(), "the profile stays open");
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn bad_inbox_page_and_row_arguments_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let startup = Startup {
+        data_dir: dir.path().join("profile"),
+        ..Startup::default()
+    };
+    let engine = Engine::open(Arc::new(Recorder::default()), &startup).await;
+    let ask = |name: &'static str, args: Value| call(&engine, name, Body::Json(args));
+    // Checked before anything is read (this profile is not linked).
+    let id = "01a200f6-c47d-73f5-8f39-680a9069438f";
+    for (name, args, about) in [
+        (
+            "inbox",
+            json!({ "after": { "at": null, "id": id } }),
+            "`after`",
+        ),
+        (
+            "inbox",
+            json!({ "limit": 10, "after": { "id": "x" } }),
+            "`after`",
+        ),
+        ("inbox_rows", json!({ "ids": vec![id; 1001] }), "`ids`"),
+        ("inbox_rows", json!({}), "`ids`"),
+    ] {
+        let refused = ask(name, args.clone()).await.unwrap_err();
+        assert_eq!(refused.code, "invalid_arguments", "{name} {args}");
+        assert!(refused.message.contains(about), "{}", refused.message);
+    }
+    engine.shutdown().await;
+}
