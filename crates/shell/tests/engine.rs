@@ -37,6 +37,15 @@ fn json_of(answer: Answer) -> Value {
     }
 }
 
+/// An engine over a new, unlinked profile in `dir`.
+async fn open_unlinked(dir: &tempfile::TempDir) -> Engine {
+    let startup = Startup {
+        data_dir: dir.path().join("profile"),
+        ..Startup::default()
+    };
+    Engine::open(Arc::new(Recorder::default()), &startup).await
+}
+
 #[tokio::test]
 async fn commands_wait_until_the_profile_is_open_then_answer() {
     let dir = tempfile::tempdir().unwrap();
@@ -80,11 +89,7 @@ async fn commands_wait_until_the_profile_is_open_then_answer() {
 #[tokio::test]
 async fn leaving_a_demo_that_is_not_running_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let startup = Startup {
-        data_dir: dir.path().join("profile"),
-        ..Startup::default()
-    };
-    let engine = Engine::open(Arc::new(Recorder::default()), &startup).await;
+    let engine = open_unlinked(&dir).await;
     let refused = call(&engine, "leave_demo", Body::Json(json!({})))
         .await
         .unwrap_err();
@@ -96,11 +101,7 @@ async fn leaving_a_demo_that_is_not_running_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn bad_inbox_page_and_row_arguments_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    let startup = Startup {
-        data_dir: dir.path().join("profile"),
-        ..Startup::default()
-    };
-    let engine = Engine::open(Arc::new(Recorder::default()), &startup).await;
+    let engine = open_unlinked(&dir).await;
     let ask = |name: &'static str, args: Value| call(&engine, name, Body::Json(args));
     // Checked before anything is read (this profile is not linked).
     let id = "01a200f6-c47d-73f5-8f39-680a9069438f";

@@ -326,13 +326,7 @@ fn a_deferred_index_is_rebuilt_by_the_batch_that_reaches_its_end() {
     assert_eq!(ids(&store.search("退货", 10).unwrap()), vec![msgs[2].id]);
     // Indexing is incremental again.
     let later = message(conv, "teapot spout", 30, 5);
-    store
-        .apply_batch(
-            std::slice::from_ref(&later),
-            |m| m.seq,
-            |b, m| b.upsert_message(m).map(drop),
-        )
-        .unwrap();
+    apply_message(&mut store, &later);
     assert_eq!(ids(&store.search("spout", 10).unwrap()), vec![later.id]);
 }
 
@@ -349,13 +343,7 @@ fn an_interrupted_deferral_is_rebuilt_on_open_and_set_cursor_ends_one() {
         .unwrap();
     store.defer_search_index(1_000).unwrap();
     let m = message(conv.id, "parcel in the rain", 1, 1);
-    store
-        .apply_batch(
-            std::slice::from_ref(&m),
-            |m| m.seq,
-            |b, m| b.upsert_message(m).map(drop),
-        )
-        .unwrap();
+    apply_message(&mut store, &m);
     assert!(store.search("parcel", 10).unwrap().is_empty());
     drop(store);
     let mut store = Store::open(&path, raw()).unwrap();
@@ -364,13 +352,7 @@ fn an_interrupted_deferral_is_rebuilt_on_open_and_set_cursor_ends_one() {
 
     store.defer_search_index(50).unwrap();
     let n = message(conv.id, "courier is late", 2, 2);
-    store
-        .apply_batch(
-            std::slice::from_ref(&n),
-            |m| m.seq,
-            |b, m| b.upsert_message(m).map(drop),
-        )
-        .unwrap();
+    apply_message(&mut store, &n);
     assert!(store.search("courier", 10).unwrap().is_empty());
     store.set_cursor(50).unwrap();
     assert_eq!(store.search_index_deferred().unwrap(), None);

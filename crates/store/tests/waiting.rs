@@ -177,13 +177,7 @@ fn a_bulk_catch_up_recomputes_waits_and_the_conversation_index_when_it_ends() {
     assert_eq!(waiting(&store, waiting_conv.id), None);
     assert_eq!(store.messages(answered.id, None, 10).unwrap().len(), 2);
     let last = message(waiting_conv.id, "anyone?", 40, 4);
-    store
-        .apply_batch(
-            std::slice::from_ref(&last),
-            |m| m.seq,
-            |b, m| b.upsert_message(m).map(drop),
-        )
-        .unwrap();
+    apply_message(&mut store, &last);
     assert_eq!(store.search_index_deferred().unwrap(), None);
     assert!(has_conversation_index(&path));
     assert_eq!(waiting(&store, answered.id), None);
@@ -199,13 +193,7 @@ fn a_bulk_catch_up_recomputes_waits_and_the_conversation_index_when_it_ends() {
     // Interrupted: the next open finishes the job.
     store.defer_search_index(100).unwrap();
     let later = message(answered.id, "one more thing", 50, 5);
-    store
-        .apply_batch(
-            std::slice::from_ref(&later),
-            |m| m.seq,
-            |b, m| b.upsert_message(m).map(drop),
-        )
-        .unwrap();
+    apply_message(&mut store, &later);
     assert_eq!(waiting(&store, answered.id), None);
     drop(store);
     assert!(!has_conversation_index(&path));

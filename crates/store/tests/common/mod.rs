@@ -54,6 +54,17 @@ pub fn message(conversation: Uuid, text: &str, secs: i64, seq: u64) -> Message {
     }
 }
 
+/// Applies one message as its own event batch (the way sync applies relay events).
+pub fn apply_message(store: &mut Store, m: &Message) {
+    store
+        .apply_batch(
+            std::slice::from_ref(m),
+            |m| m.seq,
+            |b, m| b.upsert_message(m).map(drop),
+        )
+        .unwrap();
+}
+
 /// Writes `texts` as messages of one new conversation; returns the conversation and ids.
 pub fn seed(store: &mut Store, texts: &[&str]) -> (Uuid, Vec<Uuid>) {
     let conv = conversation(1);
