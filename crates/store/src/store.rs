@@ -359,41 +359,35 @@ impl Store {
         Ok(rows)
     }
 
-    /// The `limit` conversations with the most recent activity, newest first: what the
-    /// inbox draws first while it reads the rest (see [`Store::conversations_after`]).
-    pub fn recent_conversations(&self, limit: u32) -> Result<Vec<Conversation>> {
-        self.conversations_after(None, limit)
-    }
-
     /// The next `limit` conversations in [`Store::conversations`]' order after the one at
-    /// `after` = (its last activity, its id), or from the start: the whole list read in
-    /// pages. Keyed by the position, not an offset, so a conversation that moves to the
-    /// top meanwhile shifts nothing (the shell re-reads it by id).
+    /// `after` = (its last activity, its id), or the first `limit` (the inbox's first
+    /// screen): the whole list read in pages. Keyed by the position, not an offset, so a
+    /// conversation that moves to the top meanwhile shifts nothing (the shell re-reads it
+    /// by id).
     pub fn conversations_after(
         &self,
         after: Option<(Option<Timestamp>, Uuid)>,
         limit: u32,
     ) -> Result<Vec<Conversation>> {
-        let mut rows = Vec::new();
         // Conversations with activity first (a range of the activity index), then those
         // without any, by id.
-        let nulls_after = match after {
-            None => {
-                rows = self.query_conversations(
+        let (mut rows, nulls_after) = match after {
+            None => (
+                self.query_conversations(
                     "WHERE last_message_at IS NOT NULL ORDER BY last_message_at DESC, id LIMIT ?1",
                     rusqlite::params![limit],
-                )?;
-                String::new()
-            }
-            Some((Some(at), id)) => {
-                rows = self.query_conversations(
+                )?,
+                String::new(),
+            ),
+            Some((Some(at), id)) => (
+                self.query_conversations(
                     "WHERE last_message_at <= ?2 AND (last_message_at < ?2 OR id > ?3)
                      ORDER BY last_message_at DESC, id LIMIT ?1",
                     rusqlite::params![limit, ts_to_sql(at), id.to_string()],
-                )?;
-                String::new()
-            }
-            Some((None, id)) => id.to_string(),
+                )?,
+                String::new(),
+            ),
+            Some((None, id)) => (Vec::new(), id.to_string()),
         };
         let left = limit.saturating_sub(rows.len() as u32);
         if left > 0 {

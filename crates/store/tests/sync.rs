@@ -454,12 +454,12 @@ fn the_first_screen_is_the_most_recently_active_conversations_with_their_labels(
             Ok(())
         })
         .unwrap();
-    let recent = store.recent_conversations(2).unwrap();
+    let recent = store.conversations_after(None, 2).unwrap();
     assert_eq!(recent, vec![convs[0].clone(), convs[2].clone()]);
     assert_eq!(recent, store.conversations().unwrap()[..2].to_vec());
     // The conversation without activity comes last, as in the whole list.
     assert_eq!(
-        store.recent_conversations(10).unwrap(),
+        store.conversations_after(None, 10).unwrap(),
         store.conversations().unwrap()
     );
     assert_eq!(store.waiting_since_of(convs[0].id).unwrap(), None);

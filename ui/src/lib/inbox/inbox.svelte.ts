@@ -228,7 +228,7 @@ export class InboxStore {
   }
 
   /** Re-reads what is pending (and the outbox) after the events of a burst have settled. */
-  schedule(delay = REFRESH_DEBOUNCE_MS) {
+  private schedule(delay = REFRESH_DEBOUNCE_MS) {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -386,12 +386,12 @@ export class InboxStore {
       const page = await this.backend.inbox(size, last && { at: last.last_message_at, id: last.id });
       for (const row of page) all.push(row);
       const done = page.length < size;
+      if (first && size === FIRST_SCREEN_ROWS) performance.mark('teamline:first-rows');
+      if (done) break;
       if (first && size === FIRST_SCREEN_ROWS) {
-        performance.mark('teamline:first-rows');
-        this.show(done ? all : all.slice(), await outbox);
+        this.show(all.slice(), await outbox);
         this.loading = false;
       }
-      if (done) break;
       size = INBOX_PAGE_ROWS;
       // Let the window paint (the first screen) and handle input between pages.
       await new Promise((resolve) => setTimeout(resolve, 0));
