@@ -67,12 +67,7 @@ fn try_the_demo_opens_a_shop_whose_customers_write_in_reopens_at_the_next_start_
     );
 
     // Leaving it (after a confirmation) deletes the shop and shows the first run again.
-    session
-        .wait_for("nav button[data-section=settings]")
-        .click();
-    session
-        .wait_for("[data-testid=settings-tab-connection]")
-        .click();
+    crate::open_connection_settings(&session);
     session.wait_for("[data-testid=leave-demo]").click();
     session.screenshot(&out.join("93-leave-demo-confirm-en.png"));
     session.wait_for("[data-testid=leave-demo-confirm]").click();

@@ -41,7 +41,7 @@ fn fill_join_form(session: &Session, relay_url: &str, code: &str) {
     session.wait_for("[data-testid=join-code]").send_keys(code);
 }
 
-fn open_connection_settings(session: &Session) {
+pub(crate) fn open_connection_settings(session: &Session) {
     session
         .wait_for("nav button[data-section=settings]")
         .click();

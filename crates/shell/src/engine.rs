@@ -149,6 +149,14 @@ impl Engine {
             .clone()
     }
 
+    /// Takes the client out (the caller shuts it down or forgets it).
+    fn take_client(&self) -> Option<Client> {
+        self.client
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
     pub fn startup_error(&self) -> Option<IpcError> {
         self.startup_error.lock().ok().and_then(|e| e.clone())
     }
@@ -254,12 +262,7 @@ impl Engine {
         {
             tracing::warn!("could not remove the demo marker: {e}");
         }
-        let owner = self
-            .client
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(owner) = owner {
+        if let Some(owner) = self.take_client() {
             owner.forget().await;
         }
         if let Err(e) = shop.shutdown().await {
@@ -291,12 +294,7 @@ impl Engine {
 
     /// Stops the engine's tasks and the demo shop (the web shell's Ctrl-C).
     pub async fn shutdown(&self) {
-        let client = self
-            .client
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(client) = client {
+        if let Some(client) = self.take_client() {
             client.shutdown().await;
         }
         if let Some(shop) = self.demo.lock().await.take()
