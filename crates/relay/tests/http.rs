@@ -295,8 +295,9 @@ async fn twenty_producers_times_two_hundred_events_reach_five_streams_exactly_an
         let mut got = Vec::new();
         let mut last = start;
         while last < head {
-            let m = s.next().await.unwrap();
-            let seq = m.id.unwrap();
+            let m = s.next().await.expect("the stream stays open");
+            let seq =
+                m.id.unwrap_or_else(|| panic!("a control event, not an event: {m:?}"));
             assert_eq!(seq, last + 1, "in order, no gaps");
             last = seq;
             let v: Value = serde_json::from_str(&m.data).unwrap();

@@ -700,7 +700,16 @@ impl Storage for SqliteStorage {
                 && front.seq <= after + 1
             {
                 let start = (after + 1 - front.seq) as usize;
-                return Ok(cache.iter().skip(start).take(limit).cloned().collect());
+                // `publish` fills the cache before it moves the head: an event past the
+                // head read above must wait, or the caller's next cursor would be "ahead
+                // of the head" and its device told to resync for nothing.
+                return Ok(cache
+                    .iter()
+                    .skip(start)
+                    .take(limit)
+                    .take_while(|e| e.seq <= head)
+                    .cloned()
+                    .collect());
             }
         }
         let events = (self as &dyn Storage)
@@ -1565,5 +1574,46 @@ impl WriteTx for Sql<'_> {
             .map_err(db_err)?;
         self.pruned_floor = Some(floor);
         Ok(floor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(seq: u64) -> Event {
+        Event::build(
+            seq,
+            "test.event".into(),
+            None,
+            Audience::Everyone,
+            None,
+            Timestamp::UNIX_EPOCH,
+            Value::Null,
+        )
+    }
+
+    /// The moment inside `publish` between filling the cache and moving the head: a
+    /// reader then must get only published events, so its cursor never passes the head.
+    #[tokio::test]
+    async fn events_cached_but_not_yet_published_are_not_handed_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path().join("relay.db"), Options::default()).unwrap();
+        publish(&storage.shared, vec![event(1)], None);
+        storage
+            .shared
+            .cache
+            .lock()
+            .unwrap()
+            .push_back(Arc::new(event(2)));
+
+        let got = storage.events_after(0, 10).await.unwrap();
+        assert_eq!(got.iter().map(|e| e.seq).collect::<Vec<_>>(), [1]);
+        let cursor = got.last().unwrap().seq;
+        assert!(storage.events_after(cursor, 10).await.unwrap().is_empty());
+
+        storage.shared.head.send_replace(2);
+        let got = storage.events_after(cursor, 10).await.unwrap();
+        assert_eq!(got.iter().map(|e| e.seq).collect::<Vec<_>>(), [2]);
     }
 }
