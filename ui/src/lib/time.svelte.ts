@@ -47,10 +47,23 @@ export const secondClock = new SecondClock();
 // scroll: one per language.
 const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
 const unitFormats = new Map<string, Intl.NumberFormat>();
+// `toLocaleString` builds a DateTimeFormat on every call; rows older than a month show a date.
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
 
 function relativeFormat(locale: string): Intl.RelativeTimeFormat {
   let f = relativeFormats.get(locale);
   if (!f) relativeFormats.set(locale, (f = new Intl.RelativeTimeFormat(locale, { numeric: 'auto', style: 'short' })));
+  return f;
+}
+
+function cachedFormat(
+  cache: Map<string, Intl.DateTimeFormat>,
+  locale: string,
+  options: Intl.DateTimeFormatOptions,
+): Intl.DateTimeFormat {
+  let f = cache.get(locale);
+  if (!f) cache.set(locale, (f = new Intl.DateTimeFormat(locale, options)));
   return f;
 }
 
@@ -81,14 +94,14 @@ export function dateTime(iso: string | null | undefined): string {
   if (!iso) return '';
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) return '';
-  return at.toLocaleString(i18n.locale, { dateStyle: 'medium', timeStyle: 'short' });
+  return cachedFormat(dateTimeFormats, i18n.locale, { dateStyle: 'medium', timeStyle: 'short' }).format(at);
 }
 
 /** `HH:MM` of a timestamp (message bubbles). */
 export function clockTime(iso: string): string {
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) return '';
-  return at.toLocaleTimeString(i18n.locale, { hour: '2-digit', minute: '2-digit' });
+  return cachedFormat(clockFormats, i18n.locale, { hour: '2-digit', minute: '2-digit' }).format(at);
 }
 
 /** A short duration ("25 min", "3 hr", "4 days" from two days on) in the current language. */
