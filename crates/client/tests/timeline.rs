@@ -300,27 +300,20 @@ async fn a_later_reaction_replaces_the_earlier_one_and_an_empty_one_removes_it()
     wait_state(&client, ConnectionState::Connected).await;
     let first = inbound(&env, json!({"text": "first"})).await;
     let second = inbound(&env, json!({"text": "second"})).await;
-    inbound(
-        &env,
-        json!({"type": "reaction", "reaction": {"message_id": first, "emoji": "👍"}}),
-    )
-    .await;
-    inbound(
-        &env,
-        json!({"type": "reaction", "reaction": {"message_id": first, "emoji": "😂"}}),
-    )
-    .await;
-    inbound(
-        &env,
-        json!({"type": "reaction", "reaction": {"message_id": second, "emoji": "🙏"}}),
-    )
-    .await;
-    inbound(
-        &env,
-        json!({"type": "reaction", "reaction": {"message_id": second}}),
-    )
-    .await;
-    env.wait_messages(6).await;
+    env.wait_messages(2).await;
+    // Each reaction is stored before the next is sent: WhatsApp's timestamps have whole
+    // seconds, so within one second the relay's order of arrival is what "later" means,
+    // and a webhook retried after a failed attempt would otherwise arrive after the next.
+    let reactions = [
+        json!({"message_id": first, "emoji": "👍"}),
+        json!({"message_id": first, "emoji": "😂"}),
+        json!({"message_id": second, "emoji": "🙏"}),
+        json!({"message_id": second}),
+    ];
+    for (stored, reaction) in (3..).zip(reactions) {
+        inbound(&env, json!({"type": "reaction", "reaction": reaction})).await;
+        env.wait_messages(stored).await;
+    }
     let conv = env.conversation_of(CUSTOMER).await;
     wait_cursor(&client, env.head()).await;
     let items = timeline_until(&client, conv, "both messages", |i| i.len() == 2).await;

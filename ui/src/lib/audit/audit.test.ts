@@ -411,7 +411,9 @@ describe('Audit › alerts', () => {
     const backend = team();
     backend.alertList = [
       alertView({ rule: 'night_sign_in', summary: 'Ana signed in on Front desk at 03:40 (Europe/Madrid time), between 03:00 and 05:00.' }),
-      alertView({ rule: 'future_rule', summary: 'Something new.' }),
+      // Older than the first (the list is newest first): two made in the same test may
+      // otherwise be a millisecond apart either way.
+      alertView({ rule: 'future_rule', summary: 'Something new.', raised_at: new Date(Date.now() - 15 * 60_000).toISOString() }),
     ];
     await openAlerts(backend);
     const rows = await screen.findAllByTestId('alert-row');
