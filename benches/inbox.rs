@@ -132,11 +132,11 @@ fn window_run(driver: &Driver, profile: &Path) -> WindowRun {
         .as_f64()
         .unwrap_or(0.0);
 
-    let (frames, reads_while_scrolling) = scroll_frames(&session);
+    let (frames, scripts, reads_while_scrolling) = scroll_frames(&session);
     // The same scroll once the page has been idle a while (garbage from reading the whole
     // list collected): tells a slow kind of frame from the load's aftermath.
     std::thread::sleep(Duration::from_secs(3));
-    let (settled_frames, _) = scroll_frames(&session);
+    let (settled_frames, _, _) = scroll_frames(&session);
     session.screenshot(&driver::out_dir().join("bench-inbox.png"));
     session.close();
 
@@ -151,6 +151,7 @@ fn window_run(driver: &Driver, profile: &Path) -> WindowRun {
             "page_marks_ms": page_marks,
             "start_to_whole_list_ms": round1(start_to_whole_list_ms),
             "scroll": frame_stats(&frames),
+            "scroll_script": frame_stats(&scripts),
             "list_reads_while_scrolling": reads_while_scrolling,
             "scroll_after_idle": frame_stats(&settled_frames),
         }),
@@ -323,42 +324,60 @@ fn fill(store: &mut Store, me: Uuid, conversations: usize, messages: usize) {
 
 /// Scrolls the list one step per frame for [`SCROLL_MS`] and returns each frame's length
 /// in ms as the page's `requestAnimationFrame` clock saw it (a frame that took long to
-/// lay out and paint the newly visible rows shows as a long interval), and the inbox's
-/// list reads meanwhile ("whole_list_read@ms" / "rows_refreshed@ms" from the scroll's
+/// lay out and paint the newly visible rows shows as a long interval), the script part of
+/// each frame (scroll event to the next frame callback), and the inbox's list reads meanwhile ("whole_list_read@ms" / "rows_refreshed@ms" from the scroll's
 /// start: marks set by ui/src/lib/inbox) that explain a long frame.
-fn scroll_frames(session: &webdriver::Session) -> (Vec<f64>, Value) {
+fn scroll_frames(session: &webdriver::Session) -> (Vec<f64>, Vec<f64>, Value) {
     let script = r#"
         const [ms, done] = arguments;
         const list = document.querySelector('[data-testid=inbox-list]');
         const frames = [];
+        // From the scroll event to the next frame callback: the list's own script (the
+        // handler and the rows' update), the rest of a frame being style, layout and paint.
+        const scripts = [];
+        let scrolledAt = null;
+        const onScroll = () => { scrolledAt = performance.now(); };
+        list.addEventListener('scroll', onScroll, { capture: true });
         let last = null;
         const start = performance.now();
         const end = start + ms;
         let step = 0;
         function frame(now) {
+          if (scrolledAt !== null) scripts.push(performance.now() - scrolledAt);
+          scrolledAt = null;
           if (last !== null) frames.push(now - last);
           last = now;
           // Down fast, then back up: rows keep entering the view from both sides.
           step += 1;
           list.scrollTop += step < 120 ? 900 : -700;
           if (now < end) requestAnimationFrame(frame);
-          else done({
-            frames,
-            reads: performance.getEntriesByType('mark')
-              .filter((m) => m.startTime >= start && /^teamline:(whole-list-read|rows-refreshed)$/.test(m.name))
-              .map((m) => `${m.name.slice(9).replaceAll('-', '_')}@${Math.round(m.startTime - start)}`),
-          });
+          else {
+            list.removeEventListener('scroll', onScroll, { capture: true });
+            done({
+              frames,
+              scripts,
+              reads: performance.getEntriesByType('mark')
+                .filter((m) => m.startTime >= start && /^teamline:(whole-list-read|rows-refreshed)$/.test(m.name))
+                .map((m) => `${m.name.slice(9).replaceAll('-', '_')}@${Math.round(m.startTime - start)}`),
+            });
+          }
         }
         requestAnimationFrame(frame);
     "#;
     let value = session.execute_async(script, json!([SCROLL_MS]));
-    let frames = value["frames"]
-        .as_array()
-        .expect("frame lengths")
-        .iter()
-        .filter_map(Value::as_f64)
-        .collect();
-    (frames, value["reads"].clone())
+    let numbers = |key: &str| -> Vec<f64> {
+        value[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key} from the page"))
+            .iter()
+            .filter_map(Value::as_f64)
+            .collect()
+    };
+    (
+        numbers("frames"),
+        numbers("scripts"),
+        value["reads"].clone(),
+    )
 }
 
 fn frame_stats(frames: &[f64]) -> Value {
