@@ -327,8 +327,9 @@ fn fill(store: &mut Store, me: Uuid, conversations: usize, messages: usize) {
 /// Scrolls the list one step per frame for [`SCROLL_MS`] and returns each frame's length
 /// in ms as the page's `requestAnimationFrame` clock saw it (a frame that took long to
 /// lay out and paint the newly visible rows shows as a long interval), the script part of
-/// each frame (scroll event to the next frame callback), and the inbox's list reads meanwhile ("whole_list_read@ms" / "rows_refreshed@ms" from the scroll's
-/// start: marks set by ui/src/lib/inbox) that explain a long frame.
+/// each frame (scroll event to the next frame callback), and the inbox's list reads
+/// meanwhile ("whole_list_read@ms" / "rows_refreshed@ms" from the scroll's start: marks set
+/// by ui/src/lib/inbox) that explain a long frame.
 fn scroll_frames(session: &webdriver::Session) -> (Vec<f64>, Vec<f64>, Value) {
     let script = r#"
         const [ms, done] = arguments;
