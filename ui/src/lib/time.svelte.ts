@@ -43,36 +43,25 @@ class SecondClock {
 
 export const secondClock = new SecondClock();
 
-// Formatters are costly to build and the list formats a time per visible row on every
-// scroll: one per language.
-const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
-const unitFormats = new Map<string, Intl.NumberFormat>();
-// `toLocaleString` builds a DateTimeFormat on every call; rows older than a month show a date.
-const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
-const clockFormats = new Map<string, Intl.DateTimeFormat>();
+// Formatters are costly to build (`toLocaleString` builds one per call) and the list formats
+// times for every visible row on every scroll: each kind is made once per language.
+type Format = Intl.RelativeTimeFormat | Intl.NumberFormat | Intl.DateTimeFormat;
+const formats = new Map<string, Format>();
 
-function relativeFormat(locale: string): Intl.RelativeTimeFormat {
-  let f = relativeFormats.get(locale);
-  if (!f) relativeFormats.set(locale, (f = new Intl.RelativeTimeFormat(locale, { numeric: 'auto', style: 'short' })));
+function cached<F extends Format>(key: string, make: () => F): F {
+  let f = formats.get(key) as F | undefined;
+  if (!f) formats.set(key, (f = make()));
   return f;
 }
 
-function cachedFormat(
-  cache: Map<string, Intl.DateTimeFormat>,
-  locale: string,
-  options: Intl.DateTimeFormatOptions,
-): Intl.DateTimeFormat {
-  let f = cache.get(locale);
-  if (!f) cache.set(locale, (f = new Intl.DateTimeFormat(locale, options)));
-  return f;
-}
-
-function unitFormat(locale: string, unit: string): Intl.NumberFormat {
-  const key = `${locale}|${unit}`;
-  let f = unitFormats.get(key);
-  if (!f) unitFormats.set(key, (f = new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'short' })));
-  return f;
-}
+const relativeFormat = (locale: string) =>
+  cached(`relative|${locale}`, () => new Intl.RelativeTimeFormat(locale, { numeric: 'auto', style: 'short' }));
+const unitFormat = (locale: string, unit: string) =>
+  cached(`unit|${unit}|${locale}`, () => new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'short' }));
+const dateTimeFormat = (locale: string) =>
+  cached(`date|${locale}`, () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }));
+const clockFormat = (locale: string) =>
+  cached(`clock|${locale}`, () => new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' }));
 
 /** "now", "5 min ago", "3 days ago"... in the current language. */
 export function relativeTime(iso: string | null | undefined, now = clock.now): string {
@@ -94,14 +83,14 @@ export function dateTime(iso: string | null | undefined): string {
   if (!iso) return '';
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) return '';
-  return cachedFormat(dateTimeFormats, i18n.locale, { dateStyle: 'medium', timeStyle: 'short' }).format(at);
+  return dateTimeFormat(i18n.locale).format(at);
 }
 
 /** `HH:MM` of a timestamp (message bubbles). */
 export function clockTime(iso: string): string {
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) return '';
-  return cachedFormat(clockFormats, i18n.locale, { hour: '2-digit', minute: '2-digit' }).format(at);
+  return clockFormat(i18n.locale).format(at);
 }
 
 /** A short duration ("25 min", "3 hr", "4 days" from two days on) in the current language. */

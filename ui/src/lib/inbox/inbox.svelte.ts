@@ -385,10 +385,10 @@ export class InboxStore {
       const last = all.at(-1);
       const page = await this.backend.inbox(size, last && { at: last.last_message_at, id: last.id });
       for (const row of page) all.push(row);
-      const done = page.length < size;
-      if (first && size === FIRST_SCREEN_ROWS) performance.mark('teamline:first-rows');
-      if (done) break;
-      if (first && size === FIRST_SCREEN_ROWS) {
+      const firstScreen = first && size === FIRST_SCREEN_ROWS;
+      if (firstScreen) performance.mark('teamline:first-rows');
+      if (page.length < size) break;
+      if (firstScreen) {
         this.show(all.slice(), await outbox);
         this.loading = false;
       }
